@@ -1,0 +1,144 @@
+"""The command line: thin wrappers over `workbench`, with rich progress and one-line errors."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import Settings
+from .errors import DubdeskError
+
+app = typer.Typer(help="dubdesk: consented, labelled, reviewed AI dubbing.", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure speed and quality on the evaluation data; prints a table, writes JSON.")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+
+STAGE_LABELS = {"ingest": "Ingesting source", "transcribe": "Transcribing", "diarize": "Diarizing speakers",
+                "script": "Building script", "export": "Writing files"}
+
+Home = Annotated[Optional[Path], typer.Option("--home", help="data folder (database, projects, model cache)")]
+Language = Annotated[Optional[str], typer.Option(help="source language (ISO 639-1); detected if omitted")]
+AsrModel = Annotated[Optional[str], typer.Option("--asr-model", help="'base' or a local CTranslate2 model folder")]
+AsrEngine = Annotated[Optional[str], typer.Option("--asr-engine", help="faster-whisper | whisperx")]
+BeamSize = Annotated[Optional[int], typer.Option(help="ASR beam size")]
+Diarizer = Annotated[Optional[str], typer.Option("--diarizer", help="embedded | pyannote")]
+Speakers = Annotated[Optional[int], typer.Option("--speakers", help="exact number of speakers, if known")]
+MinSpeakers = Annotated[Optional[int], typer.Option(help="at least this many speakers")]
+MaxSpeakers = Annotated[Optional[int], typer.Option(help="at most this many speakers")]
+
+
+def load_settings(home: Path | None = None, **sections: dict) -> Settings:
+    settings = Settings(home=home) if home else Settings()
+    return settings.with_overrides(**sections)
+
+
+@contextmanager
+def reported_errors():
+    """Turn a DubdeskError into one red line and exit status 2; nothing else is caught."""
+    try:
+        yield
+    except DubdeskError as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def stage_progress():
+    """A rich progress display; yields the callback the workbench calls as each stage starts."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=not sys.stderr.isatty()) as progress:
+        current: list[int] = []
+
+        def advance(stage: str) -> None:
+            if current:
+                progress.update(current[-1], completed=1, total=1)
+            current.append(progress.add_task(STAGE_LABELS.get(stage, stage), total=None))
+
+        yield advance
+        if current:
+            progress.update(current[-1], completed=1, total=1)
+
+
+@app.command()
+def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project name")] = None,
+        target: Annotated[list[str], typer.Option(help="target language (repeatable)")] = [],
+        commercial: Annotated[bool, typer.Option(help="the dub will be used commercially")] = False,
+        home: Home = None) -> None:
+    """Create a project from an audio or video file (the original is kept untouched)."""
+    from .workbench import Workbench
+
+    with reported_errors(), stage_progress() as progress:
+        progress("ingest")
+        project = Workbench(load_settings(home)).create_project(source, name, tuple(target), commercial)
+    typer.echo(project.id)
+
+
+@app.command("projects")
+def list_projects(home: Home = None) -> None:
+    """List the projects in the data folder."""
+    from .workbench import Workbench
+
+    table = Table("id", "name", "source", "duration", "targets", "created")
+    for p in Workbench(load_settings(home)).projects():
+        table.add_row(str(p.id), p.name, p.source_name, f"{p.media['duration_s']:.1f} s",
+                      ",".join(p.target_languages), p.created_at.strftime("%Y-%m-%d %H:%M"))
+    Console().print(table)
+
+
+@app.command()
+def transcribe(
+    source: Annotated[Optional[Path], typer.Argument(help="audio or video file")] = None,
+    out: Annotated[Path, typer.Option(help="folder for script.json, script.srt, speakers.rttm ...")] = Path("."),
+    project: Annotated[Optional[int], typer.Option(help="an existing project instead of a file")] = None,
+    language: Language = None, asr_engine: AsrEngine = None, asr_model: AsrModel = None, beam_size: BeamSize = None,
+    diarizer: Diarizer = None, speakers: Speakers = None, min_speakers: MinSpeakers = None,
+    max_speakers: MaxSpeakers = None, home: Home = None,
+) -> None:
+    """Transcribe and diarize a source into a timed, speaker-attributed script, and export it."""
+    from .workbench import Workbench, transcribe_file
+
+    settings = load_settings(
+        home, transcribe={"language": language, "engine": asr_engine, "model": asr_model, "beam_size": beam_size},
+        diarize={"engine": diarizer, "num_speakers": speakers, "min_speakers": min_speakers,
+                 "max_speakers": max_speakers})
+    if (source is None) == (project is None):
+        console.print("[bold red]error:[/] give either a source file or --project ID")
+        raise typer.Exit(2)
+    with reported_errors(), stage_progress() as progress:
+        if source is not None:
+            written = transcribe_file(settings, source, out, progress)
+        else:
+            workbench = Workbench(settings)
+            chosen = workbench.project(project)
+            workbench.script(chosen, progress)
+            progress("export")
+            written = workbench.export(chosen, out)
+    for path in written:
+        typer.echo(path)
+
+
+@app.command()
+def export(project: int, out: Path,
+           format: Annotated[list[str], typer.Option(help="json|srt|vtt|rttm|csv|xlsx (repeatable)")] = [],
+           home: Home = None) -> None:
+    """Export a project's script: JSON, SRT, VTT, RTTM and the timecoded dialogue list."""
+    from .workbench import Workbench
+
+    with reported_errors(), stage_progress() as progress:
+        workbench = Workbench(load_settings(home))
+        chosen = workbench.project(project)
+        workbench.script(chosen, progress)
+        progress("export")
+        written = workbench.export(chosen, out, tuple(format) or None)
+    for path in written:
+        typer.echo(path)
+
+
+def main() -> None:
+    app()

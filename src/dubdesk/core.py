@@ -1,0 +1,150 @@
+"""The script's vocabulary: time spans, words, speaker turns, lines.
+
+Small, exact and immutable, in the spirit of pyannote.core: every stage
+speaks in these types, and they serialise to plain JSON for the store.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A half-open time interval [start, end) in seconds."""
+
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"span ends before it starts: {self.start} > {self.end}")
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def middle(self) -> float:
+        return (self.start + self.end) / 2
+
+    def overlap(self, other: Span) -> float:
+        """Seconds shared with `other` (0 when disjoint)."""
+        return max(0.0, min(self.end, other.end) - max(self.start, other.start))
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its time and the recogniser's confidence."""
+
+    text: str
+    start: float
+    end: float
+    confidence: float = 1.0
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    @property
+    def middle(self) -> float:
+        return (self.start + self.end) / 2
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A stretch of time in which one speaker talks (a diarization result row)."""
+
+    start: float
+    end: float
+    speaker: str
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Recogniser output: the words of a programme and the language heard."""
+
+    language: str
+    language_probability: float
+    words: tuple[Word, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "language_probability": self.language_probability,
+            "words": [asdict(w) for w in self.words],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Transcript:
+        return cls(data["language"], data["language_probability"], tuple(Word(**w) for w in data["words"]))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the script: a speaker saying some words in a time slot."""
+
+    id: str
+    speaker: str
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = field(default=())
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "speaker": self.speaker,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+            "words": [
+                {"word": w.text, "start": round(w.start, 3), "end": round(w.end, 3), "confidence": round(w.confidence, 4)}
+                for w in self.words
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Line:
+        words = tuple(Word(w["word"], w["start"], w["end"], w.get("confidence", 1.0)) for w in data["words"])
+        return cls(data["id"], data["speaker"], data["start"], data["end"], data["text"], words)
+
+
+@dataclass(frozen=True)
+class Script:
+    """The timed, speaker-attributed script of a programme in its source language."""
+
+    language: str
+    duration: float
+    lines: tuple[Line, ...]
+    turns: tuple[Turn, ...] = ()
+
+    @property
+    def speakers(self) -> list[str]:
+        return sorted({line.speaker for line in self.lines} | {t.speaker for t in self.turns})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "duration": round(self.duration, 3),
+            "speakers": self.speakers,
+            "lines": [line.to_json() for line in self.lines],
+            "turns": [asdict(t) for t in self.turns],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Script:
+        return cls(
+            data["language"],
+            data["duration"],
+            tuple(Line.from_json(line) for line in data["lines"]),
+            tuple(Turn(**t) for t in data.get("turns", [])),
+        )

@@ -1,0 +1,42 @@
+"""Errors a user can act on. Each names the thing at fault and why."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DubdeskError(Exception):
+    """Base of every error dubdesk reports to a person (CLI, UI) in one line."""
+
+
+class BadInputError(DubdeskError):
+    """A source file that cannot be used: names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class ModelMissingError(DubdeskError):
+    """A model that is not installed: names it and every place looked in."""
+
+    def __init__(self, model: str, looked_in: list[str], hint: str = "") -> None:
+        self.model = model
+        self.looked_in = looked_in
+        places = "; ".join(looked_in) or "(nowhere configured)"
+        message = f"model '{model}' is not installed; looked in: {places}"
+        super().__init__(f"{message}. {hint}" if hint else message)
+
+
+class EngineUnavailableError(DubdeskError):
+    """An engine whose Python package is not installed (an optional extra)."""
+
+    def __init__(self, engine: str, extra: str, cause: Exception) -> None:
+        super().__init__(
+            f"engine '{engine}' needs the optional extra '{extra}' "
+            f"(pip install 'dubdesk[{extra}]'): {cause}"
+        )
+
+
+class ProjectError(DubdeskError):
+    """A project that does not exist or is in a state that forbids the action."""

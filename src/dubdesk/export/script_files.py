@@ -1,0 +1,122 @@
+"""Script exports: JSON, SRT, VTT, RTTM and the timecoded dialogue list (CSV, XLSX).
+
+Every writer goes through `atomic_write`, so a crash never leaves half a file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pysubs2
+
+from ..core import Script
+from .timecode import timecode_in, timecode_out
+
+DIALOGUE_LIST_COLUMNS = ("In-TC", "Out-TC", "Source", "Dialogue", "Burned-in", "On-screen", "Annotations")
+SUBTITLE_ROW_CHARS = 42
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Let `write` fill a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def script_json(script: Script) -> str:
+    return json.dumps(script.to_json(), ensure_ascii=False, indent=2)
+
+
+def _subtitles(script: Script) -> pysubs2.SSAFile:
+    subs = pysubs2.SSAFile()
+    for line in script.lines:
+        rows = textwrap.wrap(line.text, SUBTITLE_ROW_CHARS) or [line.text]
+        subs.append(pysubs2.SSAEvent(start=round(line.start * 1000), end=round(line.end * 1000),
+                                     text=r"\N".join(rows), name=line.speaker))
+    return subs
+
+
+def subtitles(script: Script, format_: str) -> str:
+    return _subtitles(script).to_string(format_)
+
+
+def rttm(script: Script, file_id: str) -> str:
+    uri = "".join(c if c.isalnum() or c in "-_." else "_" for c in file_id) or "source"
+    return "".join(
+        f"SPEAKER {uri} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>\n" for t in script.turns
+    )
+
+
+def dialogue_rows(script: Script, frame_rate: float) -> list[tuple[str, ...]]:
+    return [
+        (timecode_in(line.start, frame_rate), timecode_out(line.end, frame_rate), line.speaker.upper(), line.text,
+         "", "", "")
+        for line in script.lines
+    ]
+
+
+def dialogue_csv(script: Script, frame_rate: float) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(DIALOGUE_LIST_COLUMNS)
+    writer.writerows(dialogue_rows(script, frame_rate))
+    return buffer.getvalue()
+
+
+def write_dialogue_xlsx(path: Path, script: Script, frame_rate: float) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    def write(tmp: Path) -> None:
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Dialogue list"
+        sheet.append(DIALOGUE_LIST_COLUMNS)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in dialogue_rows(script, frame_rate):
+            sheet.append(row)
+        sheet.freeze_panes = "A2"
+        for column, width in zip("ABCDEFG", (13, 13, 14, 70, 12, 12, 30)):
+            sheet.column_dimensions[column].width = width
+        book.save(tmp)
+
+    return atomic_write(path, write)
+
+
+SCRIPT_FORMATS = ("json", "srt", "vtt", "rttm", "csv", "xlsx")
+
+
+def export_script(script: Script, folder: Path, file_id: str, frame_rate: float,
+                  formats: tuple[str, ...] = SCRIPT_FORMATS) -> list[Path]:
+    """Write the chosen formats into `folder`: script.json, script.srt, script.vtt,
+    speakers.rttm, dialogue_list.csv, dialogue_list.xlsx."""
+    writers: dict[str, Callable[[], Path]] = {
+        "json": lambda: write_text(folder / "script.json", script_json(script)),
+        "srt": lambda: write_text(folder / "script.srt", subtitles(script, "srt")),
+        "vtt": lambda: write_text(folder / "script.vtt", subtitles(script, "vtt")),
+        "rttm": lambda: write_text(folder / "speakers.rttm", rttm(script, file_id)),
+        "csv": lambda: write_text(folder / "dialogue_list.csv", dialogue_csv(script, frame_rate)),
+        "xlsx": lambda: write_dialogue_xlsx(folder / "dialogue_list.xlsx", script, frame_rate),
+    }
+    unknown = set(formats) - set(writers)
+    if unknown:
+        raise ValueError(f"unknown export format(s) {sorted(unknown)}; known: {', '.join(SCRIPT_FORMATS)}")
+    return [writers[name]() for name in formats]

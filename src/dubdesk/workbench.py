@@ -1,0 +1,158 @@
+"""Service functions: the one place the CLI, the UI and the tests drive the flow.
+
+Each stage function takes a project, runs (or reuses) its stage through
+`stages.run_stage`, and returns typed results.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .config import Settings
+from .core import Script, Transcript, Turn
+from .errors import DubdeskError, ProjectError
+from .export.script_files import export_script
+from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
+from .script import build_script
+from .stages import StageResult, package_version, run_stage
+from .store import Project, open_database
+
+Progress = Callable[[str], None]
+SOURCE_FOLDER = "source"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:40] or "project"
+
+
+class Workbench:
+    """A data folder (database + projects) opened with one set of settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sessions = open_database(settings.database_url)
+
+    # projects -----------------------------------------------------------------
+
+    def folder(self, project: Project) -> Path:
+        return self.settings.projects_dir / project.folder
+
+    def create_project(self, source: Path, name: str | None = None, target_languages: tuple[str, ...] = (),
+                       commercial: bool = False) -> Project:
+        """Ingest `source` into a new project; on any error nothing is left behind."""
+        source = Path(source)
+        folder_name = f"{_slug(name or source.stem)}-{uuid.uuid4().hex[:8]}"
+        folder = self.settings.projects_dir / folder_name
+        media = ingest(source, folder / SOURCE_FOLDER, self.settings.ingest)
+        try:
+            with self.sessions() as session:
+                project = Project(name=name or source.stem, folder=folder_name, source_name=source.name,
+                                  source_sha256=media.sha256, media=media.to_json(),
+                                  target_languages=list(target_languages), commercial=commercial)
+                session.add(project)
+                session.commit()
+                return project
+        except Exception:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def project(self, project_id: int) -> Project:
+        with self.sessions() as session:
+            project = session.get(Project, project_id)
+        if project is None:
+            raise ProjectError(f"no project with id {project_id}")
+        return project
+
+    def projects(self) -> list[Project]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Project).order_by(Project.id)))
+
+    def project_for_source(self, source: Path) -> Project:
+        """The newest project made from a file with these exact bytes, or a new one."""
+        source = Path(source)
+        digest = sha256_file(source) if source.is_file() else None
+        with self.sessions() as session:
+            existing = session.scalars(select(Project).where(Project.source_sha256 == digest)
+                                       .order_by(Project.id.desc())).first()
+        if existing is not None and (self.folder(existing) / SOURCE_FOLDER).is_dir():
+            return existing
+        return self.create_project(source)
+
+    def media(self, project: Project) -> MediaInfo:
+        return MediaInfo(**project.media)
+
+    # stages -------------------------------------------------------------------
+
+    def _run(self, project: Project, stage: str, inputs: dict, compute) -> StageResult:
+        return run_stage(self.sessions, project, self.folder(project), stage, inputs, compute)
+
+    def transcribe(self, project: Project) -> tuple[Transcript, StageResult]:
+        config = self.settings.transcribe
+        inputs = {"source": project.source_sha256, "settings": config.model_dump(),
+                  "engine_version": package_version(config.engine)}
+
+        def compute():
+            from .transcribe import get_transcriber
+
+            transcriber = get_transcriber(self.settings)
+            audio = load_working_audio(self.folder(project) / SOURCE_FOLDER)
+            return transcriber.transcribe(audio, config.language).to_json(), transcriber.identity
+
+        result = self._run(project, "transcribe", inputs, compute)
+        return Transcript.from_json(result.load()), result
+
+    def diarize(self, project: Project) -> tuple[list[Turn], StageResult]:
+        config = self.settings.diarize
+        inputs = {"source": project.source_sha256, "settings": config.model_dump(),
+                  "engine_version": package_version("dubdesk")}
+
+        def compute():
+            from .diarize import get_diarizer
+
+            diarizer = get_diarizer(self.settings)
+            audio = load_working_audio(self.folder(project) / SOURCE_FOLDER)
+            turns = diarizer.diarize(audio, config.num_speakers, config.min_speakers, config.max_speakers)
+            return [[t.start, t.end, t.speaker] for t in turns], diarizer.identity
+
+        result = self._run(project, "diarize", inputs, compute)
+        return [Turn(*row) for row in result.load()], result
+
+    def script(self, project: Project, progress: Progress = lambda stage: None) -> Script:
+        """Transcribe, diarize and build the script, each step reused when unchanged."""
+        progress("transcribe")
+        transcript, transcribed = self.transcribe(project)
+        progress("diarize")
+        turns, diarized = self.diarize(project)
+        progress("script")
+        inputs = {"transcript": transcribed.sha256, "turns": diarized.sha256,
+                  "settings": self.settings.script.model_dump()}
+        duration = self.media(project).duration_s
+
+        def compute():
+            return build_script(transcript, turns, duration, self.settings.script).to_json(), None
+
+        return Script.from_json(self._run(project, "script", inputs, compute).load())
+
+    def export(self, project: Project, out: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+        script = self.script(project)
+        file_id = Path(project.source_name).stem
+        kwargs = {"formats": formats} if formats else {}
+        return export_script(script, Path(out), file_id, self.settings.script.frame_rate, **kwargs)
+
+
+def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = lambda stage: None) -> list[Path]:
+    """The scripted form: a source file in, script.json / script.srt / speakers.rttm (and more) out."""
+    workbench = Workbench(settings)
+    progress("ingest")
+    project = workbench.project_for_source(source)
+    workbench.script(project, progress)
+    progress("export")
+    return workbench.export(project, out)
+
+
+__all__ = ["Workbench", "transcribe_file", "DubdeskError"]
