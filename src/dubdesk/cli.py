@@ -140,5 +140,35 @@ def export(project: int, out: Path,
         typer.echo(path)
 
 
+EVAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "eval"
+EvalDir = Annotated[Path, typer.Option("--eval-dir", help="evaluation data folder")]
+BenchOut = Annotated[Optional[Path], typer.Option("--out", help="JSON result file")]
+
+
+@bench_app.command("asr")
+def bench_asr(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, beam_size: BeamSize = None,
+              asr_model: AsrModel = None, limit: Annotated[Optional[int], typer.Option(help="first N clips")] = None,
+              home: Home = None) -> None:
+    """WER per language, word-timestamp error and RTF of the configured transcriber."""
+    from .bench import asr
+
+    settings = load_settings(home, transcribe={"beam_size": beam_size, "model": asr_model})
+    with reported_errors():
+        asr.run(settings, eval_dir, out or Path("bench-results/asr.json"), limit)
+
+
+@bench_app.command("diarization")
+def bench_diarization(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, diarizer: Diarizer = None,
+                      speakers: Speakers = None,
+                      asr: Annotated[bool, typer.Option(help="also time transcription of each clip")] = True,
+                      home: Home = None) -> None:
+    """DER on the pyannote sample and AMI excerpts, and RTF of diarization and transcription."""
+    from .bench import diarization
+
+    settings = load_settings(home, diarize={"engine": diarizer, "num_speakers": speakers})
+    with reported_errors():
+        diarization.run(settings, eval_dir, out or Path("bench-results/diarization.json"), asr)
+
+
 def main() -> None:
     app()

@@ -162,6 +162,17 @@ def ingest(source: Path, destination: Path, settings: IngestSettings) -> MediaIn
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def decode_audio(path: Path, sample_rate: int = 16000) -> np.ndarray:
+    """Any media file as mono float32 at `sample_rate`, decoded exactly as ingest does."""
+    path = Path(path)
+    _check_readable(path)
+    with tempfile.TemporaryDirectory(prefix="dubdesk-decode-") as folder:
+        target = Path(folder) / "audio.wav"
+        _decode(path, target, sample_rate)
+        audio, _ = sf.read(target, dtype="float32")
+    return audio
+
+
 def load_working_audio(folder: Path) -> np.ndarray:
     """The 16 kHz mono float32 working copy made by `ingest`."""
     audio, _ = sf.read(folder / WORKING_AUDIO, dtype="float32")

@@ -48,8 +48,8 @@ class Workbench:
         source = Path(source)
         folder_name = f"{_slug(name or source.stem)}-{uuid.uuid4().hex[:8]}"
         folder = self.settings.projects_dir / folder_name
-        media = ingest(source, folder / SOURCE_FOLDER, self.settings.ingest)
         try:
+            media = ingest(source, folder / SOURCE_FOLDER, self.settings.ingest)
             with self.sessions() as session:
                 project = Project(name=name or source.stem, folder=folder_name, source_name=source.name,
                                   source_sha256=media.sha256, media=media.to_json(),

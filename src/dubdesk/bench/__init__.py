@@ -1,0 +1,1 @@
+"""Benchmarks on the evaluation data: each prints a table and writes JSON."""

@@ -1,0 +1,66 @@
+"""Scores: WER/CER with one text normalisation, word-timing error, DER (pyannote.metrics)."""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import jiwer
+
+from ..core import Turn, Word
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation removed (apostrophes inside words kept), spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    text = "".join(" " if unicodedata.category(c).startswith(("P", "S")) and c != "'" else c for c in text)
+    text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
+    return " ".join(text.split())
+
+
+def error_counts(reference: str, hypothesis: str, by_character: bool = False) -> tuple[int, int]:
+    """(edit errors, reference length) in words, or characters for unspaced languages."""
+    ref, hyp = normalise(reference), normalise(hypothesis)
+    if by_character:
+        ref, hyp = " ".join(ref.replace(" ", "")), " ".join(hyp.replace(" ", ""))
+    length = len(ref.split())
+    if not length or not hyp:
+        return max(length, len(hyp.split())), length
+    out = jiwer.process_words(ref, hyp)
+    return out.substitutions + out.deletions + out.insertions, length
+
+
+def word_timing_errors(reference: Sequence[Word], hypothesis: Sequence[Word]) -> list[tuple[float, float]]:
+    """(|start error|, |end error|) for each word the two sequences agree on, aligned by text."""
+    ref_tokens = [normalise(w.text) for w in reference]
+    hyp_tokens = [normalise(w.text) for w in hypothesis]
+    matcher = difflib.SequenceMatcher(a=ref_tokens, b=hyp_tokens, autojunk=False)
+    pairs = []
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            ref, hyp = reference[block.a + offset], hypothesis[block.b + offset]
+            pairs.append((abs(ref.start - hyp.start), abs(ref.end - hyp.end)))
+    return pairs
+
+
+def _annotation(turns: Sequence[Turn]):
+    from pyannote.core import Annotation, Segment
+
+    annotation = Annotation()
+    for index, turn in enumerate(turns):
+        annotation[Segment(turn.start, turn.end), index] = turn.speaker
+    return annotation
+
+
+def der_components(reference: Sequence[Turn], hypothesis: Sequence[Turn], uem: tuple[float, float] | None,
+                   collar: float = 0.25) -> dict[str, float]:
+    """Missed speech, false alarm, confusion and total reference speech, in seconds."""
+    from pyannote.core import Segment, Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    metric = DiarizationErrorRate(collar=collar, skip_overlap=False)
+    ref = _annotation(reference)
+    extent = Timeline([Segment(*uem)]) if uem else ref.get_timeline().union(_annotation(hypothesis).get_timeline()).extent()
+    components = metric(ref, _annotation(hypothesis), uem=extent if uem else Timeline([extent]), detailed=True)
+    return {name: float(components[name]) for name in ("missed detection", "false alarm", "confusion", "total")}

@@ -1,0 +1,38 @@
+"""Print a benchmark table with rich and write the same rows as JSON."""
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ..export.script_files import write_text
+
+
+def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
+    table = Table(title=title)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("file", "language", "set", "stage") else "right")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    console = Console()
+    console.print(table)
+    for key, value in summary.items():
+        console.print(f"[bold]{key}[/]: {_cell(value)}")
+    document = {"title": title, "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": {"cpu_count": __import__("os").cpu_count(), "platform": platform.platform()},
+                "summary": summary, "rows": rows}
+    write_text(out, json.dumps(document, indent=2, ensure_ascii=False))
+    console.print(f"written: {out}")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
