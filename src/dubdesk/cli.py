@@ -44,7 +44,7 @@ def reported_errors():
     try:
         yield
     except DubdeskError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from None
 
 
@@ -108,7 +108,7 @@ def transcribe(
         diarize={"engine": diarizer, "num_speakers": speakers, "min_speakers": min_speakers,
                  "max_speakers": max_speakers})
     if (source is None) == (project is None):
-        console.print("[bold red]error:[/] give either a source file or --project ID")
+        typer.secho("error: give either a source file or --project ID", err=True, fg=typer.colors.RED)
         raise typer.Exit(2)
     with reported_errors(), stage_progress() as progress:
         if source is not None:
@@ -148,13 +148,14 @@ BenchOut = Annotated[Optional[Path], typer.Option("--out", help="JSON result fil
 @bench_app.command("asr")
 def bench_asr(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, beam_size: BeamSize = None,
               asr_model: AsrModel = None, limit: Annotated[Optional[int], typer.Option(help="first N clips")] = None,
+              compare_direct: Annotated[bool, typer.Option(help="also score faster-whisper called directly")] = False,
               home: Home = None) -> None:
     """WER per language, word-timestamp error and RTF of the configured transcriber."""
     from .bench import asr
 
     settings = load_settings(home, transcribe={"beam_size": beam_size, "model": asr_model})
     with reported_errors():
-        asr.run(settings, eval_dir, out or Path("bench-results/asr.json"), limit)
+        asr.run(settings, eval_dir, out or Path("bench-results/asr.json"), limit, compare_direct)
 
 
 @bench_app.command("diarization")

@@ -64,8 +64,8 @@ def _probe(path: Path) -> dict:
         capture_output=True, text=True,
     )
     if result.returncode != 0:
-        detail = result.stderr.strip().splitlines()[-1:] or ["unknown format"]
-        raise BadInputError(path, f"not a readable audio or video file ({detail[0]})")
+        detail = (result.stderr.strip().splitlines() or ["unknown format"])[-1].replace(f"{path}: ", "")
+        raise BadInputError(path, f"not a readable audio or video file ({detail})")
     return json.loads(result.stdout)
 
 

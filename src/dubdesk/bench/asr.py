@@ -57,32 +57,57 @@ def clips(eval_dir: Path) -> list[dict]:
     return found
 
 
-def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None) -> dict:
+class DirectFasterWhisper:
+    """faster-whisper called directly with its own defaults (beam 5, word timestamps), as a yardstick."""
+
+    def __init__(self, transcriber) -> None:
+        self.model = transcriber.model
+
+    def transcribe(self, audio, language):
+        segments, _ = self.model.transcribe(audio, language=language, beam_size=5, word_timestamps=True)
+        return [Word(w.word.strip(), w.start, w.end) for s in segments for w in (s.words or [])]
+
+
+def _score(clip: dict, words: list[Word]) -> tuple[int, int]:
+    spaced = clip["language"] not in UNSPACED
+    return error_counts(clip["text"], (" " if spaced else "").join(w.text for w in words), by_character=not spaced)
+
+
+def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None, compare_direct: bool = False) -> dict:
     transcriber = get_transcriber(settings)
-    rows, totals = [], defaultdict(lambda: [0, 0, 0.0, 0.0])
+    direct = DirectFasterWhisper(transcriber) if compare_direct else None
+    rows, totals = [], defaultdict(lambda: defaultdict(float))
     timing: list[tuple[float, float]] = []
     for clip in clips(eval_dir)[:limit]:
         audio = decode_audio(clip["audio"], SAMPLE_RATE)
+        duration = len(audio) / SAMPLE_RATE
         began = time.perf_counter()
         transcript = transcriber.transcribe(audio, clip["language"])
         seconds = time.perf_counter() - began
-        text = (" " if clip["language"] not in UNSPACED else "").join(w.text for w in transcript.words)
-        errors, length = error_counts(clip["text"], text, by_character=clip["language"] in UNSPACED)
+        errors, length = _score(clip, list(transcript.words))
         row = {"set": clip["set"], "file": clip["audio"].name, "language": clip["language"],
-               "wer": errors / max(length, 1), "rtf": seconds / (len(audio) / SAMPLE_RATE)}
+               "wer": errors / max(length, 1), "rtf": seconds / duration}
+        total = totals[f"{clip['set']}/{clip['language']}"]
+        if direct is not None:
+            direct_errors, _ = _score(clip, direct.transcribe(audio, clip["language"]))
+            row["wer direct"] = direct_errors / max(length, 1)
+            total["direct errors"] += direct_errors
         if clip["words"]:
             pairs = word_timing_errors(clip["words"], transcript.words)
             timing.extend(pairs)
             row["start_err_s"] = sum(p[0] for p in pairs) / max(len(pairs), 1)
             row["end_err_s"] = sum(p[1] for p in pairs) / max(len(pairs), 1)
         rows.append(row)
-        total = totals[f"{clip['set']}/{clip['language']}"]
-        total[0] += errors
-        total[1] += length
-        total[2] += seconds
-        total[3] += len(audio) / SAMPLE_RATE
-    summary = {f"WER {name}": t[0] / max(t[1], 1) for name, t in sorted(totals.items())}
-    summary["RTF (all clips)"] = sum(t[2] for t in totals.values()) / sum(t[3] for t in totals.values())
+        total["errors"] += errors
+        total["words"] += length
+        total["seconds"] += seconds
+        total["audio"] += duration
+    summary: dict = {}
+    for name, total in sorted(totals.items()):
+        summary[f"WER {name}"] = total["errors"] / max(total["words"], 1)
+        if direct is not None:
+            summary[f"WER {name}, faster-whisper direct"] = total["direct errors"] / max(total["words"], 1)
+    summary["RTF (all clips)"] = sum(t["seconds"] for t in totals.values()) / sum(t["audio"] for t in totals.values())
     if timing:
         summary["word start error, mean abs (s)"] = sum(p[0] for p in timing) / len(timing)
         summary["word end error, mean abs (s)"] = sum(p[1] for p in timing) / len(timing)

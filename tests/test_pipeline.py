@@ -1,0 +1,178 @@
+"""The real embedded models on the bundled sample, the scripted CLI, caching and resume after a kill."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pysubs2
+import pytest
+from sqlalchemy import create_engine, text
+
+from dubdesk.bench.metrics import der_components, error_counts
+from dubdesk.bench.diarization import read_rttm
+from dubdesk.config import Settings
+from dubdesk.errors import ModelMissingError
+from dubdesk.store import StageRun
+from dubdesk.workbench import Workbench
+
+from .conftest import AMI_SAMPLE, ROOT, SAMPLE
+
+DUBDESK = [sys.executable, "-m", "dubdesk"]
+
+
+def reference_text() -> str:
+    return " ".join(line.split(maxsplit=5)[5] for line in SAMPLE.with_suffix(".stm").read_text().splitlines())
+
+
+def test_transcription_detects_language_and_times_words(workbench, sample_project):
+    transcript, _ = workbench.transcribe(sample_project)
+    assert transcript.language == "en"
+    errors, length = error_counts(reference_text(), " ".join(w.text for w in transcript.words))
+    assert errors / length < 0.25
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start <= w.end <= 30.0 for w in transcript.words)
+    jersey = next(w for w in transcript.words if w.text.startswith("Jersey"))
+    assert 12.54 < jersey.start and jersey.end < 14.4  # the STM has "This is Diane in New Jersey." at 12.54-14.18 s
+
+
+def test_diarization_finds_both_speakers(workbench, sample_project):
+    turns, _ = workbench.diarize(sample_project)
+    assert len({t.speaker for t in turns}) == 2
+    parts = der_components(read_rttm(SAMPLE.with_suffix(".rttm"))["sample"], turns, None)
+    assert (parts["missed detection"] + parts["false alarm"] + parts["confusion"]) / parts["total"] < 0.25
+
+
+def test_script_attributes_lines_to_speakers(workbench, sample_project):
+    script = workbench.script(sample_project)
+    assert len(script.speakers) == 2
+    assert len(script.lines) >= 8
+    by_speaker = {line.speaker for line in script.lines if "Diane" in line.text} ^ \
+                 {line.speaker for line in script.lines if "Sheila" in line.text}
+    assert len(by_speaker) == 2, "Diane's and Sheila's self-introductions belong to different speakers"
+
+
+def test_second_run_reuses_every_stage(workbench, sample_project):
+    workbench.script(sample_project)
+    with workbench.sessions() as session:
+        before = {(r.stage, r.key): r.finished_at for r in session.query(StageRun).filter_by(project_id=sample_project.id)}
+    began = time.perf_counter()
+    workbench.script(sample_project)
+    assert time.perf_counter() - began < 1.0
+    with workbench.sessions() as session:
+        after = {(r.stage, r.key): r.finished_at for r in session.query(StageRun).filter_by(project_id=sample_project.id)}
+    assert before == after
+
+
+def test_changed_setting_reruns_only_what_depends_on_it(workbench, sample_project):
+    workbench.script(sample_project)
+    tighter = Workbench(workbench.settings.with_overrides(script={"max_line_chars": 30}))
+    script = tighter.script(sample_project)
+    assert all(len(line.text) <= 30 or len(line.words) == 1 for line in script.lines)
+    with workbench.sessions() as session:
+        runs = session.query(StageRun).filter_by(project_id=sample_project.id).all()
+    counts = {stage: sum(r.stage == stage for r in runs) for stage in ("transcribe", "diarize", "script")}
+    assert counts == {"transcribe": 1, "diarize": 1, "script": 2}
+
+
+def test_one_speaker_and_sparse_speech_still_give_a_result(workbench, media_dir):
+    import soundfile as sf
+    import numpy as np
+
+    audio, rate = sf.read(SAMPLE, dtype="float32")
+    sparse = np.zeros(rate * 30, dtype="float32")
+    sparse[rate * 6: rate * 9] = audio[int(rate * 9.8): int(rate * 12.8)]  # one speaker, 3 s in 30 s
+    path = media_dir / "sparse.wav"
+    sf.write(path, sparse, rate)
+    turns, _ = workbench.diarize(workbench.create_project(path))
+    assert turns, "a diarizer must always return turns when there is speech"
+    assert len({t.speaker for t in turns}) == 1
+    assert all(5.5 < t.start and t.end < 9.5 for t in turns)
+
+
+def test_missing_models_name_what_and_where(tmp_path):
+    absent = tmp_path / "no-such-model"
+    base = Settings(home=tmp_path / "home")
+    cases = [
+        base.with_overrides(transcribe={"model": str(absent)}),
+        base.with_overrides(transcribe={"engine": "whisperx", "model": str(absent)}),
+        base.with_overrides(diarize={"engine": "pyannote", "pipeline": str(absent)}),
+    ]
+    from dubdesk.diarize import get_diarizer
+    from dubdesk.transcribe import get_transcriber
+
+    for settings, load in zip(cases, (get_transcriber, get_transcriber, get_diarizer)):
+        with pytest.raises(ModelMissingError) as caught:
+            load(settings)
+        assert str(absent) in str(caught.value)
+
+
+def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*DUBDESK, *args, "--home", str(home)], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_transcribe_writes_script_srt_and_rttm(tmp_path, settings):
+    out = tmp_path / "out"
+    result = run_cli("transcribe", str(AMI_SAMPLE), "--out", str(out), home=settings.home)
+    assert result.returncode == 0, result.stderr
+    script = json.loads((out / "script.json").read_text())
+    assert script["language"] == "en" and len(script["speakers"]) >= 2
+    for line in script["lines"]:
+        assert {"speaker", "start", "end", "text", "words"} <= set(line)
+        assert all({"start", "end", "word"} <= set(w) for w in line["words"])
+    assert len(pysubs2.load(str(out / "script.srt"))) == len(script["lines"])
+    assert read_rttm(out / "speakers.rttm")
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path, settings):
+    bogus = tmp_path / "bogus.mp3"
+    bogus.write_text("this is not audio")
+    result = run_cli("transcribe", str(bogus), "--out", str(tmp_path / "o"), home=settings.home)
+    assert result.returncode == 2
+    assert "bogus.mp3: not a readable audio or video file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _stage_status(home: Path) -> dict[str, str]:
+    database = home / "dubdesk.db"
+    if not database.exists():
+        return {}
+    try:
+        with create_engine(f"sqlite:///{database}").connect() as connection:
+            return dict(connection.execute(text("SELECT stage, status FROM stage_runs")).all())
+    except Exception:
+        return {}
+
+
+def test_resume_after_kill_mid_stage_keeps_finished_stages(tmp_path):
+    home, out = tmp_path / "home", tmp_path / "out"
+    process = subprocess.Popen([*DUBDESK, "transcribe", str(SAMPLE), "--out", str(out), "--home", str(home)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while _stage_status(home).get("transcribe") != "done" and time.time() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    status = _stage_status(home)
+    assert status.get("transcribe") == "done"
+    assert status.get("diarize") != "done", "killed too late to test a resume"
+    assert not (out / "script.json").exists()
+
+    workbench = Workbench(Settings(home=home))
+    with workbench.sessions() as session:
+        finished = session.query(StageRun).filter_by(stage="transcribe").one().finished_at
+    result = run_cli("transcribe", str(SAMPLE), "--out", str(out), home=home)
+    assert result.returncode == 0, result.stderr
+    assert (out / "script.json").exists()
+    with workbench.sessions() as session:
+        runs = session.query(StageRun).all()
+    assert len(workbench.projects()) == 1
+    assert {r.stage: r.status for r in runs} == {"transcribe": "done", "diarize": "done", "script": "done"}
+    assert next(r for r in runs if r.stage == "transcribe").finished_at == finished
+    leftovers = [p for p in home.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []

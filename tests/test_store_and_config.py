@@ -1,0 +1,31 @@
+"""Schema migrations and the layered configuration."""
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import create_engine, inspect
+
+from dubdesk.config import Settings
+from dubdesk.store.database import alembic_config, migrate
+
+
+def test_migrations_run_up_down_and_up_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    migrate(url)
+    assert {"projects", "stage_runs", "alembic_version"} <= set(inspect(create_engine(url)).get_table_names())
+    command.downgrade(alembic_config(url), "base")
+    assert set(inspect(create_engine(url)).get_table_names()) == {"alembic_version"}
+    migrate(url)
+    assert "stage_runs" in inspect(create_engine(url)).get_table_names()
+
+
+def test_settings_layer_file_then_environment_then_flags(tmp_path, monkeypatch):
+    config = tmp_path / "dubdesk.toml"
+    config.write_text('[transcribe]\nbeam_size = 3\nlanguage = "es"\n[diarize]\nmax_speakers = 4\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUBDESK_TRANSCRIBE__LANGUAGE", "pt")
+    settings = Settings()
+    assert settings.transcribe.beam_size == 3
+    assert settings.transcribe.language == "pt"
+    assert settings.diarize.max_speakers == 4
+    flagged = settings.with_overrides(transcribe={"beam_size": 1, "language": None})
+    assert flagged.transcribe.beam_size == 1 and flagged.transcribe.language == "pt"
