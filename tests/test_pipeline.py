@@ -176,3 +176,17 @@ def test_resume_after_kill_mid_stage_keeps_finished_stages(tmp_path):
     assert next(r for r in runs if r.stage == "transcribe").finished_at == finished
     leftovers = [p for p in home.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_long_programme_is_transcribed_in_resumable_chunks(tmp_path, workbench):
+    chunked = Workbench(workbench.settings.with_overrides(transcribe={"chunk_s": 10.0}))
+    project = chunked.create_project(SAMPLE, name="chunked")
+    transcript, _ = chunked.transcribe(project)
+    with chunked.sessions() as session:
+        chunks = session.query(StageRun).filter_by(project_id=project.id, stage="transcribe-chunk").all()
+    assert len(chunks) == 3
+    whole, _ = workbench.transcribe(workbench.create_project(SAMPLE, name="whole"))
+    errors, length = error_counts(" ".join(w.text for w in whole.words), " ".join(w.text for w in transcript.words))
+    assert errors / length < 0.15, "cutting at quiet moments must not lose or garble words"
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts) and starts[-1] > 20.0

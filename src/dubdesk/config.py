@@ -31,6 +31,7 @@ class TranscribeSettings(BaseModel):
     compute_type: str = "int8"
     vad_filter: bool = True
     align_model: str | None = Field(None, description="whisperx: local wav2vec2 alignment model folder")
+    chunk_s: float = Field(600.0, description="long programmes are transcribed (and resumed) in chunks this long")
     device: str = "cpu"
 
 

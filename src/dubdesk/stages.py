@@ -42,6 +42,7 @@ class StageResult:
     path: Path
     sha256: str
     cached: bool
+    engine: EngineIdentity | None
 
     def load(self) -> Any:
         return json.loads(self.path.read_text(encoding="utf-8"))
@@ -67,7 +68,8 @@ def run_stage(
         run = session.scalar(select(StageRun).where(
             StageRun.project_id == project.id, StageRun.stage == stage, StageRun.key == key))
         if run is not None and _is_intact(run, folder):
-            return StageResult(folder / run.output, run.output_sha256, cached=True)
+            engine = EngineIdentity(**run.engine) if run.engine else None
+            return StageResult(folder / run.output, run.output_sha256, cached=True, engine=engine)
         if run is None:
             run = StageRun(project_id=project.id, stage=stage, key=key, status="running", inputs=inputs)
             session.add(run)
@@ -92,4 +94,4 @@ def run_stage(
         done.engine = identity.to_json() if identity else None
         done.seconds, done.finished_at = round(time.perf_counter() - began, 3), utcnow()
         session.commit()
-    return StageResult(path, digest, cached=False)
+    return StageResult(path, digest, cached=False, engine=identity)

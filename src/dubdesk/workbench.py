@@ -14,13 +14,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .config import Settings
-from .core import Script, Transcript, Turn
+from .core import Script, Transcript, Turn, Word
+from .engines import EngineIdentity
 from .errors import DubdeskError, ProjectError
 from .export.script_files import export_script
 from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
+from .transcribe.chunking import chunk_bounds
 
 Progress = Callable[[str], None]
 SOURCE_FOLDER = "source"
@@ -92,19 +94,33 @@ class Workbench:
         return run_stage(self.sessions, project, self.folder(project), stage, inputs, compute)
 
     def transcribe(self, project: Project) -> tuple[Transcript, StageResult]:
+        """Words of the whole programme, transcribed chunk by chunk so a killed run resumes mid-way."""
         config = self.settings.transcribe
-        inputs = {"source": project.source_sha256, "settings": config.model_dump(),
-                  "engine_version": package_version(config.engine)}
+        base = {"source": project.source_sha256, "settings": config.model_dump(),
+                "engine_version": package_version(config.engine)}
 
         def compute():
-            from .transcribe import get_transcriber
-
-            transcriber = get_transcriber(self.settings)
             audio = load_working_audio(self.folder(project) / SOURCE_FOLDER)
-            return transcriber.transcribe(audio, config.language).to_json(), transcriber.identity
+            rate = self.settings.ingest.sample_rate
+            language, parts = config.language, []
+            for begin, end in chunk_bounds(audio, rate, config.chunk_s):
+                chunk = self._run(project, "transcribe-chunk", {**base, "samples": [begin, end], "language": language},
+                                  lambda: self._transcribe_samples(audio[begin:end], language))
+                parts.append((begin / rate, Transcript.from_json(chunk.load())))
+                language = language or parts[0][1].language  # later chunks keep the language heard first
+            first = parts[0][1]
+            words = tuple(Word(w.text, w.start + offset, w.end + offset, w.confidence)
+                          for offset, part in parts for w in part.words)
+            return Transcript(first.language, first.language_probability, words).to_json(), chunk.engine
 
-        result = self._run(project, "transcribe", inputs, compute)
+        result = self._run(project, "transcribe", base, compute)
         return Transcript.from_json(result.load()), result
+
+    def _transcribe_samples(self, audio, language: str | None) -> tuple[dict, EngineIdentity]:
+        from .transcribe import get_transcriber
+
+        transcriber = get_transcriber(self.settings)
+        return transcriber.transcribe(audio, language).to_json(), transcriber.identity
 
     def diarize(self, project: Project) -> tuple[list[Turn], StageResult]:
         config = self.settings.diarize
