@@ -13,8 +13,8 @@ import pysubs2
 import pytest
 from sqlalchemy import create_engine, text
 
-from dubdesk.bench.metrics import der_components, error_counts
 from dubdesk.bench.diarization import read_rttm
+from dubdesk.bench.metrics import der_components, error_counts
 from dubdesk.config import Settings
 from dubdesk.errors import ModelMissingError
 from dubdesk.store import StageRun
@@ -81,8 +81,8 @@ def test_changed_setting_reruns_only_what_depends_on_it(workbench, sample_projec
 
 
 def test_one_speaker_and_sparse_speech_still_give_a_result(workbench, media_dir):
-    import soundfile as sf
     import numpy as np
+    import soundfile as sf
 
     audio, rate = sf.read(SAMPLE, dtype="float32")
     sparse = np.zeros(rate * 30, dtype="float32")

@@ -67,7 +67,7 @@ def stage_progress():
 
 @app.command()
 def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project name")] = None,
-        target: Annotated[list[str], typer.Option(help="target language (repeatable)")] = [],
+        target: Annotated[Optional[list[str]], typer.Option(help="target language (repeatable)")] = None,
         commercial: Annotated[bool, typer.Option(help="the dub will be used commercially")] = False,
         home: Home = None) -> None:
     """Create a project from an audio or video file (the original is kept untouched)."""
@@ -75,7 +75,7 @@ def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project 
 
     with reported_errors(), stage_progress() as progress:
         progress("ingest")
-        project = Workbench(load_settings(home)).create_project(source, name, tuple(target), commercial)
+        project = Workbench(load_settings(home)).create_project(source, name, tuple(target or ()), commercial)
     typer.echo(project.id)
 
 
@@ -125,7 +125,7 @@ def transcribe(
 
 @app.command()
 def export(project: int, out: Path,
-           format: Annotated[list[str], typer.Option(help="json|srt|vtt|rttm|csv|xlsx (repeatable)")] = [],
+           format: Annotated[Optional[list[str]], typer.Option(help="json|srt|vtt|rttm|csv|xlsx (repeatable)")] = None,
            home: Home = None) -> None:
     """Export a project's script: JSON, SRT, VTT, RTTM and the timecoded dialogue list."""
     from .workbench import Workbench
@@ -135,7 +135,7 @@ def export(project: int, out: Path,
         chosen = workbench.project(project)
         workbench.script(chosen, progress)
         progress("export")
-        written = workbench.export(chosen, out, tuple(format) or None)
+        written = workbench.export(chosen, out, tuple(format or ()) or None)
     for path in written:
         typer.echo(path)
 

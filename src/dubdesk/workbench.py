@@ -105,7 +105,7 @@ class Workbench:
             language, parts = config.language, []
             for begin, end in chunk_bounds(audio, rate, config.chunk_s):
                 chunk = self._run(project, "transcribe-chunk", {**base, "samples": [begin, end], "language": language},
-                                  lambda: self._transcribe_samples(audio[begin:end], language))
+                                  lambda b=begin, e=end, lang=language: self._transcribe_samples(audio[b:e], lang))
                 parts.append((begin / rate, Transcript.from_json(chunk.load())))
                 language = language or parts[0][1].language  # later chunks keep the language heard first
             first = parts[0][1]

@@ -58,8 +58,8 @@ def run(settings: Settings, eval_dir: Path, out: Path, with_asr: bool = True) ->
     for item in items(eval_dir):
         audio = decode_audio(item["audio"], SAMPLE_RATE)
         duration = len(audio) / SAMPLE_RATE
-        turns, diarize_s = _timed(lambda: diarizer.diarize(audio, config.num_speakers, config.min_speakers,
-                                                           config.max_speakers))
+        turns, diarize_s = _timed(lambda a=audio: diarizer.diarize(a, config.num_speakers, config.min_speakers,
+                                                                   config.max_speakers))
         parts = der_components(item["reference"], turns, item["uem"])
         row = {"set": item["set"], "file": item["audio"].name,
                "speakers ref/hyp": f"{len({t.speaker for t in item['reference']})}/{len({t.speaker for t in turns})}",
@@ -68,7 +68,7 @@ def run(settings: Settings, eval_dir: Path, out: Path, with_asr: bool = True) ->
                "confusion": parts["confusion"] / parts["total"], "diarize RTF": diarize_s / duration}
         total = totals[item["set"]]
         if transcriber is not None:
-            _, asr_s = _timed(lambda: transcriber.transcribe(audio, None))
+            _, asr_s = _timed(lambda a=audio: transcriber.transcribe(a, None))
             row["transcribe RTF"] = asr_s / duration
             row["both RTF"] = (asr_s + diarize_s) / duration
             total["asr_s"] += asr_s

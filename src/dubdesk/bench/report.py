@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -23,7 +23,7 @@ def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
     console.print(table)
     for key, value in summary.items():
         console.print(f"[bold]{key}[/]: {_cell(value)}")
-    document = {"title": title, "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    document = {"title": title, "when": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": {"cpu_count": __import__("os").cpu_count(), "platform": platform.platform()},
                 "summary": summary, "rows": rows}
     write_text(out, json.dumps(document, indent=2, ensure_ascii=False))
