@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .config import Settings
@@ -50,19 +50,25 @@ def reported_errors():
 
 @contextmanager
 def stage_progress():
-    """A rich progress display; yields the callback the workbench calls as each stage starts."""
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=not sys.stderr.isatty()) as progress:
-        current: list[int] = []
+    """A rich progress display; yields the callback the workbench calls as stages start and advance."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=not sys.stderr.isatty()) as progress:
+        tasks: dict[str, TaskID] = {}
 
-        def advance(stage: str) -> None:
-            if current:
-                progress.update(current[-1], completed=1, total=1)
-            current.append(progress.add_task(STAGE_LABELS.get(stage, stage), total=None))
+        def finish_others(stage: str) -> None:
+            for name, task in tasks.items():
+                if name != stage:
+                    progress.update(task, completed=1, total=1)
+
+        def advance(stage: str, done: int | None = None, total: int | None = None) -> None:
+            finish_others(stage)
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(STAGE_LABELS.get(stage, stage), total=None)
+            if total is not None:
+                progress.update(tasks[stage], completed=done or 0, total=total)
 
         yield advance
-        if current:
-            progress.update(current[-1], completed=1, total=1)
+        finish_others("")
 
 
 @app.command()

@@ -20,14 +20,6 @@ class Span:
         if self.end < self.start:
             raise ValueError(f"span ends before it starts: {self.start} > {self.end}")
 
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-    @property
-    def middle(self) -> float:
-        return (self.start + self.end) / 2
-
     def overlap(self, other: Span) -> float:
         """Seconds shared with `other` (0 when disjoint)."""
         return max(0.0, min(self.end, other.end) - max(self.start, other.start))
@@ -94,10 +86,6 @@ class Line:
     end: float
     text: str
     words: tuple[Word, ...] = field(default=())
-
-    @property
-    def span(self) -> Span:
-        return Span(self.start, self.end)
 
     def to_json(self) -> dict[str, Any]:
         return {

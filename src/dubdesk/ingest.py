@@ -178,6 +178,3 @@ def load_working_audio(folder: Path) -> np.ndarray:
     audio, _ = sf.read(folder / WORKING_AUDIO, dtype="float32")
     return audio
 
-
-def load_media_info(folder: Path) -> MediaInfo:
-    return MediaInfo(**json.loads((folder / "media.json").read_text()))

@@ -41,7 +41,6 @@ def stage_key(stage: str, inputs: dict[str, Any]) -> str:
 class StageResult:
     path: Path
     sha256: str
-    cached: bool
     engine: EngineIdentity | None
 
     def load(self) -> Any:
@@ -69,7 +68,7 @@ def run_stage(
             StageRun.project_id == project.id, StageRun.stage == stage, StageRun.key == key))
         if run is not None and _is_intact(run, folder):
             engine = EngineIdentity(**run.engine) if run.engine else None
-            return StageResult(folder / run.output, run.output_sha256, cached=True, engine=engine)
+            return StageResult(folder / run.output, run.output_sha256, engine)
         if run is None:
             run = StageRun(project_id=project.id, stage=stage, key=key, status="running", inputs=inputs)
             session.add(run)
@@ -94,4 +93,4 @@ def run_stage(
         done.engine = identity.to_json() if identity else None
         done.seconds, done.finished_at = round(time.perf_counter() - began, 3), utcnow()
         session.commit()
-    return StageResult(path, digest, cached=False, engine=identity)
+    return StageResult(path, digest, identity)

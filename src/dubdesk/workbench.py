@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .config import Settings
 from .core import Script, Transcript, Turn, Word
 from .engines import EngineIdentity
-from .errors import DubdeskError, ProjectError
+from .errors import ProjectError
 from .export.script_files import export_script
 from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .script import build_script
@@ -24,7 +24,11 @@ from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
 from .transcribe.chunking import chunk_bounds
 
-Progress = Callable[[str], None]
+Progress = Callable[..., None]  # progress(stage, done=None, total=None)
+
+
+def no_progress(stage: str, done: int | None = None, total: int | None = None) -> None:
+    """The default progress callback: report nothing."""
 SOURCE_FOLDER = "source"
 
 
@@ -93,7 +97,7 @@ class Workbench:
     def _run(self, project: Project, stage: str, inputs: dict, compute) -> StageResult:
         return run_stage(self.sessions, project, self.folder(project), stage, inputs, compute)
 
-    def transcribe(self, project: Project) -> tuple[Transcript, StageResult]:
+    def transcribe(self, project: Project, progress: Progress = no_progress) -> tuple[Transcript, StageResult]:
         """Words of the whole programme, transcribed chunk by chunk so a killed run resumes mid-way."""
         config = self.settings.transcribe
         base = {"source": project.source_sha256, "settings": config.model_dump(),
@@ -103,7 +107,9 @@ class Workbench:
             audio = load_working_audio(self.folder(project) / SOURCE_FOLDER)
             rate = self.settings.ingest.sample_rate
             language, parts = config.language, []
-            for begin, end in chunk_bounds(audio, rate, config.chunk_s):
+            bounds = chunk_bounds(audio, rate, config.chunk_s)
+            for index, (begin, end) in enumerate(bounds):
+                progress("transcribe", index, len(bounds))
                 chunk = self._run(project, "transcribe-chunk", {**base, "samples": [begin, end], "language": language},
                                   lambda b=begin, e=end, lang=language: self._transcribe_samples(audio[b:e], lang))
                 parts.append((begin / rate, Transcript.from_json(chunk.load())))
@@ -138,10 +144,10 @@ class Workbench:
         result = self._run(project, "diarize", inputs, compute)
         return [Turn(*row) for row in result.load()], result
 
-    def script(self, project: Project, progress: Progress = lambda stage: None) -> Script:
+    def script(self, project: Project, progress: Progress = no_progress) -> Script:
         """Transcribe, diarize and build the script, each step reused when unchanged."""
         progress("transcribe")
-        transcript, transcribed = self.transcribe(project)
+        transcript, transcribed = self.transcribe(project, progress)
         progress("diarize")
         turns, diarized = self.diarize(project)
         progress("script")
@@ -161,7 +167,7 @@ class Workbench:
         return export_script(script, Path(out), file_id, self.settings.script.frame_rate, **kwargs)
 
 
-def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = lambda stage: None) -> list[Path]:
+def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = no_progress) -> list[Path]:
     """The scripted form: a source file in, script.json / script.srt / speakers.rttm (and more) out."""
     workbench = Workbench(settings)
     progress("ingest")
@@ -170,5 +176,3 @@ def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progr
     progress("export")
     return workbench.export(project, out)
 
-
-__all__ = ["Workbench", "transcribe_file", "DubdeskError"]
