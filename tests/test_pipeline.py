@@ -192,3 +192,30 @@ def test_long_programme_is_transcribed_in_resumable_chunks(tmp_path, workbench):
     assert errors / length < 0.15, "cutting at quiet moments must not lose or garble words"
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts) and starts[-1] > 20.0
+
+
+def test_production_engines_name_their_missing_extra(tmp_path):
+    """With model folders in place but the optional extra not installed, the error says which extra."""
+    import importlib.util
+
+    from dubdesk.diarize import get_diarizer
+    from dubdesk.errors import EngineUnavailableError
+    from dubdesk.transcribe import get_transcriber
+
+    (tmp_path / "asr").mkdir()
+    (tmp_path / "asr" / "model.bin").write_bytes(b"")
+    (tmp_path / "align").mkdir()
+    (tmp_path / "align" / "config.json").write_text("{}")
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline" / "config.yaml").write_text("pipeline: {}\n")
+    base = Settings(home=tmp_path / "home")
+    cases = {
+        "whisperx": (get_transcriber, base.with_overrides(transcribe={
+            "engine": "whisperx", "model": str(tmp_path / "asr"), "align_model": str(tmp_path / "align")})),
+        "pyannote.audio": (get_diarizer, base.with_overrides(diarize={"engine": "pyannote", "pipeline": str(tmp_path / "pipeline")})),
+    }
+    for package, (load, settings) in cases.items():
+        if importlib.util.find_spec(package):
+            continue  # the extra is installed here: nothing to check
+        with pytest.raises(EngineUnavailableError, match=r"dubdesk\[production\]"):
+            load(settings)
