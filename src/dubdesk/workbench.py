@@ -17,7 +17,7 @@ from .config import Settings
 from .core import Script, Transcript, Turn, Word
 from .engines import EngineIdentity
 from .errors import ProjectError
-from .export.script_files import export_script
+from .export.script_files import SCRIPT_FORMATS, export_script
 from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
@@ -25,11 +25,11 @@ from .store import Project, open_database
 from .transcribe.chunking import chunk_bounds
 
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
+SOURCE_FOLDER = "source"
 
 
 def no_progress(stage: str, done: int | None = None, total: int | None = None) -> None:
     """The default progress callback: report nothing."""
-SOURCE_FOLDER = "source"
 
 
 def _slug(name: str) -> str:
@@ -163,8 +163,7 @@ class Workbench:
     def export(self, project: Project, out: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
         script = self.script(project)
         file_id = Path(project.source_name).stem
-        kwargs = {"formats": formats} if formats else {}
-        return export_script(script, Path(out), file_id, self.settings.script.frame_rate, **kwargs)
+        return export_script(script, Path(out), file_id, self.settings.script.frame_rate, formats or SCRIPT_FORMATS)
 
 
 def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = no_progress) -> list[Path]:
