@@ -6,7 +6,13 @@ cd "$(dirname "$0")"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-DEBIAN_PACKAGES=(ffmpeg libsndfile1 python3-venv python3-dev build-essential cmake)
+DEBIAN_PACKAGES=(ffmpeg libsndfile1 python3-venv python3-dev build-essential cmake libttspico-utils)
+# SVOX Pico (libttspico-utils) lives in Debian's non-free section.
+NON_FREE=/etc/apt/sources.list.d/debian-non-free.sources
+if ! grep -rqsE '(^|[[:space:]])non-free([[:space:]]|$)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    | $SUDO tee "$NON_FREE" >/dev/null
+fi
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -22,7 +22,10 @@ from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
+from .store.models import Clip
+from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .transcribe.chunking import chunk_bounds
+from .voices.registry import ConsentRegistry
 
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
 SOURCE_FOLDER = "source"
@@ -42,6 +45,15 @@ class Workbench:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.sessions = open_database(settings.database_url)
+        self._registry: ConsentRegistry | None = None
+
+    @property
+    def registry(self) -> ConsentRegistry:
+        """The consent registry, with the stock voices registered on first use."""
+        if self._registry is None:
+            self._registry = ConsentRegistry(self.settings.home, self.sessions)
+            register_stock_voices(self._registry)
+        return self._registry
 
     # projects -----------------------------------------------------------------
 
@@ -164,6 +176,26 @@ class Workbench:
         script = self.script(project)
         file_id = Path(project.source_name).stem
         return export_script(script, Path(out), file_id, self.settings.script.frame_rate, formats or SCRIPT_FORMATS)
+
+
+    # voices ---------------------------------------------------------------------------------
+
+    def synthesize(self, project: Project, line_id: str, text: str, language: str, profile_id: str,
+                   use: str = "dubbing") -> Clip:
+        return synthesize_line(self.sessions, self.registry, project, self.folder(project), line_id, text, language,
+                               profile_id, use)
+
+    def revoke_voice(self, profile_id: str, reason: str) -> int:
+        return revoke_voice(self.sessions, self.registry, profile_id, reason)
+
+    def clips(self, project: Project | None = None, profile_id: str | None = None) -> list[Clip]:
+        with self.sessions() as session:
+            query = select(Clip).order_by(Clip.id)
+            if project is not None:
+                query = query.where(Clip.project_id == project.id)
+            if profile_id is not None:
+                query = query.where(Clip.profile_id == profile_id)
+            return list(session.scalars(query))
 
 
 def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = no_progress) -> list[Path]:

@@ -52,3 +52,37 @@ class StageRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     project: Mapped[Project] = relationship(back_populates="stage_runs")
+
+
+class VoiceProfile(Base):
+    """The registered head of each voice profile's signed history (catches a truncated history)."""
+
+    __tablename__ = "voice_profiles"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    stock: Mapped[bool] = mapped_column(default=False)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Clip(Base):
+    """One synthesized line: what was said, in whose voice, under which consent record, by which model."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(String(4000))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("voice_profiles.id"), index=True)
+    consent_record: Mapped[str] = mapped_column(String(64))
+    engine: Mapped[dict] = mapped_column(JSON)
+    settings: Mapped[dict] = mapped_column(JSON)
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | blocked | mixed
+    blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,92 @@
+"""Synthesis: the one path from a line of text to a voice, through the consent check.
+
+`synthesize_line` checks consent at the moment of synthesis (signature, chain, references, terms,
+revocation), hands the engine the grant it demands, and stores the clip labelled "AI beta" with
+the consent record's hash. `revoke_voice` stops a voice at once and blocks its unmixed clips.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import soundfile as sf
+from sqlalchemy import update
+
+from ..errors import DubdeskError
+from ..export.script_files import atomic_write
+from ..ingest import sha256_file
+from ..store.models import Clip, Project
+from ..voices.consent import authorize
+from ..voices.records import ConsentTerms, StockVoice
+from ..voices.registry import ConsentRegistry
+from .engines import voice_engine
+
+AI_LABEL = "AI beta"
+STOCK_FILE = Path(__file__).resolve().parents[3] / "voices" / "stock.json"
+EMBEDDED_VOICE_FOR = {"en": ("pico", "en-US"), "de": ("pico", "de-DE"), "es": ("pico", "es-ES"),
+                      "fr": ("pico", "fr-FR"), "it": ("pico", "it-IT")}
+
+
+def register_stock_voices(registry: ConsentRegistry, stock_file: Path = STOCK_FILE) -> None:
+    """Register every stock voice not yet in the registry, with open-ended consent for its languages."""
+    known = set(registry.profile_ids())
+    for entry in json.loads(stock_file.read_text())["voices"]:
+        if entry["profile_id"] not in known:
+            registry.create(entry["actor"], ConsentTerms(tuple(entry["languages"]), uses=("*",), terms_ref="stock voice"),
+                            stock=StockVoice(entry["engine"], entry["voice"], entry["weights_licence"], entry["source"]),
+                            profile_id=entry["profile_id"])
+
+
+def _speaker_for(stock: StockVoice | None, language: str) -> tuple[str, str]:
+    if stock is not None:
+        return stock.engine, stock.voice
+    if language not in EMBEDDED_VOICE_FOR:
+        raise DubdeskError(f"no embedded voice speaks '{language}'; embedded languages: {', '.join(EMBEDDED_VOICE_FOR)}")
+    return EMBEDDED_VOICE_FOR[language]
+
+
+def _clip_name(line_id: str, language: str, profile_id: str, text: str) -> str:
+    digest = hashlib.sha256(f"{profile_id}\n{text}".encode()).hexdigest()[:8]
+    return f"{line_id}_{language}_{profile_id}_{digest} [{AI_LABEL}].wav"
+
+
+def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
+                    text: str, language: str, profile_id: str, use: str = "dubbing") -> Clip:
+    """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now."""
+    record, grant = authorize(registry, profile_id, language, project.name, use)
+    engine_name, voice = _speaker_for(record.stock, language)
+    engine = voice_engine(engine_name)
+    audio, rate = engine.speak(text, voice, language, grant, profile_id)
+    path = project_folder / "clips" / _clip_name(line_id, language, profile_id, text)
+    description = (f"{AI_LABEL}: AI-generated voice. Voice profile {profile_id} ({record.actor}); "
+                   f"consent record {record.hash}; engine {engine.identity.engine} {engine.identity.model}, "
+                   f"weights licence {engine.identity.weights_licence}")
+
+    def write(tmp: Path) -> None:
+        with sf.SoundFile(tmp, "w", samplerate=rate, channels=1, subtype="PCM_24", format="WAV") as clip_file:
+            clip_file.title = f"{line_id} {language} [{AI_LABEL}]"
+            clip_file.artist = f"{record.actor} [{AI_LABEL}]"
+            clip_file.comment = description
+            clip_file.software = "dubdesk"
+            clip_file.write(audio)
+
+    atomic_write(path, write)
+    clip = Clip(project_id=project.id, line_id=line_id, language=language, text=text, profile_id=profile_id,
+                consent_record=record.hash, engine=engine.identity.to_json(), settings={"voice": voice, "use": use},
+                path=str(path.relative_to(project_folder)), sha256=sha256_file(path))
+    with sessions() as session:
+        session.add(clip)
+        session.commit()
+    return clip
+
+
+def revoke_voice(sessions, registry: ConsentRegistry, profile_id: str, reason: str) -> int:
+    """Revoke consent now; every clip in that voice not yet mixed is blocked. Returns how many."""
+    record = registry.revoke(profile_id, reason)
+    with sessions() as session:
+        blocked = session.execute(
+            update(Clip).where(Clip.profile_id == profile_id, Clip.status != "mixed")
+            .values(status="blocked", blocked_reason=f"consent revoked: {record.revocation_reason}"))
+        session.commit()
+    return blocked.rowcount

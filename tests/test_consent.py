@@ -1,0 +1,152 @@
+"""Consent is architecture: every way around the check is tried here and must be refused."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+import soundfile as sf
+
+from dubdesk.config import Settings
+from dubdesk.synth.engines import voice_engine
+from dubdesk.voices import consent
+from dubdesk.voices.consent import ConsentGrant, authorize
+from dubdesk.voices.records import ConsentTerms
+from dubdesk.voices.registry import ConsentError, ConsentRegistry, TamperedError
+from dubdesk.workbench import Workbench
+
+from .conftest import SAMPLE, ffmpeg
+
+TODAY = date.today()
+
+
+@pytest.fixture()
+def bench(tmp_path):
+    workbench = Workbench(Settings(home=tmp_path / "home"))
+    project = workbench.create_project(SAMPLE, name="Pilot")
+    reference = tmp_path / "actor reference.wav"
+    ffmpeg("-i", str(SAMPLE), "-ss", "6.5", "-t", "6", str(reference))
+    return workbench, project, reference
+
+
+def actor(workbench, reference, **terms):
+    defaults = dict(languages=("es",), titles=("Pilot",), uses=("dubbing",), valid_from=TODAY - timedelta(days=1),
+                    valid_until=TODAY + timedelta(days=30), terms_ref="contract 42")
+    return workbench.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference])
+
+
+def speak(workbench, project, profile_id, language="es", text="Hola."):
+    return workbench.synthesize(project, "L0001", text, language, profile_id)
+
+
+def test_consented_line_is_synthesized_labelled_and_linked_to_its_record(bench):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    clip = speak(workbench, project, profile.profile_id)
+    path = workbench.folder(project) / clip.path
+    assert "[AI beta]" in path.name
+    with sf.SoundFile(path) as stored:
+        assert "AI beta" in stored.comment and profile.hash in stored.comment and stored.frames > 8000
+    history_hashes = {r.hash for r in workbench.registry.history(profile.profile_id)}
+    assert all(c.consent_record in history_hashes for c in workbench.clips())
+
+
+@pytest.mark.parametrize("terms, language, message", [
+    ({"valid_until": TODAY - timedelta(days=1)}, "es", "expired"),
+    ({"valid_from": TODAY + timedelta(days=1)}, "es", "starts on"),
+    ({}, "fr", "does not cover language 'fr'"),
+    ({"titles": ("Another show",)}, "es", "does not cover title 'Pilot'"),
+    ({"uses": ("promo",)}, "es", "does not cover use 'dubbing'"),
+])
+def test_terms_that_do_not_cover_the_line_refuse_synthesis(bench, terms, language, message):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference, **terms)
+    with pytest.raises(ConsentError, match=message):
+        speak(workbench, project, profile.profile_id, language)
+    assert workbench.clips() == []
+
+
+def test_unknown_voice_is_refused(bench):
+    workbench, project, _ = bench
+    with pytest.raises(ConsentError, match="no voice profile 'nobody'"):
+        speak(workbench, project, "nobody")
+
+
+def test_revocation_refuses_new_lines_and_blocks_unmixed_ones(bench):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    speak(workbench, project, profile.profile_id)
+    assert workbench.revoke_voice(profile.profile_id, "actor withdrew consent") == 1
+    with pytest.raises(ConsentError, match="revoked .*actor withdrew consent"):
+        speak(workbench, project, profile.profile_id)
+    (clip,) = workbench.clips()
+    assert clip.status == "blocked" and "actor withdrew consent" in clip.blocked_reason
+    with pytest.raises(ConsentError, match="revoked"):
+        workbench.registry.update_terms(profile.profile_id, profile.terms)
+
+
+def test_edited_record_is_detected(bench):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference, languages=("es",))
+    history = workbench.registry.folder / profile.profile_id / "history.jsonl"
+    history.write_text(history.read_text().replace('"languages": ["es"]', '"languages": ["es", "fr"]'))
+    with pytest.raises(TamperedError, match="signature does not verify"):
+        speak(workbench, project, profile.profile_id, "fr")
+
+
+def test_removed_revocation_is_detected(bench):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    workbench.revoke_voice(profile.profile_id, "withdrawn")
+    history = workbench.registry.folder / profile.profile_id / "history.jsonl"
+    history.write_text(history.read_text().splitlines(keepends=True)[0])
+    with pytest.raises(TamperedError, match="does not end at the registered head"):
+        speak(workbench, project, profile.profile_id)
+
+
+def test_record_signed_with_another_key_is_refused(bench, tmp_path):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    impostor = ConsentRegistry(tmp_path / "other-home", workbench.sessions)  # files and database, not the key
+    impostor.folder = workbench.registry.folder
+    impostor._append(profile.next(terms=replace(profile.terms, languages=("es", "fr"))))
+    with pytest.raises(TamperedError, match="signed by an unknown key"):
+        speak(workbench, project, profile.profile_id, "fr")
+
+
+def test_changed_reference_recording_is_refused(bench):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    (stored,) = workbench.registry.reference_paths(profile)
+    stored.write_bytes(stored.read_bytes()[:-100])
+    with pytest.raises(TamperedError, match="reference .* missing or changed"):
+        speak(workbench, project, profile.profile_id)
+
+
+def test_engines_refuse_without_a_grant_from_the_consent_check(bench, monkeypatch):
+    workbench, _, reference = bench
+    profile = actor(workbench, reference)
+    other = actor(workbench, reference, languages=("de",))
+    engine = voice_engine("pico")
+    forged = ConsentGrant(profile.profile_id, profile.hash, "es", "Pilot", "dubbing", 0.0, mac="0" * 64)
+    for grant in (None, "yes", forged):
+        with pytest.raises(ConsentError, match="no valid consent grant"):
+            engine.speak("Hola.", "es-ES", "es", grant, profile.profile_id)
+    _, granted = authorize(workbench.registry, other.profile_id, "de", "Pilot", "dubbing")
+    with pytest.raises(ConsentError, match="covers"):
+        engine.speak("Hola.", "es-ES", "es", granted, profile.profile_id)
+    _, fresh = authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing")
+    later = fresh.issued + consent.GRANT_LIFETIME_S + 1
+    monkeypatch.setattr(consent.time, "monotonic", lambda: later)
+    with pytest.raises(ConsentError, match="expired"):
+        engine.speak("Hola.", "es-ES", "es", fresh, profile.profile_id)
+
+
+def test_stock_voices_are_profiles_with_their_licence(bench):
+    workbench, project, _ = bench
+    record = workbench.registry.current("stock-pico-de-de")
+    assert record.stock.weights_licence.startswith("Apache-2.0") and record.terms.languages == ("de",)
+    clip = speak(workbench, project, "stock-pico-de-de", "de", "Guten Tag.")
+    assert clip.engine["weights_licence"].startswith("Apache-2.0")
+    with pytest.raises(ConsentError, match="does not cover language 'es'"):
+        speak(workbench, project, "stock-pico-de-de", "es")
