@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +18,8 @@ from .errors import DubdeskError
 app = typer.Typer(help="dubdesk: consented, labelled, reviewed AI dubbing.", no_args_is_help=True)
 bench_app = typer.Typer(help="Measure speed and quality on the evaluation data; prints a table, writes JSON.")
 app.add_typer(bench_app, name="bench")
+voices_app = typer.Typer(help="Voice profiles and their consent: add, list, show, revoke.", no_args_is_help=True)
+app.add_typer(voices_app, name="voices")
 console = Console(stderr=True)
 
 STAGE_LABELS = {"ingest": "Ingesting source", "transcribe": "Transcribing", "diarize": "Diarizing speakers",
@@ -175,6 +178,82 @@ def bench_diarization(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, diariz
     settings = load_settings(home, diarize={"engine": diarizer, "num_speakers": speakers})
     with reported_errors():
         diarization.run(settings, eval_dir, out or Path("bench-results/diarization.json"), asr)
+
+
+@voices_app.command("add")
+def voices_add(
+    actor: Annotated[str, typer.Option(help="the actor's name as it appears in credits")],
+    language: Annotated[list[str], typer.Option(help="language the actor consents to (repeatable)")],
+    reference: Annotated[Optional[list[Path]], typer.Option(help="reference recording (repeatable)")] = None,
+    title: Annotated[Optional[list[str]], typer.Option(help="title covered (repeatable); default any")] = None,
+    use: Annotated[Optional[list[str]], typer.Option(help="dubbing | promo | trailer (repeatable)")] = None,
+    valid_from: Annotated[Optional[datetime], typer.Option("--from", formats=["%Y-%m-%d"])] = None,
+    valid_until: Annotated[Optional[datetime], typer.Option("--until", formats=["%Y-%m-%d"])] = None,
+    terms: Annotated[str, typer.Option(help="compensation / contract reference")] = "",
+    home: Home = None,
+) -> None:
+    """Register a voice profile with signed consent terms; prints its id."""
+    from .voices.records import ANY, ConsentTerms
+    from .workbench import Workbench
+
+    consent = ConsentTerms(tuple(language), tuple(title or (ANY,)), tuple(use or ("dubbing",)),
+                           (valid_from or datetime.now()).date(), valid_until.date() if valid_until else None, terms)
+    with reported_errors():
+        record = Workbench(load_settings(home)).registry.create(actor, consent, list(reference or []))
+    typer.echo(record.profile_id)
+
+
+@voices_app.command("list")
+def voices_list(home: Home = None) -> None:
+    """Every voice profile with its consent scope and state."""
+    from .workbench import Workbench
+
+    registry = Workbench(load_settings(home)).registry
+    table = Table("id", "actor", "kind", "languages", "titles", "uses", "until", "state")
+    with reported_errors():
+        for profile_id in registry.profile_ids():
+            record = registry.current(profile_id)
+            terms = record.terms
+            table.add_row(profile_id, record.actor, "stock" if record.stock else "actor", ",".join(terms.languages),
+                          ",".join(terms.titles), ",".join(terms.uses),
+                          terms.valid_until.isoformat() if terms.valid_until else "-",
+                          "revoked" if record.revoked else "active")
+    Console().print(table)
+
+
+@voices_app.command("show")
+def voices_show(profile_id: str, home: Home = None) -> None:
+    """A profile's verified history and every line generated with the voice."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        history = workbench.registry.history(profile_id)
+    out = Console()
+    versions = Table("version", "record hash", "created", "languages", "titles", "uses", "until", "revoked", title=profile_id)
+    for record in history:
+        terms = record.terms
+        versions.add_row(str(record.version), record.hash[:16], f"{record.created_at:%Y-%m-%d %H:%M}",
+                         ",".join(terms.languages), ",".join(terms.titles), ",".join(terms.uses),
+                         terms.valid_until.isoformat() if terms.valid_until else "-",
+                         record.revocation_reason if record.revoked else "")
+    out.print(versions)
+    usage = Table("clip", "project", "line", "language", "status", "created", "text", title="generated lines")
+    for clip in workbench.clips(profile_id=profile_id):
+        usage.add_row(str(clip.id), str(clip.project_id), clip.line_id, clip.language, clip.status,
+                      f"{clip.created_at:%Y-%m-%d %H:%M}", clip.text[:60])
+    out.print(usage)
+
+
+@voices_app.command("revoke")
+def voices_revoke(profile_id: str, reason: Annotated[str, typer.Option(help="why consent is withdrawn")],
+                  home: Home = None) -> None:
+    """Withdraw consent now: no new synthesis, and unmixed lines in this voice are blocked."""
+    from .workbench import Workbench
+
+    with reported_errors():
+        blocked = Workbench(load_settings(home)).revoke_voice(profile_id, reason)
+    typer.echo(f"revoked {profile_id}; {blocked} unmixed clip(s) blocked")
 
 
 def main() -> None:

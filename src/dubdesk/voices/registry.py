@@ -84,11 +84,12 @@ class ConsentRegistry:
         return signed
 
     def _store_references(self, profile_id: str, files: list[Path]) -> tuple[Reference, ...]:
+        """Check every recording first (it must decode), then copy them in."""
+        checked = [(Path(source), decode_audio(Path(source))) for source in files]
         folder = self.folder / profile_id / "references"
         folder.mkdir(parents=True, exist_ok=True)
         references = []
-        for source in map(Path, files):
-            audio = decode_audio(source)
+        for source, audio in checked:
             digest = sha256_file(source)
             target = folder / f"{digest[:16]}{source.suffix.lower()}"
             shutil.copyfile(source, target)
