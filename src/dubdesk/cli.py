@@ -23,7 +23,8 @@ app.add_typer(voices_app, name="voices")
 console = Console(stderr=True)
 
 STAGE_LABELS = {"ingest": "Ingesting source", "transcribe": "Transcribing", "diarize": "Diarizing speakers",
-                "script": "Building script", "export": "Writing files"}
+                "script": "Building script", "export": "Writing files",
+                "translate": "Translating", "synthesize": "Synthesizing lines"}
 
 Home = Annotated[Optional[Path], typer.Option("--home", help="data folder (database, projects, model cache)")]
 Language = Annotated[Optional[str], typer.Option(help="source language (ISO 639-1); detected if omitted")]
@@ -254,6 +255,66 @@ def voices_revoke(profile_id: str, reason: Annotated[str, typer.Option(help="why
     with reported_errors():
         blocked = Workbench(load_settings(home)).revoke_voice(profile_id, reason)
     typer.echo(f"revoked {profile_id}; {blocked} unmixed clip(s) blocked")
+
+
+@app.command()
+def translate(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
+              home: Home = None) -> None:
+    """Translate every line, with a character budget from its slot; over-budget lines are marked."""
+    from .translate import route
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors(), stage_progress() as progress:
+        chosen = workbench.project(project)
+        workbench.script(chosen, progress)
+        progress("translate")
+        quality = route(workbench.script(chosen).language, language).describe()
+        rows = workbench.translate(chosen, language)
+    table = Table("line", "budget", "chars", "", "text", title=quality)
+    for line_id, row in sorted(rows.items()):
+        table.add_row(line_id, str(row.budget_chars), str(len(row.text)), "OVER" if row.over_budget else "", row.text)
+    Console().print(table)
+
+
+@app.command()
+def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="voice profile id")],
+         language: Annotated[str, typer.Option("--to", help="target language")], home: Home = None) -> None:
+    """Cast a consented voice as a source speaker (see voices-for for the voices on offer)."""
+    from .workbench import Workbench
+
+    with reported_errors():
+        workbench = Workbench(load_settings(home))
+        workbench.cast(workbench.project(project), speaker, language, voice)
+    typer.echo(f"{speaker} -> {voice} ({language})")
+
+
+@app.command("voices-for")
+def voices_for(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
+               home: Home = None) -> None:
+    """The voices whose consent covers this project's title, the language and dubbing, today."""
+    from .cast import eligible_voices
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        offered = eligible_voices(workbench.registry, workbench.project(project), language)
+    for record in offered:
+        typer.echo(f"{record.profile_id}\t{record.actor}")
+
+
+@app.command()
+def synth(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
+          home: Home = None) -> None:
+    """Speak every translated, cast line in its voice (consent is checked per line)."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors(), stage_progress() as progress:
+        clips, refused = workbench.synthesize_language(workbench.project(project), language, progress)
+    typer.echo(f"{len(clips)} line(s) synthesized")
+    for line_id, reason in refused.items():
+        typer.secho(f"{line_id}: not synthesized: {reason}", err=True, fg=typer.colors.YELLOW)
 
 
 def main() -> None:

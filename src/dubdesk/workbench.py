@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from .cast import cast_speaker, castings
 from .config import Settings
 from .core import Script, Transcript, Turn, Word
 from .engines import EngineIdentity
@@ -22,10 +23,11 @@ from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
-from .store.models import Clip
+from .store.models import Clip, LineTranslation, utcnow
 from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .transcribe.chunking import chunk_bounds
-from .voices.registry import ConsentRegistry
+from .translate import budget_chars, route, slot_durations, translate_lines
+from .voices.registry import ConsentError, ConsentRegistry
 
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
 SOURCE_FOLDER = "source"
@@ -178,7 +180,82 @@ class Workbench:
         return export_script(script, Path(out), file_id, self.settings.script.frame_rate, formats or SCRIPT_FORMATS)
 
 
+    # translation ----------------------------------------------------------------------------
+
+    def translate(self, project: Project, language: str) -> dict[str, LineTranslation]:
+        """Machine-translate every line into `language`; a person's edits are never overwritten."""
+        script = self.script(project)
+        chosen = route(script.language, language)
+        inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
+                  "output": "text by line id"}
+
+        def compute():
+            texts = translate_lines([line.text for line in script.lines], script.language, language)
+            return {line.id: text for line, text in zip(script.lines, texts)}, chosen.identity
+
+        result = self._run(project, f"translate-{language}", inputs, compute)
+        with self.sessions() as session:
+            existing = {row.line_id: row for row in session.scalars(select(LineTranslation).where(
+                LineTranslation.project_id == project.id, LineTranslation.language == language))}
+            machine = result.load()
+            for line, slot in zip(script.lines, slot_durations(script)):
+                row = existing.get(line.id)
+                if row is not None and row.origin == "human":
+                    continue
+                row = row or LineTranslation(project_id=project.id, line_id=line.id, language=language)
+                row.text, row.origin, row.engine = machine[line.id], "machine", chosen.identity.to_json()
+                row.budget_chars = budget_chars(slot, language)
+                row.over_budget = len(row.text) > row.budget_chars
+                session.add(row)
+            session.commit()
+        return self.translations(project, language)
+
+    def translations(self, project: Project, language: str) -> dict[str, LineTranslation]:
+        with self.sessions() as session:
+            rows = session.scalars(select(LineTranslation).where(
+                LineTranslation.project_id == project.id, LineTranslation.language == language))
+            return {row.line_id: row for row in rows}
+
+    def edit_translation(self, project: Project, line_id: str, language: str, text: str, editor: str,
+                         expected_version: int) -> LineTranslation:
+        """A person's text for one line. An edit made on an older version is refused, never lost silently."""
+        with self.sessions() as session:
+            row = session.scalars(select(LineTranslation).where(
+                LineTranslation.project_id == project.id, LineTranslation.line_id == line_id,
+                LineTranslation.language == language)).first()
+            if row is None:
+                raise ProjectError(f"line {line_id} has no {language} text yet; translate first")
+            if row.version != expected_version:
+                raise ProjectError(f"line {line_id} ({language}) was changed by {row.edited_by or 'the machine'} "
+                                   f"since you opened it (version {row.version}, yours {expected_version}); reload it")
+            row.text, row.origin, row.edited_by = text.strip(), "human", editor
+            row.version, row.updated_at = row.version + 1, utcnow()
+            row.over_budget = len(row.text) > row.budget_chars
+            session.commit()
+            return row
+
     # voices ---------------------------------------------------------------------------------
+
+    def cast(self, project: Project, speaker: str, language: str, profile_id: str) -> None:
+        cast_speaker(self.sessions, self.registry, project, speaker, language, profile_id)
+
+    def synthesize_language(self, project: Project, language: str, progress: Progress = no_progress,
+                            use: str = "dubbing") -> tuple[list[Clip], dict[str, str]]:
+        """Every translated, cast line spoken; returns the clips and, per line not spoken, why."""
+        script, cast = self.script(project), castings(self.sessions, project, language)
+        texts = self.translations(project, language)
+        clips, refused = [], {}
+        for index, line in enumerate(script.lines):
+            progress("synthesize", index, len(script.lines))
+            if line.speaker not in cast or line.id not in texts:
+                refused[line.id] = "speaker not cast" if line.speaker not in cast else "no translation"
+                continue
+            try:
+                clips.append(self.synthesize(project, line.id, texts[line.id].text, language, cast[line.speaker], use))
+            except ConsentError as error:
+                refused[line.id] = str(error)
+        return clips, refused
+
 
     def synthesize(self, project: Project, line_id: str, text: str, language: str, profile_id: str,
                    use: str = "dubbing") -> Clip:

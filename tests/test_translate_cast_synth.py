@@ -1,0 +1,87 @@
+"""Translation with timing budgets, consent-aware casting across a series, and the per-line synthesis path."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from dubdesk.bench.metrics import error_counts
+from dubdesk.cast import eligible_voices
+from dubdesk.errors import DubdeskError, ProjectError
+from dubdesk.store.models import Project
+from dubdesk.translate import budget_chars, route, translate_lines
+from dubdesk.voices.records import ConsentTerms
+from dubdesk.voices.registry import ConsentError
+
+from .conftest import SAMPLE
+
+
+def test_embedded_pairs_translate_and_say_their_quality():
+    portuguese, empty = translate_lines(["Where is the station?", ""], "en", "pt")
+    assert "estação" in portuguese and portuguese.startswith("Onde") and empty == ""
+    assert route("en", "pt").quality == "good" and route("en", "es").quality == "draft"
+    spanish = translate_lines(["I am from Chicago."], "en", "es")[0]
+    assert error_counts("Soy de Chicago.", spanish)[0] <= 2
+    assert "apertium" in route("en", "es").identity.model and "GPL" in route("en", "es").identity.weights_licence
+    with pytest.raises(DubdeskError, match="no embedded translation engine covers en->ja.*by hand"):
+        route("en", "ja")
+
+
+def test_budget_follows_slot_and_language_rate():
+    assert budget_chars(2.0, "es") == 33 and budget_chars(2.0, "ja") == 16 and budget_chars(0.1, "en") == 8
+
+
+def test_translation_marks_lines_over_budget_and_keeps_human_edits(workbench, sample_project):
+    rows = workbench.translate(sample_project, "pt")
+    assert len(rows) == len(workbench.script(sample_project).lines)
+    assert all(row.over_budget == (len(row.text) > row.budget_chars) for row in rows.values())
+    line_id, row = next((k, v) for k, v in rows.items() if v.over_budget)
+    edited = workbench.edit_translation(sample_project, line_id, "pt", "Curto.", "reviewer@studio", row.version)
+    assert edited.origin == "human" and not edited.over_budget
+    with pytest.raises(ProjectError, match="was changed by reviewer@studio"):
+        workbench.edit_translation(sample_project, line_id, "pt", "Outra coisa.", "second@studio", row.version)
+    assert workbench.translate(sample_project, "pt")[line_id].text == "Curto."
+
+
+def _actor(workbench, languages=("es",), until=None, titles=("*",)):
+    terms = ConsentTerms(tuple(languages), titles=titles, valid_from=date.today() - timedelta(days=1),
+                         valid_until=until or date.today() + timedelta(days=10), terms_ref="contract 7")
+    return workbench.registry.create("Bea Voz", terms).profile_id
+
+
+def test_only_consented_voices_are_offered_and_cast(workbench, sample_project):
+    allowed, other_title = _actor(workbench), _actor(workbench, titles=("Some other show",))
+    offered = {r.profile_id for r in eligible_voices(workbench.registry, sample_project, "es")}
+    assert allowed in offered and "stock-pico-es-es" in offered
+    assert other_title not in offered and "stock-pico-de-de" not in offered
+    with pytest.raises(ConsentError, match="does not cover title"):
+        workbench.cast(sample_project, "SPEAKER_00", "es", other_title)
+
+
+def test_series_keeps_one_voice_per_character(workbench):
+    voice, other = _actor(workbench), _actor(workbench)
+    episodes = []
+    for number in (1, 2):
+        project = workbench.create_project(SAMPLE, name=f"Episode {number}")
+        with workbench.sessions() as session:
+            row = session.get(Project, project.id)
+            row.series, row.characters = "Calls", {"SPEAKER_00": "Diane"}
+            session.commit()
+        episodes.append(workbench.project(project.id))
+    workbench.cast(episodes[0], "SPEAKER_00", "es", voice)
+    with pytest.raises(DubdeskError, match="one voice per character: Diane is voiced by"):
+        workbench.cast(episodes[1], "SPEAKER_00", "es", other)
+    workbench.cast(episodes[1], "SPEAKER_00", "es", voice)
+
+
+def test_stale_casting_cannot_synthesize_after_revocation(workbench, sample_project):
+    voice = _actor(workbench)
+    workbench.translate(sample_project, "es")
+    for speaker in workbench.script(sample_project).speakers:
+        workbench.cast(sample_project, speaker, "es", voice)
+    clips, refused = workbench.synthesize_language(sample_project, "es")
+    assert clips and not refused
+    workbench.revoke_voice(voice, "withdrawn")
+    clips_after, refused_after = workbench.synthesize_language(sample_project, "es")
+    assert clips_after == [] and all("revoked" in reason for reason in refused_after.values())
+    assert {c.status for c in workbench.clips(sample_project) if c.profile_id == voice} == {"blocked"}
