@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 
 from dubdesk.config import Settings
+from dubdesk.errors import DubdeskError, ModelMissingError
 from dubdesk.synth.engines import voice_engine
 from dubdesk.voices import consent
 from dubdesk.voices.consent import ConsentGrant, authorize
@@ -150,3 +151,17 @@ def test_stock_voices_are_profiles_with_their_licence(bench):
     assert clip.engine["weights_licence"].startswith("Apache-2.0")
     with pytest.raises(ConsentError, match="does not cover language 'es'"):
         speak(workbench, project, "stock-pico-de-de", "es")
+
+
+def test_non_commercial_weights_are_refused_for_a_commercial_project(tmp_path):
+    settings = Settings(home=tmp_path / "home").with_overrides(synth={"engine": "xtts", "xtts_model": str(tmp_path)})
+    workbench = Workbench(settings)
+    reference = tmp_path / "ref.wav"
+    ffmpeg("-i", str(SAMPLE), "-t", "5", str(reference))
+    profile = actor(workbench, reference, titles=("*",))
+    commercial = workbench.create_project(SAMPLE, name="Ad", commercial=True)
+    with pytest.raises(DubdeskError, match="commercial.*Coqui Public Model License"):
+        speak(workbench, commercial, profile.profile_id)
+    research = workbench.create_project(SAMPLE, name="Study")
+    with pytest.raises(ModelMissingError, match="XTTS-v2.*model.pth"):
+        speak(workbench, research, profile.profile_id)

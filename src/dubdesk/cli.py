@@ -257,6 +257,16 @@ def voices_revoke(profile_id: str, reason: Annotated[str, typer.Option(help="why
     typer.echo(f"revoked {profile_id}; {blocked} unmixed clip(s) blocked")
 
 
+@bench_app.command("translation")
+def bench_translation(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
+                      limit: Annotated[int, typer.Option(help="lines per pair and set")] = 200) -> None:
+    """chrF of every embedded pair on FLORES-200 and Tatoeba, with the share of lines over budget."""
+    from .bench import translation
+
+    with reported_errors():
+        translation.run(eval_dir, out or Path("bench-results/translation.json"), limit)
+
+
 @app.command()
 def translate(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
               home: Home = None) -> None:

@@ -43,6 +43,12 @@ class DiarizeSettings(BaseModel):
     max_speakers: int | None = None
 
 
+class SynthSettings(BaseModel):
+    engine: Literal["embedded", "xtts"] = Field("embedded", description="who speaks actor profiles with references")
+    xtts_model: str | None = Field(None, description="xtts: local folder with model.pth, config.json, vocab.json, "
+                                                     "speakers_xtts.pth")
+
+
 class ScriptSettings(BaseModel):
     max_line_chars: int = Field(84, description="two subtitle rows of 42")
     max_line_s: float = 7.0
@@ -63,6 +69,7 @@ class Settings(BaseSettings):
     transcribe: TranscribeSettings = TranscribeSettings()
     diarize: DiarizeSettings = DiarizeSettings()
     script: ScriptSettings = ScriptSettings()
+    synth: SynthSettings = SynthSettings()
 
     @property
     def database_url(self) -> str:

@@ -13,14 +13,15 @@ from pathlib import Path
 import soundfile as sf
 from sqlalchemy import update
 
+from ..config import SynthSettings
 from ..errors import DubdeskError
 from ..export.script_files import atomic_write
 from ..ingest import sha256_file
 from ..store.models import Clip, Project
 from ..voices.consent import authorize
-from ..voices.records import ConsentTerms, StockVoice
+from ..voices.records import ConsentTerms, ProfileRecord, StockVoice
 from ..voices.registry import ConsentRegistry
-from .engines import voice_engine
+from .engines import NON_COMMERCIAL_LICENCES, voice_engine
 
 AI_LABEL = "AI beta"
 STOCK_FILE = Path(__file__).resolve().parents[3] / "voices" / "stock.json"
@@ -38,9 +39,11 @@ def register_stock_voices(registry: ConsentRegistry, stock_file: Path = STOCK_FI
                             profile_id=entry["profile_id"])
 
 
-def _speaker_for(stock: StockVoice | None, language: str) -> tuple[str, str]:
-    if stock is not None:
-        return stock.engine, stock.voice
+def _speaker_for(record: ProfileRecord, language: str, settings: SynthSettings) -> tuple[str, str]:
+    if record.stock is not None:
+        return record.stock.engine, record.stock.voice
+    if settings.engine == "xtts" and record.references:
+        return "xtts", record.profile_id
     if language not in EMBEDDED_VOICE_FOR:
         raise DubdeskError(f"no embedded voice speaks '{language}'; embedded languages: {', '.join(EMBEDDED_VOICE_FOR)}")
     return EMBEDDED_VOICE_FOR[language]
@@ -52,12 +55,16 @@ def _clip_name(line_id: str, language: str, profile_id: str, text: str) -> str:
 
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
-                    text: str, language: str, profile_id: str, use: str = "dubbing") -> Clip:
+                    text: str, language: str, profile_id: str, settings: SynthSettings, use: str = "dubbing") -> Clip:
     """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now."""
     record, grant = authorize(registry, profile_id, language, project.name, use)
-    engine_name, voice = _speaker_for(record.stock, language)
-    engine = voice_engine(engine_name)
-    audio, rate = engine.speak(text, voice, language, grant, profile_id)
+    engine_name, voice = _speaker_for(record, language, settings)
+    if project.commercial and engine_name in NON_COMMERCIAL_LICENCES:
+        raise DubdeskError(f"project '{project.name}' is commercial, and {engine_name}'s weights licence forbids "
+                           f"commercial use: {NON_COMMERCIAL_LICENCES[engine_name]}")
+    engine = voice_engine(engine_name, settings.xtts_model)
+    extra = {"references": registry.reference_paths(record)} if engine_name == "xtts" else {}
+    audio, rate = engine.speak(text, voice, language, grant, profile_id, **extra)
     path = project_folder / "clips" / _clip_name(line_id, language, profile_id, text)
     description = (f"{AI_LABEL}: AI-generated voice. Voice profile {profile_id} ({record.actor}); "
                    f"consent record {record.hash}; engine {engine.identity.engine} {engine.identity.model}, "

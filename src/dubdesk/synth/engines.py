@@ -11,7 +11,8 @@ import numpy as np
 import soundfile as sf
 
 from ..engines import EngineIdentity, load_engine
-from ..errors import DubdeskError, ModelMissingError
+from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
+from ..stages import package_version
 from ..voices.consent import ConsentGrant, require_grant
 
 
@@ -49,10 +50,44 @@ class PicoEngine:
         return audio, rate
 
 
-ENGINES = {"pico": PicoEngine}
+class XTTSEngine:
+    """Production voice cloning: coqui-tts XTTS-v2 from a local folder, conditioned on the profile's
+    consented reference recordings (latents computed once per consent record)."""
+
+    FILES = ("model.pth", "config.json", "vocab.json", "speakers_xtts.pth")
+
+    def __init__(self, folder: str | None) -> None:
+        location = Path(folder).expanduser() if folder else None
+        missing = [str(location / name) for name in self.FILES if location is None or not (location / name).exists()]
+        if location is None or missing:
+            raise ModelMissingError("coqui XTTS-v2", missing or ["setting synth.xtts_model (unset)"],
+                                    hint="set synth.xtts_model to a local folder holding " + ", ".join(self.FILES))
+        try:
+            from TTS.api import TTS
+        except ImportError as error:
+            raise EngineUnavailableError("xtts", "production", error) from error
+        self.tts = TTS(model_path=str(location), config_path=str(location / "config.json"))
+        self.latents: dict[str, tuple] = {}
+        self.identity = EngineIdentity("coqui-tts", "XTTS-v2", NON_COMMERCIAL_LICENCES["xtts"], package_version("coqui-tts"))
+
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str,
+              references: list[Path] = ()) -> tuple[np.ndarray, int]:
+        require_grant(grant, profile_id, language)
+        model = self.tts.synthesizer.tts_model
+        if grant.record_hash not in self.latents:
+            self.latents[grant.record_hash] = model.get_conditioning_latents(audio_path=[str(p) for p in references])
+        gpt, speaker = self.latents[grant.record_hash]
+        audio = model.inference(text, language, gpt, speaker)["wav"]
+        return np.asarray(audio, dtype=np.float32), 24000
 
 
-def voice_engine(name: str) -> VoiceEngine:
-    if name not in ENGINES:
-        raise DubdeskError(f"no speech engine '{name}'; known: {', '.join(ENGINES)}")
-    return load_engine("speak", (name,), ENGINES[name])
+# Engines whose weights licence forbids commercial use, with that licence.
+NON_COMMERCIAL_LICENCES = {"xtts": "Coqui Public Model License 1.0.0 (non-commercial use only, outputs included)"}
+
+
+def voice_engine(name: str, xtts_model: str | None = None) -> VoiceEngine:
+    if name == "pico":
+        return load_engine("speak", ("pico",), PicoEngine)
+    if name == "xtts":
+        return load_engine("speak", ("xtts", xtts_model), lambda: XTTSEngine(xtts_model))
+    raise DubdeskError(f"no speech engine '{name}'; known: pico, xtts")

@@ -1,0 +1,52 @@
+"""Translation benchmark: chrF per embedded pair on FLORES-200 and Tatoeba, speed, and the share
+of lines that would be over their timing budget (dialogue-like Tatoeba lines in slots sized for
+the source text at its language's speaking rate)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sacrebleu
+
+from ..translate import ROUTES, SPEAKING_RATE_CPS, budget_chars, route, translate_lines
+from .report import publish
+
+ISO3 = {"en": "eng", "es": "spa", "pt": "por", "fr": "fra", "it": "ita", "de": "deu", "ja": "jpn"}
+
+
+def _flores(eval_dir: Path, source: str, target: str, limit: int) -> tuple[list[str], list[str]]:
+    folder = eval_dir / "translation/flores200"
+    read = lambda lang: (folder / f"{ISO3[lang]}.txt").read_text(encoding="utf-8").splitlines()[:limit]  # noqa: E731
+    return read(source), read(target)
+
+
+def _tatoeba(eval_dir: Path, source: str, target: str, limit: int) -> tuple[list[str], list[str]] | None:
+    for name in (f"{ISO3[source]}-{ISO3[target]}", f"{ISO3[target]}-{ISO3[source]}"):
+        path = eval_dir / "translation/tatoeba" / f"{name}.tsv"
+        if path.exists():
+            header, *rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+            pairs = [dict(zip(header, row)) for row in rows if len(row) == len(header)][:limit]
+            return [p[ISO3[source]] for p in pairs], [p[ISO3[target]] for p in pairs]
+    return None
+
+
+def run(eval_dir: Path, out: Path, limit: int = 200) -> dict:
+    rows = []
+    for source, target in ROUTES:
+        for dataset, loader in (("flores200", _flores), ("tatoeba", _tatoeba)):
+            data = loader(eval_dir, source, target, limit)
+            if data is None:
+                continue
+            sources, references = data
+            began = time.perf_counter()
+            hypotheses = translate_lines(sources, source, target)
+            seconds = time.perf_counter() - began
+            slots = [len(s) / SPEAKING_RATE_CPS.get(source, 15.0) for s in sources]
+            over = sum(len(h) > budget_chars(slot, target) for h, slot in zip(hypotheses, slots))
+            rows.append({"pair": f"{source}->{target}", "set": dataset, "lines": len(sources),
+                         "quality": route(source, target).quality,
+                         "chrF": sacrebleu.corpus_chrf(hypotheses, [references]).score,
+                         "over budget %": 100 * over / len(sources), "s/line": seconds / len(sources)})
+    summary = {"engines": {f"{s}->{t}": route(s, t).identity.to_json() for s, t in ROUTES}}
+    publish("Translation: chrF, timing budget, speed", rows, summary, out)
+    return summary
