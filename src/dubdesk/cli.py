@@ -267,6 +267,18 @@ def bench_translation(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
         translation.run(eval_dir, out or Path("bench-results/translation.json"), limit)
 
 
+@bench_app.command("tts")
+def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
+              sentences: Annotated[int, typer.Option(help="FLORES sentences per voice")] = 10,
+              home: Home = None) -> None:
+    """Speed and intelligibility of every stock voice, through the consent-checked synthesis path."""
+    from .bench import tts
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "pyannote_sample" / "sample.wav"
+    with reported_errors():
+        tts.run(load_settings(home), eval_dir, out or Path("bench-results/tts.json"), sentences, sample)
+
+
 @app.command()
 def translate(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
               home: Home = None) -> None:

@@ -1,0 +1,52 @@
+"""TTS benchmark: for every stock voice, speed (x real time) and intelligibility (the embedded
+ASR's WER of the spoken line against its text), on FLORES-200 sentences, through the same
+consent-checked synthesis path as a project (in a throwaway data folder)."""
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import soundfile as sf
+
+from ..config import Settings
+from ..synth import STOCK_FILE
+from ..transcribe import get_transcriber
+from ..workbench import Workbench
+from .metrics import error_counts
+from .report import publish
+from .translation import ISO3
+
+
+def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, sample: Path | None = None) -> dict:
+    transcriber = get_transcriber(settings)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dubdesk-bench-tts-") as home:
+        workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
+        project = workbench.create_project(sample, name="tts benchmark")
+        stock = json.loads(STOCK_FILE.read_text())["voices"]
+        for voice in stock:
+            language = voice["languages"][0]
+            texts = (eval_dir / "translation/flores200" / f"{ISO3[language]}.txt").read_text().splitlines()[:sentences]
+            errors = words = 0
+            synth_s = audio_s = 0.0
+            for index, text in enumerate(texts):
+                began = time.perf_counter()
+                clip = workbench.synthesize(project, f"B{index:03d}", text, language, voice["profile_id"])
+                synth_s += time.perf_counter() - began
+                audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
+                audio_s += len(audio) / rate
+                heard = transcriber.transcribe(audio if rate == 16000 else _to_16k(audio, rate), language)
+                wrong, length = error_counts(text, " ".join(w.text for w in heard.words))
+                errors, words = errors + wrong, words + length
+            rows.append({"voice": voice["profile_id"], "language": language, "sentences": len(texts),
+                         "x real time": synth_s / audio_s, "WER": errors / words})
+    publish("TTS: speed and intelligibility (embedded ASR)", rows, {"asr": transcriber.identity.to_json()}, out)
+    return {"rows": rows}
+
+
+def _to_16k(audio, rate):
+    import soxr
+
+    return soxr.resample(audio, rate, 16000)
