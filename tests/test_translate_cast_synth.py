@@ -19,7 +19,7 @@ from .conftest import SAMPLE
 def test_embedded_pairs_translate_and_say_their_quality():
     portuguese, empty = translate_lines(["Where is the station?", ""], "en", "pt")
     assert "estação" in portuguese and portuguese.startswith("Onde") and empty == ""
-    assert route("en", "pt").quality == "good" and route("en", "es").quality == "draft"
+    assert route("en", "pt").quality == "good" and route("en", "es").quality == route("pt", "es").quality == "draft"
     spanish = translate_lines(["I am from Chicago."], "en", "es")[0]
     assert error_counts("Soy de Chicago.", spanish)[0] <= 2
     assert "apertium" in route("en", "es").identity.model and "GPL" in route("en", "es").identity.weights_licence

@@ -1,6 +1,7 @@
 """Translation benchmark: chrF per embedded pair on FLORES-200 and Tatoeba, speed, and the share
-of lines that would be over their timing budget (dialogue-like Tatoeba lines in slots sized for
-the source text at its language's speaking rate)."""
+of lines over their timing budget: each line's slot is sized for its source text at the source
+language's speaking rate, and the budget is what the target language says in that slot at its
+natural rate (and at the 120% the fit stage may speed a line up to)."""
 from __future__ import annotations
 
 import time
@@ -10,6 +11,8 @@ import sacrebleu
 
 from ..translate import ROUTES, SPEAKING_RATE_CPS, budget_chars, route, translate_lines
 from .report import publish
+
+FIT_SPEEDUP = 1.2  # the fit stage may speed a line up to 120% of its natural rate
 
 ISO3 = {"en": "eng", "es": "spa", "pt": "por", "fr": "fra", "it": "ita", "de": "deu", "ja": "jpn"}
 
@@ -42,11 +45,15 @@ def run(eval_dir: Path, out: Path, limit: int = 200) -> dict:
             hypotheses = translate_lines(sources, source, target)
             seconds = time.perf_counter() - began
             slots = [len(s) / SPEAKING_RATE_CPS.get(source, 15.0) for s in sources]
-            over = sum(len(h) > budget_chars(slot, target) for h, slot in zip(hypotheses, slots))
+            budgets = [budget_chars(slot, target) for slot in slots]
+            over = sum(len(h) > budget for h, budget in zip(hypotheses, budgets))
+            beyond_speedup = sum(len(h) > FIT_SPEEDUP * budget for h, budget in zip(hypotheses, budgets))
             rows.append({"pair": f"{source}->{target}", "set": dataset, "lines": len(sources),
                          "quality": route(source, target).quality,
                          "chrF": sacrebleu.corpus_chrf(hypotheses, [references]).score,
-                         "over budget %": 100 * over / len(sources), "s/line": seconds / len(sources)})
+                         "over budget %": 100 * over / len(sources),
+                         f"over {FIT_SPEEDUP:.0%} budget %": 100 * beyond_speedup / len(sources),
+                         "s/line": seconds / len(sources)})
     summary = {"engines": {f"{s}->{t}": route(s, t).identity.to_json() for s, t in ROUTES}}
     publish("Translation: chrF, timing budget, speed", rows, summary, out)
     return summary

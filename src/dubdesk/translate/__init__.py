@@ -25,8 +25,8 @@ _STEPS = {"fast": FastTranslate, "apertium": Apertium}
 ROUTES: dict[tuple[str, str], tuple[tuple[tuple[str, str, str], ...], str]] = {
     ("en", "pt"): ((("fast", "en", "pt"),), "good"),
     ("pt", "en"): ((("fast", "pt", "en"),), "good"),
-    ("pt", "es"): ((("apertium", "pt", "es"),), "good"),
-    ("es", "pt"): ((("apertium", "es", "pt"),), "good"),
+    ("pt", "es"): ((("apertium", "pt", "es"),), "draft"),
+    ("es", "pt"): ((("apertium", "es", "pt"),), "draft"),
     ("en", "es"): ((("fast", "en", "pt"), ("apertium", "pt", "es")), "draft"),
     ("es", "en"): ((("apertium", "es", "pt"), ("fast", "pt", "en")), "draft"),
     ("en", "fr"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "fr")), "draft"),
