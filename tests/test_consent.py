@@ -165,3 +165,25 @@ def test_non_commercial_weights_are_refused_for_a_commercial_project(tmp_path):
     research = workbench.create_project(SAMPLE, name="Study")
     with pytest.raises(ModelMissingError, match="XTTS-v2.*model.pth"):
         speak(workbench, research, profile.profile_id)
+
+
+def test_voices_commands_register_show_and_revoke(tmp_path, monkeypatch):
+    from .test_pipeline import run_cli
+
+    monkeypatch.setenv("COLUMNS", "200")
+    home = tmp_path / "home"
+    reference = tmp_path / "ref.wav"
+    ffmpeg("-i", str(SAMPLE), "-t", "5", str(reference))
+    added = run_cli("voices", "add", "--actor", "Zoë Ünal", "--language", "es", "--reference", str(reference),
+                    "--until", "2099-01-01", "--terms", "contract 9", home=home)
+    assert added.returncode == 0, added.stderr
+    profile_id = added.stdout.strip()
+    shown = run_cli("voices", "show", profile_id, home=home)
+    assert shown.returncode == 0 and "2099-01-01" in shown.stdout
+    revoked = run_cli("voices", "revoke", profile_id, "--reason", "withdrawn", home=home)
+    assert revoked.returncode == 0 and f"revoked {profile_id}" in revoked.stdout
+    workbench = Workbench(Settings(home=home))
+    assert workbench.registry.current(profile_id).revoked
+    bad = run_cli("voices", "add", "--actor", "X", "--language", "es", "--reference", str(tmp_path / "none.wav"), home=home)
+    assert bad.returncode == 2 and "none.wav: no such file" in bad.stderr
+    assert workbench.registry.profile_ids().count(profile_id) == 1 and len(workbench.registry.profile_ids()) == 6

@@ -24,6 +24,9 @@ class VoiceEngine(Protocol):
         ...
 
 
+PICO_LICENCE = "Apache-2.0 (SVOX Pico; Debian non-free: the voice data is said to be Apache-2.0 but ships without source)"
+
+
 class PicoEngine:
     """SVOX Pico (Debian libttspico-utils), run as a separate program."""
 
@@ -34,7 +37,7 @@ class PicoEngine:
         if not self.program:
             raise ModelMissingError("SVOX Pico (pico2wave)", ["PATH"],
                                     hint="install the Debian package libttspico-utils (non-free): see install.sh")
-        self.identity = EngineIdentity("svox-pico", "pico2wave", "Apache-2.0 (SVOX Pico)", "1.0")
+        self.identity = EngineIdentity("svox-pico", "pico2wave", PICO_LICENCE, "1.0")
 
     def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
         require_grant(grant, profile_id, language)
