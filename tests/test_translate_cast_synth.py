@@ -8,7 +8,6 @@ import pytest
 from dubdesk.bench.metrics import error_counts
 from dubdesk.cast import eligible_voices
 from dubdesk.errors import DubdeskError, ProjectError
-from dubdesk.store.models import Project
 from dubdesk.translate import budget_chars, route, translate_lines
 from dubdesk.voices.records import ConsentTerms
 from dubdesk.voices.registry import ConsentError
@@ -63,11 +62,7 @@ def test_series_keeps_one_voice_per_character(workbench):
     episodes = []
     for number in (1, 2):
         project = workbench.create_project(SAMPLE, name=f"Episode {number}")
-        with workbench.sessions() as session:
-            row = session.get(Project, project.id)
-            row.series, row.characters = "Calls", {"SPEAKER_00": "Diane"}
-            session.commit()
-        episodes.append(workbench.project(project.id))
+        episodes.append(workbench.describe_project(project, series="Calls", characters={"SPEAKER_00": "Diane"}))
     workbench.cast(episodes[0], "SPEAKER_00", "es", voice)
     with pytest.raises(DubdeskError, match="one voice per character: Diane is voiced by"):
         workbench.cast(episodes[1], "SPEAKER_00", "es", other)
@@ -85,3 +80,15 @@ def test_stale_casting_cannot_synthesize_after_revocation(workbench, sample_proj
     clips_after, refused_after = workbench.synthesize_language(sample_project, "es")
     assert clips_after == [] and all("revoked" in reason for reason in refused_after.values())
     assert {c.status for c in workbench.clips(sample_project) if c.profile_id == voice} == {"blocked"}
+
+
+def test_glossary_and_character_names_come_out_as_required(workbench):
+    terms = {"Blue Falcon": "Halcón Azul", "Sheila": "Sheila"}
+    spanish = translate_lines(["The Blue Falcon is Sheila's car.", "Sheila said no."], "en", "es", terms)
+    assert "Halcón Azul" in spanish[0] and "Sheila" in spanish[0] and spanish[1].startswith("Sheila")
+    project = workbench.create_project(SAMPLE, name="Glossary")
+    project = workbench.describe_project(project, characters={"SPEAKER_01": "Sheila"},
+                                         glossary={"Chicago": {"pt": "Chicagoland"}})
+    rows = workbench.translate(project, "pt")
+    assert any("Chicagoland" in row.text for row in rows.values())
+    assert any("Sheila" in row.text for row in rows.values())

@@ -300,6 +300,37 @@ def translate(project: int, language: Annotated[str, typer.Option("--to", help="
 
 
 @app.command()
+def characters(project: int,
+               names: Annotated[Optional[list[str]], typer.Argument(help="SPEAKER=Character pairs")] = None,
+               series: Annotated[Optional[str], typer.Option(help="series this episode belongs to")] = None,
+               home: Home = None) -> None:
+    """Name the characters (kept verbatim in translation) and the series (one voice per character)."""
+    from .workbench import Workbench
+
+    pairs = dict(pair.split("=", 1) for pair in names or [] if "=" in pair)
+    if len(pairs) != len(names or []):
+        typer.secho("error: give characters as SPEAKER=Name", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+    with reported_errors():
+        workbench = Workbench(load_settings(home))
+        row = workbench.describe_project(workbench.project(project), series=series, characters=pairs)
+    typer.echo(f"series: {row.series or '-'}; characters: {row.characters}")
+
+
+@app.command()
+def glossary(project: int, term: str, language: Annotated[str, typer.Option("--to", help="target language")],
+             translation: Annotated[str, typer.Option("--as", help="the required translation")],
+             home: Home = None) -> None:
+    """Require a translation for a term in one language (applied at the next translate)."""
+    from .workbench import Workbench
+
+    with reported_errors():
+        workbench = Workbench(load_settings(home))
+        workbench.describe_project(workbench.project(project), glossary={term: {language: translation}})
+    typer.echo(f"{term} -> {translation} ({language})")
+
+
+@app.command()
 def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="voice profile id")],
          language: Annotated[str, typer.Option("--to", help="target language")], home: Home = None) -> None:
     """Cast a consented voice as a source speaker (see voices-for for the voices on offer)."""

@@ -186,11 +186,12 @@ class Workbench:
         """Machine-translate every line into `language`; a person's edits are never overwritten."""
         script = self.script(project)
         chosen = route(script.language, language)
+        terms = self.protected_terms(project, language)
         inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
-                  "output": "text by line id"}
+                  "terms": terms, "output": "text by line id"}
 
         def compute():
-            texts = translate_lines([line.text for line in script.lines], script.language, language)
+            texts = translate_lines([line.text for line in script.lines], script.language, language, terms)
             return {line.id: text for line, text in zip(script.lines, texts)}, chosen.identity
 
         result = self._run(project, f"translate-{language}", inputs, compute)
@@ -209,6 +210,29 @@ class Workbench:
                 session.add(row)
             session.commit()
         return self.translations(project, language)
+
+    def protected_terms(self, project: Project, language: str) -> dict[str, str]:
+        """Character names (kept as they are) and glossary terms with their required translation."""
+        terms = {name: name for name in (project.characters or {}).values()}
+        terms.update({term: targets[language] for term, targets in (project.glossary or {}).items() if language in targets})
+        return terms
+
+    def describe_project(self, project: Project, series: str | None = None, characters: dict[str, str] | None = None,
+                         glossary: dict[str, dict[str, str]] | None = None) -> Project:
+        """Set the series, character names (speaker -> name) and glossary entries (merged in)."""
+        with self.sessions() as session:
+            row = session.get(Project, project.id)
+            if series is not None:
+                row.series = series
+            if characters:
+                row.characters = {**(row.characters or {}), **characters}
+            if glossary:
+                merged = {term: dict(targets) for term, targets in (row.glossary or {}).items()}
+                for term, targets in glossary.items():
+                    merged.setdefault(term, {}).update(targets)
+                row.glossary = merged
+            session.commit()
+            return row
 
     def translations(self, project: Project, language: str) -> dict[str, LineTranslation]:
         with self.sessions() as session:

@@ -28,6 +28,7 @@ class Project(Base):
     commercial: Mapped[bool] = mapped_column(default=False)
     series: Mapped[str | None] = mapped_column(String(200), nullable=True)
     characters: Mapped[dict] = mapped_column(JSON, default=dict)  # speaker label -> character name
+    glossary: Mapped[dict] = mapped_column(JSON, default=dict)  # source term -> {language: required translation}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stage_runs: Mapped[list[StageRun]] = relationship(back_populates="project", cascade="all, delete-orphan")

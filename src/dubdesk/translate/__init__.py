@@ -14,6 +14,7 @@ from ..core import Script
 from ..engines import EngineIdentity, load_engine
 from ..errors import DubdeskError
 from .engines import Apertium, FastTranslate
+from .glossary import protect, restore
 
 # Characters per second of natural dubbing speech (subtitle-industry reading rates for speech).
 SPEAKING_RATE_CPS = {"en": 15.0, "es": 16.5, "pt": 15.5, "fr": 16.0, "it": 16.0, "de": 15.0, "ja": 8.0}
@@ -72,10 +73,11 @@ def _engine(name: str):
     return load_engine("translate", (name,), _STEPS[name])
 
 
-def translate_lines(lines: Sequence[str], source: str, target: str) -> list[str]:
-    """Every line through the route's steps, in order."""
+def translate_lines(lines: Sequence[str], source: str, target: str, terms: dict[str, str] | None = None) -> list[str]:
+    """Every line through the route's steps, in order; `terms` (source -> required target text,
+    e.g. a glossary and character names) come out exactly as given."""
     route(source, target)
-    current = list(lines)
+    current, replacements = protect(lines, terms or {})
     for name, step_source, step_target in ROUTES[(source, target)][0]:
         current = _engine(name).translate(current, step_source, step_target)
-    return current
+    return restore(current, replacements)
