@@ -92,3 +92,48 @@ def test_glossary_and_character_names_come_out_as_required(workbench):
     rows = workbench.translate(project, "pt")
     assert any("Chicagoland" in row.text for row in rows.values())
     assert any("Sheila" in row.text for row in rows.values())
+
+
+def test_production_translation_engines_load_only_from_configured_places(tmp_path):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from dubdesk.config import TranslateSettings
+    from dubdesk.errors import ModelMissingError
+
+    with pytest.raises(ModelMissingError, match=str(tmp_path / "model.bin")):
+        route("en", "de", TranslateSettings(engine="ctranslate2", model=str(tmp_path)))
+    with pytest.raises(ModelMissingError, match="translate.url"):
+        route("en", "de", TranslateSettings(engine="chat"))
+
+    asked = []
+
+    class Server(BaseHTTPRequestHandler):
+        """A local chat server that answers with the line in capitals, keeping Zxq tokens as told."""
+
+        def do_POST(self):
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            line = request["messages"][-1]["content"].split("\n", 1)[1]
+            asked.append(request["messages"][-1]["content"])
+            reply = " ".join(word if word.startswith("Zxq") else word.upper() for word in line.split())
+            body = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = TranslateSettings(engine="chat", url=f"http://127.0.0.1:{server.server_port}", model="local-llm",
+                                     licence="Apache-2.0")
+        out = translate_lines(["Hello Sheila.", ""], "en", "de", {"Sheila": "Sheila"}, settings)
+        assert out == ["HELLO Sheila.", ""]  # "Zxqa." came back and was restored
+        assert asked == ["From English to German:\nHello Zxqa."]
+        assert route("en", "de", settings).identity.weights_licence == "Apache-2.0"
+    finally:
+        server.shutdown()

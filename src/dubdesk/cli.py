@@ -291,7 +291,7 @@ def translate(project: int, language: Annotated[str, typer.Option("--to", help="
         chosen = workbench.project(project)
         workbench.script(chosen, progress)
         progress("translate")
-        quality = route(workbench.script(chosen).language, language).describe()
+        quality = route(workbench.script(chosen).language, language, workbench.settings.translate).describe()
         rows = workbench.translate(chosen, language)
     table = Table("line", "budget", "chars", "", "text", title=quality)
     for line_id, row in sorted(rows.items()):

@@ -43,6 +43,13 @@ class DiarizeSettings(BaseModel):
     max_speakers: int | None = None
 
 
+class TranslateSettings(BaseModel):
+    engine: Literal["embedded", "ctranslate2", "chat"] = "embedded"
+    model: str | None = Field(None, description="ctranslate2: local model folder; chat: the model name to ask for")
+    url: str | None = Field(None, description="chat: base URL of an OpenAI-compatible server (local)")
+    licence: str = Field("see the model's licence", description="weights licence of a production model, recorded per line")
+
+
 class SynthSettings(BaseModel):
     engine: Literal["embedded", "xtts"] = Field("embedded", description="who speaks actor profiles with references")
     xtts_model: str | None = Field(None, description="xtts: local folder with model.pth, config.json, vocab.json, "
@@ -69,6 +76,7 @@ class Settings(BaseSettings):
     transcribe: TranscribeSettings = TranscribeSettings()
     diarize: DiarizeSettings = DiarizeSettings()
     script: ScriptSettings = ScriptSettings()
+    translate: TranslateSettings = TranslateSettings()
     synth: SynthSettings = SynthSettings()
 
     @property

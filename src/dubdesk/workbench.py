@@ -185,13 +185,14 @@ class Workbench:
     def translate(self, project: Project, language: str) -> dict[str, LineTranslation]:
         """Machine-translate every line into `language`; a person's edits are never overwritten."""
         script = self.script(project)
-        chosen = route(script.language, language)
+        chosen = route(script.language, language, self.settings.translate)
         terms = self.protected_terms(project, language)
         inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
                   "terms": terms, "output": "text by line id"}
 
         def compute():
-            texts = translate_lines([line.text for line in script.lines], script.language, language, terms)
+            texts = translate_lines([line.text for line in script.lines], script.language, language, terms,
+                                    self.settings.translate)
             return {line.id: text for line, text in zip(script.lines, texts)}, chosen.identity
 
         result = self._run(project, f"translate-{language}", inputs, compute)

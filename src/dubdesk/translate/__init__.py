@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..config import TranslateSettings
 from ..core import Script
 from ..engines import EngineIdentity, load_engine
 from ..errors import DubdeskError
@@ -39,7 +40,7 @@ ROUTES: dict[tuple[str, str], tuple[tuple[tuple[str, str, str], ...], str]] = {
 class Route:
     source: str
     target: str
-    quality: str  # good | draft
+    quality: str  # good | draft | production
     identity: EngineIdentity
 
     def describe(self) -> str:
@@ -57,7 +58,19 @@ def budget_chars(duration_s: float, language: str) -> int:
     return max(MIN_BUDGET_CHARS, int(duration_s * SPEAKING_RATE_CPS.get(language, 15.0)))
 
 
-def route(source: str, target: str) -> Route:
+def _production_engine(settings: TranslateSettings):
+    from .production import ChatEndpoint, CTranslate2Model
+
+    if settings.engine == "ctranslate2":
+        return load_engine("translate", ("ctranslate2", settings.model),
+                           lambda: CTranslate2Model(settings.model, settings.licence))
+    return load_engine("translate", ("chat", settings.url, settings.model),
+                       lambda: ChatEndpoint(settings.url, settings.model or "default", settings.licence))
+
+
+def route(source: str, target: str, settings: TranslateSettings | None = None) -> Route:
+    if settings is not None and settings.engine != "embedded":
+        return Route(source, target, "production", _production_engine(settings).identity)
     if (source, target) not in ROUTES:
         served = ", ".join(f"{s}->{t}" for s, t in ROUTES)
         raise DubdeskError(f"no embedded translation engine covers {source}->{target} (covered: {served}); "
@@ -73,11 +86,15 @@ def _engine(name: str):
     return load_engine("translate", (name,), _STEPS[name])
 
 
-def translate_lines(lines: Sequence[str], source: str, target: str, terms: dict[str, str] | None = None) -> list[str]:
-    """Every line through the route's steps, in order; `terms` (source -> required target text,
-    e.g. a glossary and character names) come out exactly as given."""
-    route(source, target)
+def translate_lines(lines: Sequence[str], source: str, target: str, terms: dict[str, str] | None = None,
+                    settings: TranslateSettings | None = None) -> list[str]:
+    """Every line through the configured engine (or the embedded route's steps, in order); `terms`
+    (source -> required target text, e.g. a glossary and character names) come out exactly as given."""
+    route(source, target, settings)
     current, replacements = protect(lines, terms or {})
-    for name, step_source, step_target in ROUTES[(source, target)][0]:
-        current = _engine(name).translate(current, step_source, step_target)
+    if settings is not None and settings.engine != "embedded":
+        current = _production_engine(settings).translate(current, source, target)
+    else:
+        for name, step_source, step_target in ROUTES[(source, target)][0]:
+            current = _engine(name).translate(current, step_source, step_target)
     return restore(current, replacements)
