@@ -204,6 +204,12 @@ def voices_add(
     typer.echo(record.profile_id)
 
 
+def _terms_cells(terms) -> tuple[str, str, str, str]:
+    """Languages, titles, uses and end date of consent terms, as table cells."""
+    until = terms.valid_until.isoformat() if terms.valid_until else "-"
+    return ",".join(terms.languages), ",".join(terms.titles), ",".join(terms.uses), until
+
+
 @voices_app.command("list")
 def voices_list(home: Home = None) -> None:
     """Every voice profile with its consent scope and state."""
@@ -214,10 +220,7 @@ def voices_list(home: Home = None) -> None:
     with reported_errors():
         for profile_id in registry.profile_ids():
             record = registry.current(profile_id)
-            terms = record.terms
-            table.add_row(profile_id, record.actor, "stock" if record.stock else "actor", ",".join(terms.languages),
-                          ",".join(terms.titles), ",".join(terms.uses),
-                          terms.valid_until.isoformat() if terms.valid_until else "-",
+            table.add_row(profile_id, record.actor, "stock" if record.stock else "actor", *_terms_cells(record.terms),
                           "revoked" if record.revoked else "active")
     Console().print(table)
 
@@ -233,11 +236,8 @@ def voices_show(profile_id: str, home: Home = None) -> None:
     out = Console()
     versions = Table("version", "record hash", "created", "languages", "titles", "uses", "until", "revoked", title=profile_id)
     for record in history:
-        terms = record.terms
         versions.add_row(str(record.version), record.hash[:16], f"{record.created_at:%Y-%m-%d %H:%M}",
-                         ",".join(terms.languages), ",".join(terms.titles), ",".join(terms.uses),
-                         terms.valid_until.isoformat() if terms.valid_until else "-",
-                         record.revocation_reason if record.revoked else "")
+                         *_terms_cells(record.terms), record.revocation_reason if record.revoked else "")
     out.print(versions)
     usage = Table("clip", "project", "line", "language", "status", "created", "text", title="generated lines")
     for clip in workbench.clips(profile_id=profile_id):
