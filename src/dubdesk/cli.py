@@ -5,7 +5,7 @@ import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -42,14 +42,19 @@ def load_settings(home: Path | None = None, **sections: dict) -> Settings:
     return settings.with_overrides(**sections)
 
 
+def fail(message: str) -> NoReturn:
+    """One red line on stderr and exit status 2."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(2)
+
+
 @contextmanager
 def reported_errors():
     """Turn a DubdeskError into one red line and exit status 2; nothing else is caught."""
     try:
         yield
     except DubdeskError as error:
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from None
+        fail(str(error))
 
 
 @contextmanager
@@ -118,8 +123,7 @@ def transcribe(
         diarize={"engine": diarizer, "num_speakers": speakers, "min_speakers": min_speakers,
                  "max_speakers": max_speakers})
     if (source is None) == (project is None):
-        typer.secho("error: give either a source file or --project ID", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2)
+        fail("give either a source file or --project ID")
     with reported_errors(), stage_progress() as progress:
         if source is not None:
             written = transcribe_file(settings, source, out, progress)
@@ -289,9 +293,9 @@ def translate(project: int, language: Annotated[str, typer.Option("--to", help="
     workbench = Workbench(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         chosen = workbench.project(project)
-        workbench.script(chosen, progress)
+        script = workbench.script(chosen, progress)
         progress("translate")
-        quality = route(workbench.script(chosen).language, language, workbench.settings.translate).describe()
+        quality = route(script.language, language, workbench.settings.translate).describe()
         rows = workbench.translate(chosen, language)
     table = Table("line", "budget", "chars", "", "text", title=quality)
     for line_id, row in sorted(rows.items()):
@@ -309,8 +313,7 @@ def characters(project: int,
 
     pairs = dict(pair.split("=", 1) for pair in names or [] if "=" in pair)
     if len(pairs) != len(names or []):
-        typer.secho("error: give characters as SPEAKER=Name", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2)
+        fail("give characters as SPEAKER=Name")
     with reported_errors():
         workbench = Workbench(load_settings(home))
         row = workbench.describe_project(workbench.project(project), series=series, characters=pairs)

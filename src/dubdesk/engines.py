@@ -6,8 +6,10 @@ model loads once per process (CLI run, UI server, test session).
 """
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -44,6 +46,12 @@ class Diarizer(Protocol):
     ) -> list[Turn]:
         """Speaker turns from 16 kHz mono float32 audio; always a result, even for one speaker."""
         ...
+
+
+def package_folder(package: str, folder: str) -> Path | None:
+    """A folder shipped inside an installed package (where registry packages keep model weights)."""
+    spec = importlib.util.find_spec(package)
+    return Path(spec.origin).parent / folder if spec and spec.origin else None
 
 
 Engine = TypeVar("Engine")

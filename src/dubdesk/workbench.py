@@ -37,6 +37,11 @@ def no_progress(stage: str, done: int | None = None, total: int | None = None) -
     """The default progress callback: report nothing."""
 
 
+def _line_texts(project: Project, language: str):
+    """The query for a project's line texts in one language."""
+    return select(LineTranslation).where(LineTranslation.project_id == project.id, LineTranslation.language == language)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:40] or "project"
 
@@ -179,7 +184,6 @@ class Workbench:
         file_id = Path(project.source_name).stem
         return export_script(script, Path(out), file_id, self.settings.script.frame_rate, formats or SCRIPT_FORMATS)
 
-
     # translation ----------------------------------------------------------------------------
 
     def translate(self, project: Project, language: str) -> dict[str, LineTranslation]:
@@ -197,8 +201,7 @@ class Workbench:
 
         result = self._run(project, f"translate-{language}", inputs, compute)
         with self.sessions() as session:
-            existing = {row.line_id: row for row in session.scalars(select(LineTranslation).where(
-                LineTranslation.project_id == project.id, LineTranslation.language == language))}
+            existing = {row.line_id: row for row in session.scalars(_line_texts(project, language))}
             machine = result.load()
             for line, slot in zip(script.lines, slot_durations(script)):
                 row = existing.get(line.id)
@@ -237,17 +240,13 @@ class Workbench:
 
     def translations(self, project: Project, language: str) -> dict[str, LineTranslation]:
         with self.sessions() as session:
-            rows = session.scalars(select(LineTranslation).where(
-                LineTranslation.project_id == project.id, LineTranslation.language == language))
-            return {row.line_id: row for row in rows}
+            return {row.line_id: row for row in session.scalars(_line_texts(project, language))}
 
     def edit_translation(self, project: Project, line_id: str, language: str, text: str, editor: str,
                          expected_version: int) -> LineTranslation:
         """A person's text for one line. An edit made on an older version is refused, never lost silently."""
         with self.sessions() as session:
-            row = session.scalars(select(LineTranslation).where(
-                LineTranslation.project_id == project.id, LineTranslation.line_id == line_id,
-                LineTranslation.language == language)).first()
+            row = session.scalars(_line_texts(project, language).where(LineTranslation.line_id == line_id)).first()
             if row is None:
                 raise ProjectError(f"line {line_id} has no {language} text yet; translate first")
             if row.version != expected_version:
@@ -280,7 +279,6 @@ class Workbench:
             except ConsentError as error:
                 refused[line.id] = str(error)
         return clips, refused
-
 
     def synthesize(self, project: Project, line_id: str, text: str, language: str, profile_id: str,
                    use: str = "dubbing") -> Clip:

