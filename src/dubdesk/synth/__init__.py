@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import soundfile as sf
 from sqlalchemy import update
 
-from ..config import SynthSettings
+from ..config import Settings
 from ..errors import DubdeskError
 from ..export.script_files import atomic_write
 from ..ingest import sha256_file
@@ -22,11 +23,15 @@ from ..voices.consent import authorize
 from ..voices.records import ConsentTerms, ProfileRecord, StockVoice
 from ..voices.registry import ConsentRegistry
 from .engines import NON_COMMERCIAL_LICENCES, voice_engine
+from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
 AI_LABEL = "AI beta"
 STOCK_FILE = Path(__file__).resolve().parents[3] / "voices" / "stock.json"
-EMBEDDED_VOICE_FOR = {"en": ("pico", "en-US"), "de": ("pico", "de-DE"), "es": ("pico", "es-ES"),
-                      "fr": ("pico", "fr-FR"), "it": ("pico", "it-IT")}
+# Base voices for actor profiles spoken by embedded engines: (engine, voice, sex of the voice).
+EMBEDDED_VOICES = {"en": [("pico", "en-US", "female"), ("piper", "en_US-joe-medium", "male")],
+                   "de": [("pico", "de-DE", "female")], "es": [("pico", "es-ES", "female")],
+                   "fr": [("pico", "fr-FR", "female")], "it": [("pico", "it-IT", "female")],
+                   "ja": [("kokoro", "jf_alpha", "female"), ("kokoro", "jm_kumo", "male")]}
 
 
 def register_stock_voices(registry: ConsentRegistry, stock_file: Path = STOCK_FILE) -> None:
@@ -39,14 +44,23 @@ def register_stock_voices(registry: ConsentRegistry, stock_file: Path = STOCK_FI
                             profile_id=entry["profile_id"])
 
 
-def _speaker_for(record: ProfileRecord, language: str, settings: SynthSettings) -> tuple[str, str]:
+def _speaker_for(record: ProfileRecord, has_references: bool, language: str, settings: Settings,
+                 pitch_median_hz: float | None) -> tuple[str, str]:
     if record.stock is not None:
         return record.stock.engine, record.stock.voice
-    if settings.engine == "xtts" and record.references:
+    if settings.synth.engine == "xtts" and has_references:
         return "xtts", record.profile_id
-    if language not in EMBEDDED_VOICE_FOR:
-        raise DubdeskError(f"no embedded voice speaks '{language}'; embedded languages: {', '.join(EMBEDDED_VOICE_FOR)}")
-    return EMBEDDED_VOICE_FOR[language]
+    return _base_voice(language, pitch_median_hz)
+
+
+def _base_voice(language: str, pitch_median_hz: float | None) -> tuple[str, str]:
+    """The embedded voice for `language` whose sex matches the references' pitch, where there is a choice."""
+    if language not in EMBEDDED_VOICES:
+        raise DubdeskError(f"no embedded voice speaks '{language}'; embedded languages: {', '.join(EMBEDDED_VOICES)}")
+    wanted = "male" if pitch_median_hz is not None and pitch_median_hz < MALE_BELOW_HZ else "female"
+    voices = EMBEDDED_VOICES[language]
+    engine, voice, _ = next((entry for entry in voices if entry[2] == wanted), voices[0])
+    return engine, voice
 
 
 def _clip_name(line_id: str, language: str, profile_id: str, text: str) -> str:
@@ -55,16 +69,23 @@ def _clip_name(line_id: str, language: str, profile_id: str, text: str) -> str:
 
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
-                    text: str, language: str, profile_id: str, settings: SynthSettings, use: str = "dubbing") -> Clip:
+                    text: str, language: str, profile_id: str, settings: Settings, use: str = "dubbing") -> Clip:
     """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now."""
     record, grant = authorize(registry, profile_id, language, project.name, use)
-    engine_name, voice = _speaker_for(record, language, settings)
+    references = registry.reference_paths(record)
+    matcher = VoiceMatcher(project_folder) if references and record.stock is None and settings.synth.engine != "xtts" else None
+    pitch = matcher.reference_pitch(record.hash, references) if matcher else None
+    engine_name, voice = _speaker_for(record, bool(references), language, settings, pitch)
     if project.commercial and engine_name in NON_COMMERCIAL_LICENCES:
         raise DubdeskError(f"project '{project.name}' is commercial, and {engine_name}'s weights licence forbids "
                            f"commercial use: {NON_COMMERCIAL_LICENCES[engine_name]}")
-    engine = voice_engine(engine_name, settings.xtts_model)
-    extra = {"references": registry.reference_paths(record)} if engine_name == "xtts" else {}
+    engine = voice_engine(engine_name, settings)
+    extra = {"references": references} if engine_name == "xtts" else {}
     audio, rate = engine.speak(text, voice, language, grant, profile_id, **extra)
+    clip_settings = {"voice": voice, "use": use}
+    if matcher and pitch is not None:
+        audio, match = matcher.apply(audio, rate, references, f"{record.hash}:{engine_name}:{voice}", pitch)
+        clip_settings["voice_match"] = {**asdict(match), "applied": match.helps, "tool": VOICE_MATCH_TOOL}
     path = project_folder / "clips" / _clip_name(line_id, language, profile_id, text)
     description = (f"{AI_LABEL}: AI-generated voice. Voice profile {profile_id} ({record.actor}); "
                    f"consent record {record.hash}; engine {engine.identity.engine} {engine.identity.model}, "
@@ -80,7 +101,7 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
 
     atomic_write(path, write)
     clip = Clip(project_id=project.id, line_id=line_id, language=language, text=text, profile_id=profile_id,
-                consent_record=record.hash, engine=engine.identity.to_json(), settings={"voice": voice, "use": use},
+                consent_record=record.hash, engine=engine.identity.to_json(), settings=clip_settings,
                 path=str(path.relative_to(project_folder)), sha256=sha256_file(path))
     with sessions() as session:
         session.add(clip)

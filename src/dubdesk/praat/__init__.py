@@ -1,0 +1,25 @@
+"""Praat (praat-parselmouth, GPL-3.0) work, always in a separate program.
+
+The workbench never imports parselmouth: `run_praat` starts `python -m dubdesk.praat.worker`,
+hands it one JSON request on stdin and reads one JSON answer from stdout. Audio travels as WAV
+files. A batch of lines goes in one request, so the program starts once per batch.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from ..errors import DubdeskError, EngineUnavailableError
+
+
+def run_praat(task: str, **request: Any) -> Any:
+    """Run one Praat `task` (see worker.TASKS) in its own process and return its answer."""
+    result = subprocess.run([sys.executable, "-m", "dubdesk.praat.worker"], input=json.dumps({"task": task, **request}),
+                            capture_output=True, text=True)
+    if result.returncode == 3:
+        raise EngineUnavailableError("praat-parselmouth", "embedded", result.stderr.strip())
+    if result.returncode != 0:
+        raise DubdeskError(f"Praat task '{task}' failed: {result.stderr.strip()[-400:]}")
+    return json.loads(result.stdout)
