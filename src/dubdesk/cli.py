@@ -274,13 +274,14 @@ def bench_translation(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
 @bench_app.command("tts")
 def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
               sentences: Annotated[int, typer.Option(help="FLORES sentences per voice")] = 10,
+              voices: Annotated[str, typer.Option(help="only stock voices whose id contains this")] = "",
               home: Home = None) -> None:
     """Speed and intelligibility of every stock voice, through the consent-checked synthesis path."""
     from .bench import tts
 
     sample = Path(__file__).resolve().parents[2] / "samples" / "pyannote_sample" / "sample.wav"
     with reported_errors():
-        tts.run(load_settings(home), eval_dir, out or Path("bench-results/tts.json"), sentences, sample)
+        tts.run(load_settings(home), eval_dir, out or Path("bench-results/tts.json"), sentences, sample, voices)
 
 
 @app.command()

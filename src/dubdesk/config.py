@@ -56,6 +56,42 @@ class SynthSettings(BaseModel):
                                                      "speakers_xtts.pth")
 
 
+class FitSettings(BaseModel):
+    min_rate: float = Field(0.8, description="slowest a line may be played, as a share of its natural rate")
+    max_rate: float = Field(1.2, description="fastest a line may be played, as a share of its natural rate")
+    offscreen_min_rate: float = Field(0.7, description="bounds for lines with no face on screen")
+    offscreen_max_rate: float = 1.35
+
+
+class Limits(BaseModel):
+    """Where a measure (higher is worse) turns a check from pass to warn, and from warn to fail."""
+
+    warn: float
+    fail: float
+
+
+class QCSettings(BaseModel):
+    onset_error_s: Limits = Field(Limits(warn=0.15, fail=0.3), description="|dub speech start - source speech start|")
+    offset_error_s: Limits = Limits(warn=0.25, fail=0.5)
+    pause_mismatch: Limits = Field(Limits(warn=0.25, fail=0.4), description="share of 10 ms frames where one speaks and "
+                                                                           "the other pauses")
+    tempo_change: Limits = Field(Limits(warn=0.25, fail=0.5), description="|log2| of the dub's speaking tempo over the "
+                                                                          "source's, each against its language's norm")
+    offscreen_looser_by: float = Field(2.0, description="timing limits are multiplied by this for lines off screen")
+    av_offset_s: Limits = Field(Limits(warn=0.045, fail=0.09), description="audio-visual offset (ITU-R BT.1359 "
+                                                                           "detectability ~45 ms)")
+    emotion_distance: Limits = Field(Limits(warn=1.8, fail=2.3), description="prosody drift, levels against each "
+                                     "voice's habitual level; p90 of same-emotion pairs across speakers (bench qc)")
+    word_error_rate: Limits = Field(Limits(warn=0.15, fail=0.35), description="back-transcription WER (CER for ja, zh)")
+    voice_margin: Limits = Field(Limits(warn=-0.05, fail=0.0), description="minus (similarity to own references - "
+                                                                           "best similarity to another cast voice)")
+    clipped_share: Limits = Limits(warn=0.0001, fail=0.001)
+    dc_offset: Limits = Limits(warn=0.01, fail=0.05)
+    loudness_from_target_lu: Limits = Field(Limits(warn=14.0, fail=20.0), description="|line loudness - -27 LUFS|; "
+                                                                                      "the mix normalises, within reason")
+    leading_silence_s: Limits = Limits(warn=0.3, fail=0.8)
+
+
 class ScriptSettings(BaseModel):
     max_line_chars: int = Field(84, description="two subtitle rows of 42")
     max_line_s: float = 7.0
@@ -78,6 +114,8 @@ class Settings(BaseSettings):
     script: ScriptSettings = ScriptSettings()
     translate: TranslateSettings = TranslateSettings()
     synth: SynthSettings = SynthSettings()
+    fit: FitSettings = FitSettings()
+    qc: QCSettings = QCSettings()
 
     @property
     def database_url(self) -> str:

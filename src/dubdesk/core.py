@@ -87,6 +87,10 @@ class Line:
     text: str
     words: tuple[Word, ...] = field(default=())
 
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -15,18 +15,21 @@ from sqlalchemy import select
 
 from .cast import cast_speaker, castings
 from .config import Settings
-from .core import Script, Transcript, Turn, Word
+from .core import Line, Script, Transcript, Turn, Word
 from .engines import EngineIdentity
 from .errors import ProjectError
 from .export.script_files import SCRIPT_FORMATS, export_script
+from .fit import Fit, bounds_for, fit_clip
 from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
+from .qc import CheckResult
+from .qc.runner import LineQC, store_results
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
 from .store.models import Clip, LineTranslation, utcnow
 from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .transcribe.chunking import chunk_bounds
-from .translate import budget_chars, route, slot_durations, translate_lines
+from .translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
 from .voices.registry import ConsentError, ConsentRegistry
 
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
@@ -163,6 +166,10 @@ class Workbench:
         result = self._run(project, "diarize", inputs, compute)
         return [Turn(*row) for row in result.load()], result
 
+    def source_audio(self, project: Project):
+        """The programme's 16 kHz mono working copy."""
+        return load_working_audio(self.folder(project) / SOURCE_FOLDER)
+
     def script(self, project: Project, progress: Progress = no_progress) -> Script:
         """Transcribe, diarize and build the script, each step reused when unchanged."""
         progress("transcribe")
@@ -194,26 +201,36 @@ class Workbench:
         inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
                   "terms": terms, "output": "text by line id"}
 
+        budgets = [budget_chars(slot, language) for slot in slot_durations(script)]
+
         def compute():
             texts = translate_lines([line.text for line in script.lines], script.language, language, terms,
                                     self.settings.translate)
-            return {line.id: text for line, text in zip(script.lines, texts)}, chosen.identity
+            return {line.id: self._within_budget(line.text, text, budget, script.language, language, terms)
+                    for line, text, budget in zip(script.lines, texts, budgets)}, chosen.identity
 
         result = self._run(project, f"translate-{language}", inputs, compute)
         with self.sessions() as session:
             existing = {row.line_id: row for row in session.scalars(_line_texts(project, language))}
             machine = result.load()
-            for line, slot in zip(script.lines, slot_durations(script)):
+            for line, budget in zip(script.lines, budgets):
                 row = existing.get(line.id)
                 if row is not None and row.origin == "human":
                     continue
                 row = row or LineTranslation(project_id=project.id, line_id=line.id, language=language)
                 row.text, row.origin, row.engine = machine[line.id], "machine", chosen.identity.to_json()
-                row.budget_chars = budget_chars(slot, language)
+                row.budget_chars = budget
                 row.over_budget = len(row.text) > row.budget_chars
                 session.add(row)
             session.commit()
         return self.translations(project, language)
+
+    def _within_budget(self, source_text: str, text: str, budget: int, source: str, target: str,
+                       terms: dict[str, str]) -> str:
+        """An over-budget translation is replaced by the engine's best alternative that fits, if it has one."""
+        if len(text) <= budget:
+            return text
+        return next(iter(shorter_alternatives(source_text, source, target, budget, terms, self.settings.translate)), text)
 
     def protected_terms(self, project: Project, language: str) -> dict[str, str]:
         """Character names (kept as they are) and glossary terms with their required translation."""
@@ -287,6 +304,68 @@ class Workbench:
 
     def revoke_voice(self, profile_id: str, reason: str) -> int:
         return revoke_voice(self.sessions, self.registry, profile_id, reason)
+
+    def current_clips(self, project: Project, language: str) -> dict[str, Clip]:
+        """Each line's newest clip in `language`: the line version under review."""
+        with self.sessions() as session:
+            rows = session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language)
+                                   .order_by(Clip.id))
+            return {clip.line_id: clip for clip in rows}
+
+    # fit ------------------------------------------------------------------------------------
+
+    def fit(self, project: Project, language: str, progress: Progress = no_progress) -> dict[str, Fit]:
+        """Fit every line's current clip into its slot; a line that does not fit first tries a shorter
+        machine translation where the engine can offer one."""
+        script, clips = self.script(project), self.current_clips(project, language)
+        fits = {}
+        for index, (line, slot) in enumerate(zip(script.lines, slot_durations(script))):
+            progress("fit", index, len(script.lines))
+            if line.id in clips:
+                fits[line.id] = self._fit_line(project, script, line, slot, clips[line.id], language)
+        return fits
+
+    def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str) -> Fit:
+        bounds = bounds_for(self.settings.fit, on_screen=True)
+        fitted = fit_clip(self.folder(project) / clip.path, self.folder(project), line.start, line.duration, slot, bounds)
+        if not fitted.fits:
+            shorter = self._shorter_clip(project, script, line, clip, language, fitted)
+            if shorter is not None:
+                clip = shorter
+                fitted = fit_clip(self.folder(project) / clip.path, self.folder(project), line.start, line.duration, slot, bounds)
+        with self.sessions() as session:
+            session.get(Clip, clip.id).fit = fitted.to_json()
+            session.commit()
+        return fitted
+
+    def _shorter_clip(self, project: Project, script: Script, line: Line, clip: Clip, language: str, fitted: Fit) -> Clip | None:
+        """A new clip from the engine's shorter translation, if it has one; a person's text is never replaced."""
+        row = self.translations(project, language).get(line.id)
+        if row is None or row.origin != "machine":
+            return None
+        max_chars = int(len(clip.text) * fitted.slot_s * fitted.bounds[1] / fitted.natural_s)
+        terms = self.protected_terms(project, language)
+        for text in shorter_alternatives(line.text, script.language, language, max_chars, terms, self.settings.translate):
+            if len(text) < len(clip.text):
+                with self.sessions() as session:
+                    stored = session.get(LineTranslation, row.id)
+                    stored.text, stored.version, stored.updated_at = text, stored.version + 1, utcnow()
+                    stored.over_budget = len(text) > stored.budget_chars
+                    session.commit()
+                return self.synthesize(project, line.id, text, language, clip.profile_id, clip.settings.get("use", "dubbing"))
+        return None
+
+    # QC and review --------------------------------------------------------------------------
+
+    def qc(self, project: Project, language: str, progress: Progress = no_progress) -> dict[str, list[CheckResult]]:
+        """Every check on each line's current clip (fitted first where it is not); verdicts are stored per clip."""
+        clips = self.current_clips(project, language)
+        if any(clip.fit is None for clip in clips.values()):
+            self.fit(project, language, progress)
+            clips = self.current_clips(project, language)
+        results = LineQC(self, project, language, self.script(project), clips).run(progress)
+        store_results(self.sessions, clips, results)
+        return results
 
     def clips(self, project: Project | None = None, profile_id: str | None = None) -> list[Clip]:
         with self.sessions() as session:

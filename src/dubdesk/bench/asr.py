@@ -14,11 +14,10 @@ from ..config import Settings
 from ..core import Word
 from ..ingest import decode_audio
 from ..transcribe import get_transcriber
-from .metrics import error_counts, word_timing_errors
+from .metrics import transcript_errors, word_timing_errors
 from .report import publish
 
 SAMPLE_RATE = 16000
-UNSPACED = {"ja", "zh"}
 
 
 def _librivox_words(path: Path) -> list[Word]:
@@ -68,11 +67,6 @@ class DirectFasterWhisper:
         return [Word(w.word.strip(), w.start, w.end) for s in segments for w in (s.words or [])]
 
 
-def _score(clip: dict, words: list[Word]) -> tuple[int, int]:
-    spaced = clip["language"] not in UNSPACED
-    return error_counts(clip["text"], (" " if spaced else "").join(w.text for w in words), by_character=not spaced)
-
-
 def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None, compare_direct: bool = False) -> dict:
     transcriber = get_transcriber(settings)
     direct = DirectFasterWhisper(transcriber) if compare_direct else None
@@ -84,12 +78,13 @@ def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None,
         began = time.perf_counter()
         transcript = transcriber.transcribe(audio, clip["language"])
         seconds = time.perf_counter() - began
-        errors, length = _score(clip, list(transcript.words))
+        errors, length = transcript_errors(clip["text"], [w.text for w in transcript.words], clip["language"])
         row = {"set": clip["set"], "file": clip["audio"].name, "language": clip["language"],
                "wer": errors / max(length, 1), "rtf": seconds / duration}
         total = totals[f"{clip['set']}/{clip['language']}"]
         if direct is not None:
-            direct_errors, _ = _score(clip, direct.transcribe(audio, clip["language"]))
+            direct_errors, _ = transcript_errors(clip["text"], [w.text for w in direct.transcribe(audio, clip["language"])],
+                                                 clip["language"])
             row["wer direct"] = direct_errors / max(length, 1)
             total["direct errors"] += direct_errors
         if clip["words"]:

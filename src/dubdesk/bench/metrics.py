@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import jiwer
 
 from ..core import Turn, Word
+from ..script import UNSPACED_LANGUAGES
 
 
 def normalise(text: str) -> str:
@@ -29,6 +30,12 @@ def error_counts(reference: str, hypothesis: str, by_character: bool = False) ->
         return max(length, len(hyp.split())), length
     out = jiwer.process_words(ref, hyp)
     return out.substitutions + out.deletions + out.insertions, length
+
+
+def transcript_errors(reference: str, words: Sequence[str], language: str) -> tuple[int, int]:
+    """Errors of a transcript's words against `reference`: in words, or characters where unspaced."""
+    unspaced = language in UNSPACED_LANGUAGES
+    return error_counts(reference, ("" if unspaced else " ").join(words), by_character=unspaced)
 
 
 def word_timing_errors(reference: Sequence[Word], hypothesis: Sequence[Word]) -> list[tuple[float, float]]:

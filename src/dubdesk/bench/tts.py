@@ -1,5 +1,5 @@
 """TTS benchmark: for every stock voice, speed (x real time) and intelligibility (the embedded
-ASR's WER of the spoken line against its text), on FLORES-200 sentences, through the same
+ASR's WER, or CER for Japanese, of the spoken line against its text), on FLORES-200 sentences, through the same
 consent-checked synthesis path as a project (in a throwaway data folder)."""
 from __future__ import annotations
 
@@ -14,18 +14,19 @@ from ..config import Settings
 from ..synth import STOCK_FILE
 from ..transcribe import get_transcriber
 from ..workbench import Workbench
-from .metrics import error_counts
+from .metrics import transcript_errors
 from .report import publish
 from .translation import ISO3
 
 
-def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, sample: Path | None = None) -> dict:
+def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, sample: Path | None = None,
+        voices: str = "") -> dict:
     transcriber = get_transcriber(settings)
     rows = []
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-tts-") as home:
         workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
         project = workbench.create_project(sample, name="tts benchmark")
-        stock = json.loads(STOCK_FILE.read_text())["voices"]
+        stock = [v for v in json.loads(STOCK_FILE.read_text())["voices"] if voices in v["profile_id"]]
         for voice in stock:
             language = voice["languages"][0]
             texts = (eval_dir / "translation/flores200" / f"{ISO3[language]}.txt").read_text().splitlines()[:sentences]
@@ -38,10 +39,10 @@ def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, samp
                 audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
                 audio_s += len(audio) / rate
                 heard = transcriber.transcribe(audio if rate == 16000 else _to_16k(audio, rate), language)
-                wrong, length = error_counts(text, " ".join(w.text for w in heard.words))
+                wrong, length = transcript_errors(text, [w.text for w in heard.words], language)
                 errors, words = errors + wrong, words + length
             rows.append({"voice": voice["profile_id"], "language": language, "sentences": len(texts),
-                         "x real time": synth_s / audio_s, "WER": errors / words})
+                         "x real time": synth_s / audio_s, "WER (CER for ja)": errors / words})
     publish("TTS: speed and intelligibility (embedded ASR)", rows, {"asr": transcriber.identity.to_json()}, out)
     return {"rows": rows}
 

@@ -14,8 +14,9 @@ except ImportError as missing:  # exit code 3 tells the client the engine is mis
     print(f"praat-parselmouth is not installed: {missing}", file=sys.stderr)
     sys.exit(3)
 
-PITCH_FLOOR_HZ = 75.0
-PITCH_CEILING_HZ = 600.0
+import soundfile as sf
+
+from .prosody import PITCH_CEILING_HZ, PITCH_FLOOR_HZ, prosody_profile
 
 
 def pitch_median(request: dict[str, Any]) -> float | None:
@@ -39,7 +40,21 @@ def change_voice(request: dict[str, Any]) -> list[str]:
     return written
 
 
-TASKS: dict[str, Callable[[dict[str, Any]], Any]] = {"pitch_median": pitch_median, "change_voice": change_voice}
+def prosody(request: dict[str, Any]) -> list[dict[str, float]]:
+    """A prosody profile for each segment: {path, start, end} in seconds (end null: to the end)."""
+    profiles = []
+    for segment in request["segments"]:
+        with sf.SoundFile(segment["path"]) as source:
+            rate = source.samplerate
+            source.seek(int(segment.get("start", 0) * rate))
+            frames = -1 if segment.get("end") is None else int((segment["end"] - segment.get("start", 0)) * rate)
+            audio = source.read(frames, dtype="float64", always_2d=True).mean(axis=1)
+        profiles.append(prosody_profile(audio, rate))
+    return profiles
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], Any]] = {"pitch_median": pitch_median, "change_voice": change_voice,
+                                                     "prosody": prosody}
 
 
 def main() -> None:

@@ -88,6 +88,7 @@ class Clip(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | blocked | mixed
     blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # see fit.Fit
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -125,3 +126,46 @@ class LineTranslation(Base):
     version: Mapped[int] = mapped_column(default=1)
     edited_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QCResult(Base):
+    """One check's verdict on one clip (a line version): pass | warn | fail, its numbers and why."""
+
+    __tablename__ = "qc_results"
+    __table_args__ = (UniqueConstraint("clip_id", "check"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    check: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[str] = mapped_column(String(8))
+    numbers: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Review(Base):
+    """A person's decision on a clip; approving over a QC fail needs a written override reason."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(12))  # approved | rejected
+    reviewer: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    override_reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which line, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True)
+    line_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -11,13 +11,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import soundfile as sf
 from sqlalchemy import update
 
 from ..config import Settings
 from ..errors import DubdeskError
-from ..export.script_files import atomic_write
 from ..ingest import sha256_file
+from ..labels import AI_LABEL, labelled_name, write_labelled_wav
 from ..store.models import Clip, Project
 from ..voices.consent import authorize
 from ..voices.records import ConsentTerms, ProfileRecord, StockVoice
@@ -25,7 +24,6 @@ from ..voices.registry import ConsentRegistry
 from .engines import NON_COMMERCIAL_LICENCES, voice_engine
 from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
-AI_LABEL = "AI beta"
 STOCK_FILE = Path(__file__).resolve().parents[3] / "voices" / "stock.json"
 # Base voices for actor profiles spoken by embedded engines: (engine, voice, sex of the voice).
 EMBEDDED_VOICES = {"en": [("pico", "en-US", "female"), ("piper", "en_US-joe-medium", "male")],
@@ -65,7 +63,7 @@ def _base_voice(language: str, pitch_median_hz: float | None) -> tuple[str, str]
 
 def _clip_name(line_id: str, language: str, profile_id: str, text: str) -> str:
     digest = hashlib.sha256(f"{profile_id}\n{text}".encode()).hexdigest()[:8]
-    return f"{line_id}_{language}_{profile_id}_{digest} [{AI_LABEL}].wav"
+    return labelled_name(f"{line_id}_{language}_{profile_id}_{digest}")
 
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
@@ -91,15 +89,7 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
                    f"consent record {record.hash}; engine {engine.identity.engine} {engine.identity.model}, "
                    f"weights licence {engine.identity.weights_licence}")
 
-    def write(tmp: Path) -> None:
-        with sf.SoundFile(tmp, "w", samplerate=rate, channels=1, subtype="PCM_24", format="WAV") as clip_file:
-            clip_file.title = f"{line_id} {language} [{AI_LABEL}]"
-            clip_file.artist = f"{record.actor} [{AI_LABEL}]"
-            clip_file.comment = description
-            clip_file.software = "dubdesk"
-            clip_file.write(audio)
-
-    atomic_write(path, write)
+    write_labelled_wav(path, audio, rate, f"{line_id} {language} [{AI_LABEL}]", f"{record.actor} [{AI_LABEL}]", description)
     clip = Clip(project_id=project.id, line_id=line_id, language=language, text=text, profile_id=profile_id,
                 consent_record=record.hash, engine=engine.identity.to_json(), settings=clip_settings,
                 path=str(path.relative_to(project_folder)), sha256=sha256_file(path))

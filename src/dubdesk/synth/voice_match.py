@@ -14,7 +14,7 @@ import soundfile as sf
 
 from ..export.script_files import atomic_write
 from ..praat import run_praat
-from ..voices.embedding import similarity, voice_encoder
+from ..voices.embedding import files_embedding, similarity, voice_encoder
 
 VOICE_MATCH_TOOL = "Praat \"Change gender\" (praat-parselmouth, GPL-3.0, run as a separate program)"
 FORMANT_RATIOS = (0.85, 0.95, 1.05, 1.15, 1.25)
@@ -43,17 +43,10 @@ def _changed_versions(audio: np.ndarray, rate: int, pitch_median_hz: float, rati
         return [sf.read(out, dtype="float32")[0] for out in outputs]
 
 
-def _references_embedding(references: list[Path]) -> np.ndarray:
-    encoder = voice_encoder()
-    embeddings = [encoder.embed(*sf.read(path, dtype="float32", always_2d=False)) for path in references]
-    mean = np.mean(embeddings, axis=0)
-    return mean / np.linalg.norm(mean)
-
-
 def calibrate(audio: np.ndarray, rate: int, references: list[Path], pitch_median_hz: float) -> tuple[VoiceMatch, np.ndarray]:
     """Try each formant ratio on one line; keep the one closest to the references, and its audio
     (the line unchanged if no ratio brings it closer)."""
-    target = _references_embedding(references)
+    target = files_embedding(references)
     encoder = voice_encoder()
     versions = _changed_versions(audio, rate, pitch_median_hz, FORMANT_RATIOS)
     scores = [similarity(encoder.embed(version, rate), target) for version in versions]

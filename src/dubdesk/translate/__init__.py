@@ -98,3 +98,15 @@ def translate_lines(lines: Sequence[str], source: str, target: str, terms: dict[
         for name, step_source, step_target in ROUTES[(source, target)][0]:
             current = _engine(name).translate(current, step_source, step_target)
     return restore(current, replacements)
+
+
+def shorter_alternatives(line: str, source: str, target: str, max_chars: int, terms: dict[str, str] | None = None,
+                         settings: TranslateSettings | None = None) -> list[str]:
+    """Other translations of `line` within `max_chars`, best first, from an engine that can propose
+    them (the production engines); empty where the engine cannot (the embedded ones)."""
+    if settings is None or settings.engine == "embedded":
+        return []
+    (protected,), replacements = protect([line], terms or {})
+    proposals = _production_engine(settings).alternatives(protected, source, target, max_chars)
+    restored = [restore([proposal], replacements)[0] for proposal in proposals]
+    return [text for text in dict.fromkeys(restored) if text and len(text) <= max_chars]

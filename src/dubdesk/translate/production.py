@@ -44,6 +44,11 @@ class CTranslate2Model:
         results = self.model.translate_batch(tokens, beam_size=4)
         return [tidy(self.target.decode(r.hypotheses[0])) if line.strip() else "" for r, line in zip(results, lines)]
 
+    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+        """The beam's other hypotheses, best first (the budget is for the caller to apply)."""
+        result = self.model.translate_batch([self.source.encode(tidy(line), out_type=str)], beam_size=6, num_hypotheses=6)[0]
+        return [tidy(self.target.decode(hypothesis)) for hypothesis in result.hypotheses]
+
 
 class ChatEndpoint:
     """An OpenAI-compatible /v1/chat/completions server, asked for one translation per line."""
@@ -69,6 +74,13 @@ class ChatEndpoint:
             raise DubdeskError(f"translation endpoint {self.url} failed: {error}") from error
 
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
-        names = LANGUAGE_NAMES
-        return [tidy(self._ask(f"From {names.get(source, source)} to {names.get(target, target)}:\n{line}"))
-                if line.strip() else "" for line in lines]
+        return [tidy(self._ask(f"From {_name(source)} to {_name(target)}:\n{line}")) if line.strip() else "" for line in lines]
+
+    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+        """A shorter translation asked for by length, for a line that runs over its slot."""
+        return [tidy(self._ask(f"From {_name(source)} to {_name(target)}, at most {max_chars} characters, "
+                               f"keeping the meaning and tone:\n{line}"))]
+
+
+def _name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)

@@ -2,7 +2,10 @@
 alike two voices sound, for voice matching and the voice QC."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import soundfile as sf
 import soxr
 
 from ..engines import EngineIdentity, load_engine
@@ -37,3 +40,14 @@ def voice_encoder() -> VoiceEncoder:
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine similarity of two embeddings (resemblyzer's are unit length already)."""
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def mean_embedding(embeddings: list[np.ndarray]) -> np.ndarray:
+    mean = np.mean(embeddings, axis=0)
+    return mean / np.linalg.norm(mean)
+
+
+def files_embedding(paths: list[Path]) -> np.ndarray:
+    """One voice's embedding from several recordings of it."""
+    encoder = voice_encoder()
+    return mean_embedding([encoder.embed(*sf.read(path, dtype="float32", always_2d=False)) for path in paths])

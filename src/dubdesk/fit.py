@@ -1,0 +1,105 @@
+"""Fit: each synthesized line into its slot, at its source line's start.
+
+A line is time-stretched with pitch kept (Rubber Band R3, a separate GPL program) toward its source
+line's length, within the rate bounds of the settings. It is never cut, never sped past a bound, and
+always starts where its source line starts, so later lines never drift. A line that would need a
+rate beyond the bound to end inside its slot is marked "does not fit", with the rate it would need.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .config import FitSettings
+from .errors import DubdeskError, ModelMissingError
+from .ingest import sha256_file
+from .labels import AI_LABEL, read_labels, write_labelled_wav
+
+TRIM_TOP_DB = 40.0  # below the line's peak, counts as silence at its edges
+RUBBERBAND_LICENCE = "Rubber Band Library 3 (rubberband-cli, GPL-2.0+, run as a separate program)"
+
+
+@dataclass(frozen=True)
+class Fit:
+    start: float  # where the fitted line starts: its source line's start
+    source_s: float  # the source line's length
+    slot_s: float  # the longest the dub may run: the source line plus the silence after it
+    natural_s: float  # the synthesized line, edge silences trimmed
+    rate: float  # playback rate applied (>1 is faster)
+    fitted_s: float
+    needed_rate: float  # the rate that would end the line inside its slot
+    bounds: tuple[float, float]
+    fits: bool
+    path: str  # the fitted clip, relative to the project folder
+    sha256: str
+
+    @property
+    def reason(self) -> str:
+        if self.fits:
+            return f"fits: rate {self.rate:.2f}, {self.fitted_s:.2f} s in a {self.slot_s:.2f} s slot"
+        return (f"does not fit: needs rate {self.needed_rate:.2f} (bound {self.bounds[1]:.2f}); "
+                f"{self.fitted_s:.2f} s at the bound in a {self.slot_s:.2f} s slot")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def plan_rate(natural_s: float, source_s: float, slot_s: float, bounds: tuple[float, float]) -> tuple[float, float, bool]:
+    """(rate, needed rate, fits): aim at the source line's length, within the bounds."""
+    rate = min(max(natural_s / source_s, bounds[0]), bounds[1])
+    needed = natural_s / slot_s
+    return rate, needed, natural_s / rate <= slot_s + 1e-3
+
+
+def trim_edges(audio: np.ndarray, rate: int) -> np.ndarray:
+    """The line without the silence at its edges (10 ms frames quieter than the peak by TRIM_TOP_DB)."""
+    frame = max(1, rate // 100)
+    count = len(audio) // frame
+    if count == 0:
+        return audio
+    rms = np.sqrt(np.mean(audio[:count * frame].reshape(count, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms > rms.max() * 10 ** (-TRIM_TOP_DB / 20))
+    return audio[loud[0] * frame:(loud[-1] + 1) * frame] if len(loud) else audio
+
+
+def stretch(audio: np.ndarray, rate: int, duration_s: float) -> np.ndarray:
+    """Time-stretch to `duration_s` with pitch kept, by Rubber Band's finer R3 engine."""
+    program = shutil.which("rubberband")
+    if program is None:
+        raise ModelMissingError("Rubber Band (rubberband)", ["PATH"], hint="install the Debian package rubberband-cli")
+    with tempfile.TemporaryDirectory(prefix="dubdesk-fit-") as folder:
+        source, target = Path(folder) / "in.wav", Path(folder) / "out.wav"
+        sf.write(source, audio, rate, subtype="FLOAT")
+        done = subprocess.run([program, "--fine", "--quiet", "-D", f"{duration_s:.6f}", str(source), str(target)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise DubdeskError(f"rubberband failed: {done.stderr.strip()[-300:]}")
+        return sf.read(target, dtype="float32")[0]
+
+
+def bounds_for(settings: FitSettings, on_screen: bool) -> tuple[float, float]:
+    if on_screen:
+        return settings.min_rate, settings.max_rate
+    return settings.offscreen_min_rate, settings.offscreen_max_rate
+
+
+def fit_clip(clip_path: Path, project_folder: Path, start: float, source_s: float, slot_s: float,
+             bounds: tuple[float, float]) -> Fit:
+    """Fit one synthesized clip; the fitted copy keeps the clip's labels and sits beside it."""
+    audio, rate = sf.read(clip_path, dtype="float32")
+    speech = trim_edges(audio, rate)
+    natural_s = len(speech) / rate
+    playback, needed, fits = plan_rate(natural_s, source_s, slot_s, bounds)
+    fitted = speech if abs(playback - 1.0) < 0.01 else stretch(speech, rate, natural_s / playback)
+    labels = read_labels(clip_path)
+    target = clip_path.with_name(clip_path.name.replace(f" [{AI_LABEL}]", f"_fit [{AI_LABEL}]"))
+    write_labelled_wav(target, fitted, rate, labels["title"], labels["artist"],
+                       f"{labels['description']}; fitted at rate {playback:.3f} by {RUBBERBAND_LICENCE}")
+    return Fit(start, source_s, slot_s, natural_s, playback, len(fitted) / rate, needed, bounds, fits,
+               str(target.relative_to(project_folder)), sha256_file(target))

@@ -1,0 +1,56 @@
+"""Intelligibility QC: the dub transcribed back by the embedded ASR, scored against its text.
+
+Whisper encodes 30 s windows whatever the input's length, so short lines are packed into
+windows (with silence between them) and the words are handed back to their lines by time."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..bench.metrics import transcript_errors
+from ..config import QCSettings
+from ..engines import Transcriber
+from ..script import UNSPACED_LANGUAGES
+from . import CheckResult, graded
+
+RATE = 16000
+WINDOW_S = 28.0
+GAP_S = 1.0
+
+
+def _packs(lines: dict[str, np.ndarray]) -> list[list[str]]:
+    packs, current, length = [], [], 0.0
+    for line_id, audio in lines.items():
+        seconds = len(audio) / RATE + GAP_S
+        if current and length + seconds > WINDOW_S:
+            packs.append(current)
+            current, length = [], 0.0
+        current.append(line_id)
+        length += seconds
+    return packs + [current] if current else packs
+
+
+def transcribe_lines(lines: dict[str, np.ndarray], language: str, transcriber: Transcriber) -> dict[str, str]:
+    """What the recogniser hears in each 16 kHz line."""
+    heard = {line_id: [] for line_id in lines}
+    gap = np.zeros(int(GAP_S * RATE), dtype=np.float32)
+    for pack in _packs(lines):
+        spans, pieces, at = {}, [], 0.0
+        for line_id in pack:
+            spans[line_id] = (at, at + len(lines[line_id]) / RATE)
+            pieces += [lines[line_id].astype(np.float32), gap]
+            at = spans[line_id][1] + GAP_S
+        for word in transcriber.transcribe(np.concatenate(pieces), language).words:
+            middle = (word.start + word.end) / 2
+            owner = min(spans, key=lambda i: 0.0 if spans[i][0] <= middle <= spans[i][1]
+                        else min(abs(middle - spans[i][0]), abs(middle - spans[i][1])))
+            heard[owner].append(word.text)
+    joiner = "" if language in UNSPACED_LANGUAGES else " "
+    return {line_id: joiner.join(words).strip() for line_id, words in heard.items()}
+
+
+def intelligibility_check(heard: str, text: str, language: str, limits: QCSettings) -> CheckResult:
+    errors, length = transcript_errors(text, heard.split(), language)
+    rate = errors / max(length, 1)
+    unit = "CER" if language in UNSPACED_LANGUAGES else "WER"
+    return graded("intelligibility", {unit: round(rate, 3), "heard": heard}, {"errors": (rate, limits.word_error_rate)},
+                  {"errors": f"{unit} {rate:.0%}: heard \"{heard[:80]}\"", "ok": f"{unit} {rate:.0%}"})

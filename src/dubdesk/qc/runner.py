@@ -1,0 +1,134 @@
+"""Runs every check on each line's current, fitted clip, and stores the verdicts per clip (line version)."""
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+from sqlalchemy import delete
+
+from ..core import Line, Script
+from ..fit import Fit
+from ..praat import run_praat
+from ..store.models import Clip, QCResult
+from ..transcribe import get_transcriber
+from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
+from . import CheckResult, grade
+from .emotion import FEATURES, describe_drift, emotion_distance, relative_to, speaker_baseline
+from .intelligibility import intelligibility_check, transcribe_lines
+from .technical import technical_check
+from .timing import speech_frames, timing_check
+from .voice import voice_check
+
+RATE = 16000
+
+
+def _to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
+    return audio if rate == RATE else soxr.resample(audio, rate, RATE).astype(np.float32)
+
+
+class LineQC:
+    """The inputs of one project language's QC, loaded once: source audio, fitted dubs, cast voices."""
+
+    def __init__(self, workbench, project, language: str, script: Script, clips: dict[str, Clip]) -> None:
+        self.workbench, self.project, self.language, self.script = workbench, project, language, script
+        self.settings = workbench.settings.qc
+        self.folder = workbench.folder(project)
+        self.clips = clips
+        self.lines = {line.id: line for line in script.lines if line.id in clips}
+        self.source = workbench.source_audio(project)
+        self.dubs = {line_id: sf.read(self.folder / clip.fit["path"], dtype="float32") for line_id, clip in clips.items()}
+
+    def run(self, progress) -> dict[str, list[CheckResult]]:
+        transcriber, encoder = get_transcriber(self.workbench.settings), voice_encoder()
+        source_speech = speech_frames(self.source)
+        emotion = self._emotion()
+        embeddings = {line_id: encoder.embed(audio, rate) for line_id, (audio, rate) in self.dubs.items()}
+        voices = self._voice_embeddings(embeddings)
+        speech16k = {line_id: _to_16k(audio, rate) for line_id, (audio, rate) in self.dubs.items()}
+        heard = transcribe_lines(speech16k, self.language, transcriber)
+        results = {}
+        for index, (line_id, line) in enumerate(self.lines.items()):
+            progress("qc", index, len(self.lines))
+            clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
+            profile = clip.profile_id
+            results[line_id] = [
+                technical_check(audio, rate, self.settings),
+                intelligibility_check(heard[line_id], clip.text, self.language, self.settings),
+                timing_check(source_speech, speech_frames(speech16k[line_id]), line, Fit(**clip.fit), clip.text,
+                             (self.script.language, self.language), self.settings),
+                emotion[line_id],
+                self._voice(line_id, profile, voices, embeddings),
+            ]
+        return results
+
+    def _voice(self, line_id: str, profile: str, voices: dict, embeddings: dict) -> CheckResult:
+        """Against the profile's references; for a stock voice (no references), its other lines here."""
+        others = {p: e for p, e in voices.items() if p != profile}
+        if self.workbench.registry.current(profile).references:
+            return voice_check(embeddings[line_id], voices[profile], others, self.settings, "the profile's consented references")
+        lines = [embeddings[other] for other, clip in self.clips.items() if clip.profile_id == profile and other != line_id]
+        return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, others, self.settings,
+                           "the voice's other lines")
+
+    def _voice_embeddings(self, embeddings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every cast voice's embedding: references where the profile has them, else its lines."""
+        by_profile = defaultdict(list)
+        for line_id, clip in self.clips.items():
+            by_profile[clip.profile_id].append(embeddings[line_id])
+        voices = {}
+        for profile, lines in by_profile.items():
+            record = self.workbench.registry.current(profile)
+            references = self.workbench.registry.reference_paths(record) if record.references else []
+            voices[profile] = files_embedding(references) if references else mean_embedding(lines)
+        return voices
+
+    def _emotion(self) -> dict[str, CheckResult]:
+        """Prosody of every source line and dub in one Praat run; levels against each voice's habitual level."""
+        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder:
+            source_path = Path(folder) / "source.wav"
+            sf.write(source_path, self.source, RATE, subtype="FLOAT")
+            segments = [{"path": str(source_path), "start": line.start, "end": line.end} for line in self.lines.values()]
+            segments += [{"path": str(self.folder / self.clips[line_id].fit["path"])} for line_id in self.lines]
+            profiles = run_praat("prosody", segments=segments)
+        count = len(self.lines)
+        source_profiles = dict(zip(self.lines, profiles[:count]))
+        dub_profiles = dict(zip(self.lines, profiles[count:]))
+        source_base = _baselines(source_profiles, {i: line.speaker for i, line in self.lines.items()})
+        dub_base = _baselines(dub_profiles, {i: clip.profile_id for i, clip in self.clips.items()})
+        return {line_id: self._emotion_result(line, source_profiles[line_id], dub_profiles[line_id],
+                                              source_base[line.speaker], dub_base[self.clips[line_id].profile_id])
+                for line_id, line in self.lines.items()}
+
+    def _emotion_result(self, line: Line, source: dict, dub: dict, source_base: dict, dub_base: dict) -> CheckResult:
+        source_rel, dub_rel = relative_to(source, source_base), relative_to(dub, dub_base)
+        distance, drift = emotion_distance(source_rel, dub_rel)
+        if not np.isfinite(distance):
+            return CheckResult("emotion", "n/a", {}, "no voiced speech to compare in the source or the dub")
+        verdict = grade(distance, self.settings.emotion_distance)
+        numbers = {"distance": round(distance, 2), **{f"drift_{name}": round(value, 2) for name, value in drift.items()
+                                                      if np.isfinite(value)}}
+        return CheckResult("emotion", verdict, numbers, f"distance {distance:.2f}: {describe_drift(source_rel, dub_rel, drift)}")
+
+
+def _baselines(profiles: dict[str, dict], owner: dict[str, str]) -> dict[str, dict]:
+    groups = defaultdict(list)
+    for line_id, profile in profiles.items():
+        if all(np.isfinite(profile[name]) for name in FEATURES):
+            groups[owner[line_id]].append(profile)
+    return defaultdict(lambda: {name: np.nan for name in FEATURES},
+                       {who: speaker_baseline(found) for who, found in groups.items()})
+
+
+def store_results(sessions, clips: dict[str, Clip], results: dict[str, list[CheckResult]]) -> None:
+    """Replace each clip's stored verdicts with these."""
+    with sessions() as session:
+        for line_id, checks in results.items():
+            clip_id = clips[line_id].id
+            session.execute(delete(QCResult).where(QCResult.clip_id == clip_id))
+            session.add_all(QCResult(clip_id=clip_id, check=c.check, verdict=c.verdict, numbers=c.numbers, reason=c.reason)
+                            for c in checks)
+        session.commit()

@@ -1,0 +1,42 @@
+"""Technical QC of a line: clipping, DC offset, loudness, silence before the speech."""
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+
+from ..config import QCSettings
+from . import CheckResult, graded
+
+CLIP_LEVEL = 0.999
+DIALOGUE_TARGET_LUFS = -27.0
+
+
+def loudness_lufs(audio: np.ndarray, rate: int) -> float:
+    """BS.1770 integrated loudness; lines shorter than one 400 ms block are padded with silence."""
+    block = int(0.4 * rate)
+    padded = np.pad(audio, (0, max(0, block - len(audio))))
+    return float(pyloudnorm.Meter(rate).integrated_loudness(padded.astype(np.float64)))
+
+
+def leading_silence_s(audio: np.ndarray, rate: int, below_peak_db: float = 40.0) -> float:
+    peak = np.max(np.abs(audio)) if len(audio) else 0.0
+    loud = np.flatnonzero(np.abs(audio) > peak * 10 ** (-below_peak_db / 20)) if peak > 0 else []
+    return (loud[0] / rate) if len(loud) else len(audio) / rate
+
+
+def technical_check(audio: np.ndarray, rate: int, limits: QCSettings) -> CheckResult:
+    if len(audio) == 0 or not np.any(audio):
+        return CheckResult("technical", "fail", {"seconds": len(audio) / rate}, "silent: the clip holds no sound")
+    clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
+    dc = float(abs(np.mean(audio)))
+    lufs = loudness_lufs(audio, rate)
+    lead = leading_silence_s(audio, rate)
+    numbers = {"clipped_share": round(clipped, 6), "dc_offset": round(dc, 5), "loudness_lufs": round(lufs, 1),
+               "leading_silence_s": round(lead, 3), "peak_dbfs": round(20 * np.log10(np.max(np.abs(audio))), 1)}
+    return graded("technical", numbers, {
+        "clipped": (clipped, limits.clipped_share), "dc": (dc, limits.dc_offset),
+        "loudness": (abs(lufs - DIALOGUE_TARGET_LUFS), limits.loudness_from_target_lu),
+        "lead": (lead, limits.leading_silence_s)}, {
+        "clipped": f"clipping: {clipped:.3%} of samples at full scale", "dc": f"DC offset {dc:.3f}",
+        "loudness": f"loudness {lufs:.1f} LUFS, far from {DIALOGUE_TARGET_LUFS:.0f}",
+        "lead": f"{lead:.2f} s of silence before the speech", "ok": f"clean: {lufs:.1f} LUFS, no clipping"})

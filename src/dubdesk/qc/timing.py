@@ -1,0 +1,81 @@
+"""Lip-sync and timing QC from the sound alone: fit, where speech starts and ends against the source
+line, whether the dub pauses where the source pauses, and its tempo against the source's (each
+against its own language's usual speaking rate)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..config import Limits, QCSettings
+from ..core import Line
+from ..fit import Fit
+from ..translate import SPEAKING_RATE_CPS
+from . import CheckResult, graded
+
+RATE = 16000
+FRAME_S = 0.01
+WINDOW_MARGIN_S = 0.5
+LINE_TOLERANCE_S = 0.25  # word times from the recogniser are this good, or better
+
+
+def speech_frames(audio16k: np.ndarray) -> np.ndarray:
+    """Speech activity per 10 ms frame (Silero VAD, short pauses kept as pauses)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(threshold=0.4, min_speech_duration_ms=60, min_silence_duration_ms=120, speech_pad_ms=20)
+    mask = np.zeros(int(math.ceil(len(audio16k) / RATE / FRAME_S)), dtype=bool)
+    for region in get_speech_timestamps(audio16k, options):
+        mask[int(region["start"] / RATE / FRAME_S):int(math.ceil(region["end"] / RATE / FRAME_S))] = True
+    return mask
+
+
+def _edges(mask: np.ndarray) -> tuple[float, float, float] | None:
+    """(first speech, last speech, seconds of speech) in a window, or None if silent."""
+    frames = np.flatnonzero(mask)
+    return (frames[0] * FRAME_S, (frames[-1] + 1) * FRAME_S, len(frames) * FRAME_S) if len(frames) else None
+
+
+def _looser(limits: Limits, by: float) -> Limits:
+    return Limits(warn=limits.warn * by, fail=limits.fail * by)
+
+
+def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, dub_text: str, languages: tuple[str, str],
+                 limits: QCSettings, on_screen: bool = True) -> CheckResult:
+    """`source`: the programme's speech frames; `dub`: the fitted clip's, placed at the line's start."""
+    pad = int(WINDOW_MARGIN_S / FRAME_S)
+    length = int(max(fit.slot_s, fit.fitted_s) / FRAME_S) + 2 * pad
+    first = int(line.start / FRAME_S)  # the window starts `pad` frames before the line
+    source_window = np.concatenate([np.zeros(pad, bool), source, np.zeros(length, bool)])[first:first + length].copy()
+    own = slice(pad - int(LINE_TOLERANCE_S / FRAME_S), pad + int((line.duration + LINE_TOLERANCE_S) / FRAME_S))
+    outside = np.ones(length, dtype=bool)
+    outside[own] = False
+    source_window[outside] = False  # neighbouring lines' speech is not this line's
+    dub_window = np.zeros(length, dtype=bool)
+    dub_window[pad:pad + len(dub)] = dub[:length - pad]
+    source_edges, dub_edges = _edges(source_window), _edges(dub_window)
+    numbers: dict = {"rate": round(fit.rate, 3), "needed_rate": round(fit.needed_rate, 3), "on_screen": on_screen}
+    if dub_edges is None:
+        return CheckResult("timing", "fail", numbers, "no speech detected in the dub")
+    if source_edges is None:
+        return CheckResult("timing", "n/a" if fit.fits else "fail", numbers,
+                           "no speech detected in the source line" if fit.fits else fit.reason)
+    by = 1.0 if on_screen else limits.offscreen_looser_by
+    onset, offset_error = dub_edges[0] - source_edges[0], dub_edges[1] - source_edges[1]
+    either = source_window | dub_window
+    mismatch = float(np.mean(source_window[either] != dub_window[either]))
+    source_language, dub_language = languages
+    tempo = ((len(dub_text) / dub_edges[2]) / SPEAKING_RATE_CPS.get(dub_language, 15.0)) / \
+            ((len(line.text) / source_edges[2]) / SPEAKING_RATE_CPS.get(source_language, 15.0))
+    numbers.update({"onset_error_s": round(onset, 3), "offset_error_s": round(offset_error, 3),
+                    "pause_mismatch": round(mismatch, 3), "tempo_vs_source": round(tempo, 3)})
+    result = graded("timing", numbers, {
+        "onset": (abs(onset), _looser(limits.onset_error_s, by)), "offset": (abs(offset_error), _looser(limits.offset_error_s, by)),
+        "pauses": (mismatch, _looser(limits.pause_mismatch, by)), "tempo": (abs(math.log2(tempo)), _looser(limits.tempo_change, by))}, {
+        "onset": f"starts {onset * 1000:+.0f} ms from the source", "offset": f"ends {offset_error * 1000:+.0f} ms from the source",
+        "pauses": f"speech/pause pattern differs in {mismatch:.0%} of the line",
+        "tempo": f"tempo {tempo:.0%} of the source's (each against its language's norm)",
+        "ok": f"onset {onset * 1000:+.0f} ms, offset {offset_error * 1000:+.0f} ms, pauses agree {1 - mismatch:.0%}"})
+    if not fit.fits:
+        return CheckResult("timing", "fail", numbers, f"{fit.reason}; {result.reason}")
+    return result
