@@ -24,9 +24,11 @@ console = Console(stderr=True)
 
 STAGE_LABELS = {"ingest": "Ingesting source", "transcribe": "Transcribing", "diarize": "Diarizing speakers",
                 "script": "Building script", "export": "Writing files",
-                "translate": "Translating", "synthesize": "Synthesizing lines"}
+                "translate": "Translating", "synthesize": "Synthesizing lines", "fit": "Fitting lines",
+                "qc": "Checking lines"}
 
 Home = Annotated[Optional[Path], typer.Option("--home", help="data folder (database, projects, model cache)")]
+TargetLanguage = Annotated[str, typer.Option("--to", help="target language")]
 Language = Annotated[Optional[str], typer.Option(help="source language (ISO 639-1); detected if omitted")]
 AsrModel = Annotated[Optional[str], typer.Option("--asr-model", help="'base' or a local CTranslate2 model folder")]
 AsrEngine = Annotated[Optional[str], typer.Option("--asr-engine", help="faster-whisper | whisperx")]
@@ -285,7 +287,7 @@ def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
 
 
 @app.command()
-def translate(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
+def translate(project: int, language: TargetLanguage,
               home: Home = None) -> None:
     """Translate every line, with a character budget from its slot; over-budget lines are marked."""
     from .translate import route
@@ -322,7 +324,7 @@ def characters(project: int,
 
 
 @app.command()
-def glossary(project: int, term: str, language: Annotated[str, typer.Option("--to", help="target language")],
+def glossary(project: int, term: str, language: TargetLanguage,
              translation: Annotated[str, typer.Option("--as", help="the required translation")],
              home: Home = None) -> None:
     """Require a translation for a term in one language (applied at the next translate)."""
@@ -336,7 +338,7 @@ def glossary(project: int, term: str, language: Annotated[str, typer.Option("--t
 
 @app.command()
 def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="voice profile id")],
-         language: Annotated[str, typer.Option("--to", help="target language")], home: Home = None) -> None:
+         language: TargetLanguage, home: Home = None) -> None:
     """Cast a consented voice as a source speaker (see voices-for for the voices on offer)."""
     from .workbench import Workbench
 
@@ -347,7 +349,7 @@ def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="vo
 
 
 @app.command("voices-for")
-def voices_for(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
+def voices_for(project: int, language: TargetLanguage,
                home: Home = None) -> None:
     """The voices whose consent covers this project's title, the language and dubbing, today."""
     from .cast import eligible_voices
@@ -361,7 +363,7 @@ def voices_for(project: int, language: Annotated[str, typer.Option("--to", help=
 
 
 @app.command()
-def synth(project: int, language: Annotated[str, typer.Option("--to", help="target language")],
+def synth(project: int, language: TargetLanguage,
           home: Home = None) -> None:
     """Speak every translated, cast line in its voice (consent is checked per line)."""
     from .workbench import Workbench
@@ -372,6 +374,70 @@ def synth(project: int, language: Annotated[str, typer.Option("--to", help="targ
     typer.echo(f"{len(clips)} line(s) synthesized")
     for line_id, reason in refused.items():
         typer.secho(f"{line_id}: not synthesized: {reason}", err=True, fg=typer.colors.YELLOW)
+
+
+VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "n/a": "dim"}
+
+
+@app.command()
+def fit(project: int, language: TargetLanguage, home: Home = None) -> None:
+    """Fit every line's clip into its slot (pitch kept, within the rate bounds); lines that do not fit are listed."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors(), stage_progress() as progress:
+        fits = workbench.fit(workbench.project(project), language, progress)
+    table = Table("line", "start", "slot s", "natural s", "rate", "fits", "", title=f"fit ({language})")
+    for line_id, fitted in fits.items():
+        table.add_row(line_id, f"{fitted.start:.2f}", f"{fitted.slot_s:.2f}", f"{fitted.natural_s:.2f}", f"{fitted.rate:.2f}",
+                      "yes" if fitted.fits else "[bold red]NO[/]", "" if fitted.fits else fitted.reason)
+    Console().print(table)
+    typer.echo(f"{sum(f.fits for f in fits.values())} of {len(fits)} line(s) fit within the bounds")
+
+
+@app.command()
+def qc(project: int, language: TargetLanguage, home: Home = None) -> None:
+    """Run every check on each line's current clip and print the verdicts, with their reasons."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors(), stage_progress() as progress:
+        results = workbench.qc(workbench.project(project), language, progress)
+    checks = [c.check for c in next(iter(results.values()), [])]
+    table = Table("line", *checks, title=f"QC ({language})", show_lines=True)
+    for line_id, line_checks in results.items():
+        table.add_row(line_id, *(f"[{VERDICT_STYLE[c.verdict]}]{c.verdict}[/]\n{c.reason}" for c in line_checks))
+    Console().print(table)
+    failed = sum(any(c.verdict == "fail" for c in line_checks) for line_checks in results.values())
+    typer.echo(f"{failed} of {len(results)} line(s) failed a check")
+
+
+@app.command()
+def approve(project: int, lines: Annotated[list[str], typer.Argument(help="line ids")], language: TargetLanguage,
+            by: Annotated[str, typer.Option("--by", help="the person approving (written to the audit log)")],
+            override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable")] = None,
+            home: Home = None) -> None:
+    """Approve lines by name; a line that failed QC needs --override with a reason."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        chosen = workbench.project(project)
+        for line_id in lines:
+            workbench.review(chosen, line_id, language, by, approve=True, override_reason=override)
+            typer.echo(f"{line_id}: approved by {by}")
+
+
+@app.command()
+def reject(project: int, line_id: str, language: TargetLanguage, by: Annotated[str, typer.Option("--by")],
+           note: Annotated[str, typer.Option(help="what is wrong")], home: Home = None) -> None:
+    """Reject a line with a note."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        workbench.review(workbench.project(project), line_id, language, by, approve=False, note=note)
+    typer.echo(f"{line_id}: rejected by {by}")
 
 
 def main() -> None:

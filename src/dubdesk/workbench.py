@@ -23,10 +23,11 @@ from .fit import Fit, bounds_for, fit_clip
 from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
+from .review import decide, qc_results
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
-from .store.models import Clip, LineTranslation, utcnow
+from .store.models import Clip, LineTranslation, QCResult, Review, utcnow
 from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .transcribe.chunking import chunk_bounds
 from .translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
@@ -366,6 +367,19 @@ class Workbench:
         results = LineQC(self, project, language, self.script(project), clips).run(progress)
         store_results(self.sessions, clips, results)
         return results
+
+    def review(self, project: Project, line_id: str, language: str, reviewer: str, approve: bool,
+               note: str | None = None, override_reason: str | None = None) -> Review:
+        """Approve or reject a line's current clip (see review.decide)."""
+        clip = self.current_clips(project, language).get(line_id)
+        if clip is None:
+            raise ProjectError(f"line {line_id} has no {language} clip to review")
+        return decide(self.sessions, clip.id, reviewer, approve, note, override_reason)
+
+    def qc_results(self, project: Project, language: str) -> dict[str, list[QCResult]]:
+        """The stored verdicts of each line's current clip."""
+        with self.sessions() as session:
+            return {line_id: qc_results(session, clip.id) for line_id, clip in self.current_clips(project, language).items()}
 
     def clips(self, project: Project | None = None, profile_id: str | None = None) -> list[Clip]:
         with self.sessions() as session:

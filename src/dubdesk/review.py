@@ -1,0 +1,53 @@
+"""Review: a person approves or rejects each line version (clip). A line whose QC failed is approved
+only with a written override reason; every decision goes to the audit log."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .errors import ProjectError
+from .store.models import AuditEvent, Clip, QCResult, Review
+
+
+def audit(session, actor: str, action: str, project_id: int | None, line_id: str | None = None, **detail) -> None:
+    session.add(AuditEvent(actor=actor, action=action, project_id=project_id, line_id=line_id, detail=detail))
+
+
+def qc_results(session, clip_id: int) -> list[QCResult]:
+    return list(session.scalars(select(QCResult).where(QCResult.clip_id == clip_id).order_by(QCResult.id)))
+
+
+def decide(sessions, clip_id: int, reviewer: str, approve: bool, note: str | None = None,
+           override_reason: str | None = None) -> Review:
+    """Record a decision. Approval needs QC run and no QC fail, unless `override_reason` explains why."""
+    if not reviewer.strip():
+        raise ProjectError("a decision must name the person who made it")
+    with sessions() as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None:
+            raise ProjectError(f"no clip {clip_id}")
+        if approve:
+            _check_approvable(session, clip, override_reason)
+        review = Review(clip_id=clip.id, decision="approved" if approve else "rejected", reviewer=reviewer.strip(),
+                        note=note, override_reason=override_reason)
+        session.add(review)
+        audit(session, reviewer.strip(), review.decision, clip.project_id, clip.line_id, clip_id=clip.id,
+              language=clip.language, note=note, override_reason=override_reason)
+        session.commit()
+        session.refresh(review)
+        return review
+
+
+def _check_approvable(session, clip: Clip, override_reason: str | None) -> None:
+    if clip.status == "blocked":
+        raise ProjectError(f"line {clip.line_id} is blocked ({clip.blocked_reason}); it cannot be approved")
+    results = qc_results(session, clip.id)
+    if not results:
+        raise ProjectError(f"line {clip.line_id} has no QC results yet; run QC before approving")
+    failed = [f"{r.check}: {r.reason}" for r in results if r.verdict == "fail"]
+    if failed and not (override_reason or "").strip():
+        raise ProjectError(f"line {clip.line_id} failed QC ({'; '.join(failed)}); approve it only with a written "
+                           f"override reason")
+
+
+def latest_decision(session, clip_id: int) -> Review | None:
+    return session.scalars(select(Review).where(Review.clip_id == clip_id).order_by(Review.id.desc())).first()

@@ -1,0 +1,143 @@
+"""Fit and QC on a real dub of the bundled sample (en -> es, stock voice), and the approval gate."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dubdesk.errors import ProjectError
+from dubdesk.fit import plan_rate
+from dubdesk.qc.emotion import emotion_distance
+from dubdesk.qc.intelligibility import intelligibility_check
+from dubdesk.qc.technical import technical_check
+from dubdesk.qc.voice import voice_check
+from dubdesk.store.models import AuditEvent, QCResult
+from dubdesk.voices.embedding import voice_encoder
+
+CHECKS = ["technical", "intelligibility", "timing", "emotion", "voice"]
+
+
+@pytest.fixture(scope="module")
+def dubbed(workbench, sample_project):
+    """The sample translated into Spanish, both speakers cast to the stock Pico voice, every line spoken."""
+    script = workbench.script(sample_project)
+    workbench.translate(sample_project, "es")
+    for speaker in {line.speaker for line in script.lines}:
+        workbench.cast(sample_project, speaker, "es", "stock-pico-es-es")
+    workbench.synthesize_language(sample_project, "es")
+    return sample_project, script
+
+
+def test_rate_aims_at_the_source_length_within_bounds():
+    assert plan_rate(2.4, 2.0, 2.5, (0.8, 1.2)) == pytest.approx((1.2, 0.96, True))
+    rate, needed, fits = plan_rate(3.5, 2.0, 2.5, (0.8, 1.2))
+    assert (rate, fits) == (1.2, False) and needed == pytest.approx(1.4)  # never past the bound, flagged
+    assert plan_rate(1.0, 2.0, 2.5, (0.8, 1.2))[0] == 0.8  # a short line is slowed at most to the bound
+
+
+def test_every_line_is_fitted_at_its_own_start_without_drift(workbench, dubbed):
+    project, script = dubbed
+    fits = workbench.fit(project, "es")
+    assert set(fits) == {line.id for line in script.lines}
+    for line in script.lines:
+        fitted = fits[line.id]
+        assert fitted.start == line.start  # no line starts later than its slot
+        assert 0.8 - 1e-6 <= fitted.rate <= 1.2 + 1e-6
+        path = workbench.folder(project) / fitted.path
+        audio, rate = sf.read(path)
+        assert abs(len(audio) / rate - fitted.natural_s / fitted.rate) < 0.03  # stretched as planned, not cut
+        assert fitted.fits == (fitted.fitted_s <= fitted.slot_s + 1e-3)
+        assert "[AI beta]" in path.name and "AI beta" in sf.SoundFile(path).comment
+        if not fitted.fits:
+            assert fitted.needed_rate > 1.2 and "does not fit" in fitted.reason
+
+
+def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(workbench, dubbed):
+    project, script = dubbed
+    results = workbench.qc(project, "es")
+    assert set(results) == {line.id for line in script.lines}
+    for line_checks in results.values():
+        assert [c.check for c in line_checks] == CHECKS
+        assert all(c.verdict in {"pass", "warn", "fail", "n/a"} and c.reason for c in line_checks)
+    intelligible = [c.numbers["WER"] for checks in results.values() for c in checks if c.check == "intelligibility"]
+    assert np.median(intelligible) < 0.35  # Pico Spanish is understood back
+    not_fitting = [line_id for line_id, fitted in workbench.fit(project, "es").items() if not fitted.fits]
+    assert all(next(c for c in results[i] if c.check == "timing").verdict == "fail" for i in not_fitting)
+    stored = workbench.qc_results(project, "es")
+    assert {r.check for r in stored[script.lines[0].id]} == set(CHECKS)
+
+
+def test_approval_needs_qc_passed_or_a_written_override_and_is_audited(workbench, dubbed):
+    project, _ = dubbed
+    stored = workbench.qc_results(project, "es")
+    failed = next(line_id for line_id, rows in stored.items() if any(r.verdict == "fail" for r in rows))
+    with pytest.raises(ProjectError, match="failed QC"):
+        workbench.review(project, failed, "es", "Rita Reviewer", approve=True)
+    with pytest.raises(ProjectError, match="name the person"):
+        workbench.review(project, failed, "es", " ", approve=True, override_reason="fine")
+    review = workbench.review(project, failed, "es", "Rita Reviewer", approve=True, override_reason="short interjection")
+    assert review.decision == "approved" and review.override_reason == "short interjection"
+    workbench.review(project, failed, "es", "Rita Reviewer", approve=False, note="try a shorter wording")
+    with workbench.sessions() as session:
+        actions = [(e.actor, e.action, e.line_id) for e in session.query(AuditEvent).filter_by(project_id=project.id)]
+    assert ("Rita Reviewer", "approved", failed) in actions and ("Rita Reviewer", "rejected", failed) in actions
+
+
+def test_a_line_without_qc_cannot_be_approved(workbench, dubbed):
+    project, script = dubbed
+    line = script.lines[0]
+    clip = workbench.synthesize(project, line.id, "Una versión nueva.", "es", "stock-pico-es-es")
+    with workbench.sessions() as session:
+        assert session.query(QCResult).filter_by(clip_id=clip.id).count() == 0
+    with pytest.raises(ProjectError, match="no QC results"):
+        workbench.review(project, line.id, "es", "Rita Reviewer", approve=True)
+
+
+def test_technical_check_catches_clipping_dc_and_silence():
+    rate = 16000
+    tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(rate) / rate).astype(np.float32)
+    assert technical_check(tone, rate, _qc()).verdict == "pass"
+    assert technical_check(np.clip(tone * 10, -1, 1), rate, _qc()).verdict == "fail"
+    assert technical_check(tone + 0.1, rate, _qc()).verdict == "fail"
+    assert technical_check(np.zeros(rate, np.float32), rate, _qc()).verdict == "fail"
+
+
+def test_intelligibility_scores_what_was_heard_against_the_text():
+    assert intelligibility_check("hola qué tal", "Hola, ¿qué tal?", "es", _qc()).verdict == "pass"
+    result = intelligibility_check("adiós", "Hola, ¿qué tal?", "es", _qc())
+    assert result.verdict == "fail" and result.numbers["WER"] == 1.0
+
+
+def test_voice_check_prefers_the_own_voice(workbench, dubbed):
+    project, _ = dubbed
+    encoder = voice_encoder()
+    texts = ["The meeting starts at three.", "Please bring the documents.", "We will call you tomorrow."]
+    pico = [workbench.synthesize(project, f"V{i}", t, "en", "stock-pico-en-us") for i, t in enumerate(texts)]
+    piper = [workbench.synthesize(project, f"W{i}", t, "en", "stock-piper-en-us-joe") for i, t in enumerate(texts)]
+
+    def embed(clip):
+        return encoder.embed(*sf.read(workbench.folder(project) / clip.path, dtype="float32"))
+
+    pico_voice, piper_voice = np.mean([embed(c) for c in pico[1:]], axis=0), np.mean([embed(c) for c in piper[1:]], axis=0)
+    right = voice_check(embed(pico[0]), pico_voice, {"piper": piper_voice}, _qc(), "lines")
+    wrong = voice_check(embed(pico[0]), piper_voice, {"pico": pico_voice}, _qc(), "lines")
+    assert right.verdict == "pass" and right.numbers["margin"] > 0.05
+    assert wrong.verdict == "fail" and wrong.numbers["closest_other"] == "pico"
+
+
+def test_emotion_distance_is_zero_for_the_same_delivery_and_names_what_drifted():
+    profile = {"pitch_range_st": 6.0, "loudness_range_db": 12.0, "speech_rate_sps": 4.0, "alpha_ratio_db": -20.0,
+               "pitch_median_st": 10.0, "loudness_db": 65.0, "jitter_local": 0.02, "shimmer_local": 0.08, "hnr_db": 12.0}
+    assert emotion_distance(profile, profile)[0] == 0.0
+    flat = {**profile, "pitch_range_st": 2.4}
+    distance, drift = emotion_distance(profile, flat)
+    assert distance > 0.3 and drift["pitch_range_st"] == pytest.approx(-1.2)
+    from dubdesk.qc.emotion import describe_drift
+
+    assert describe_drift(profile, flat, drift) == "dub flatter: pitch range 40% of source"
+
+
+def _qc():
+    from dubdesk.config import QCSettings
+
+    return QCSettings()
