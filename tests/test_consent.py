@@ -206,3 +206,34 @@ def test_voices_commands_register_show_and_revoke(tmp_path, monkeypatch):
     assert bad.returncode == 2 and "none.wav: no such file" in bad.stderr
     stock = {entry["profile_id"] for entry in json.loads(STOCK_FILE.read_text())["voices"]}
     assert set(workbench.registry.profile_ids()) == stock | {profile_id}, "the failed add left no profile behind"
+
+
+def test_japanese_stock_voice_speaks_through_the_same_gate_and_is_understood(bench):
+    from dubdesk.bench.metrics import transcript_errors
+    from dubdesk.transcribe import get_transcriber
+
+    workbench, project, _ = bench
+    text = "会議は午後三時に始まります。"
+    clip = speak(workbench, project, "stock-kokoro-ja-jf-alpha", "ja", text)
+    assert clip.engine["engine"] == "kokoro" and "Apache-2.0" in clip.engine["weights_licence"]
+    audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
+    import soxr
+
+    heard = get_transcriber(workbench.settings).transcribe(soxr.resample(audio, rate, 16000), "ja")
+    errors, length = transcript_errors(text, [w.text for w in heard.words], "ja")
+    assert errors / length < 0.35
+    with pytest.raises(ConsentError, match="does not cover language 'en'"):
+        speak(workbench, project, "stock-kokoro-ja-jf-alpha", "en", "Hello.")
+
+
+def test_embedded_voice_is_matched_to_the_actors_references_once(bench):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference, languages=("en",))
+    first = speak(workbench, project, profile.profile_id, "en", "The meeting starts at three in the afternoon.")
+    match = first.settings["voice_match"]
+    assert match["tool"].startswith("Praat") and 60 < match["pitch_median_hz"] < 400
+    assert match["similarity_after"] >= match["similarity_before"]
+    assert match["applied"] == (match["similarity_after"] > match["similarity_before"])
+    second = speak(workbench, project, profile.profile_id, "en", "Please bring the documents with you.")
+    assert second.settings["voice_match"] == match  # calibrated once per consent record and base voice
+    assert json.loads((workbench.folder(project) / "voice-match.json").read_text())

@@ -8,7 +8,7 @@ import pytest
 from dubdesk.bench.metrics import error_counts
 from dubdesk.cast import eligible_voices
 from dubdesk.errors import DubdeskError, ProjectError
-from dubdesk.translate import budget_chars, route, translate_lines
+from dubdesk.translate import budget_chars, route, shorter_alternatives, translate_lines
 from dubdesk.voices.records import ConsentTerms
 from dubdesk.voices.registry import ConsentError
 
@@ -116,7 +116,8 @@ def test_production_translation_engines_load_only_from_configured_places(tmp_pat
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             line = request["messages"][-1]["content"].split("\n", 1)[1]
             asked.append(request["messages"][-1]["content"])
-            reply = " ".join(word if word.startswith("Zxq") else word.upper() for word in line.split())
+            words = line.split()[:2] if "at most" in request["messages"][-1]["content"] else line.split()
+            reply = " ".join(word if word.startswith("Zxq") else word.upper() for word in words)
             body = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -135,5 +136,11 @@ def test_production_translation_engines_load_only_from_configured_places(tmp_pat
         assert out == ["HELLO Sheila.", ""]  # "Zxqa." came back and was restored
         assert asked == ["From English to German:\nHello Zxqa."]
         assert route("en", "de", settings).identity.weights_licence == "Apache-2.0"
+        # a line over its slot: the engine is asked for a shorter wording, and only one within budget is used
+        assert shorter_alternatives("Sheila, we will meet again tomorrow.", "en", "de", 20, {"Sheila": "Sheila"},
+                                    settings) == ["Sheila, WE"]
+        assert "at most 20 characters" in asked[-1]
+        assert shorter_alternatives("Sheila, we will meet again.", "en", "de", 5, {}, settings) == []
+        assert shorter_alternatives("Hello.", "en", "pt", 5) == []  # embedded engines propose none
     finally:
         server.shutdown()
