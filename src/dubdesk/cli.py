@@ -28,6 +28,7 @@ STAGE_LABELS = {"ingest": "Ingesting source", "transcribe": "Transcribing", "dia
                 "qc": "Checking lines"}
 
 Home = Annotated[Optional[Path], typer.Option("--home", help="data folder (database, projects, model cache)")]
+BUNDLED_SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "pyannote_sample" / "sample.wav"
 TargetLanguage = Annotated[str, typer.Option("--to", help="target language")]
 Language = Annotated[Optional[str], typer.Option(help="source language (ISO 639-1); detected if omitted")]
 AsrModel = Annotated[Optional[str], typer.Option("--asr-model", help="'base' or a local CTranslate2 model folder")]
@@ -273,6 +274,15 @@ def bench_translation(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
         translation.run(eval_dir, out or Path("bench-results/translation.json"), limit)
 
 
+@bench_app.command("qc")
+def bench_qc(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = None) -> None:
+    """Emotion-distance separation on RAVDESS; fit and QC of the sample dubbed through every stage."""
+    from .bench import qc as qc_bench
+
+    with reported_errors():
+        qc_bench.run(load_settings(home), eval_dir, out or Path("bench-results/qc.json"), BUNDLED_SAMPLE)
+
+
 @bench_app.command("tts")
 def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
               sentences: Annotated[int, typer.Option(help="FLORES sentences per voice")] = 10,
@@ -281,9 +291,8 @@ def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
     """Speed and intelligibility of every stock voice, through the consent-checked synthesis path."""
     from .bench import tts
 
-    sample = Path(__file__).resolve().parents[2] / "samples" / "pyannote_sample" / "sample.wav"
     with reported_errors():
-        tts.run(load_settings(home), eval_dir, out or Path("bench-results/tts.json"), sentences, sample, voices)
+        tts.run(load_settings(home), eval_dir, out or Path("bench-results/tts.json"), sentences, BUNDLED_SAMPLE, voices)
 
 
 @app.command()
