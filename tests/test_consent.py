@@ -10,6 +10,7 @@ import soundfile as sf
 
 from dubdesk.config import Settings
 from dubdesk.errors import DubdeskError, ModelMissingError
+from dubdesk.ingest import resample
 from dubdesk.synth import STOCK_FILE
 from dubdesk.synth.engines import voice_engine
 from dubdesk.voices import consent
@@ -154,9 +155,7 @@ def test_piper_stock_voice_speaks_intelligibly_through_the_gate(bench, settings)
     clip = workbench.synthesize(project, "L0001", text, "en", "stock-piper-en-us-joe")
     assert "GPL-3.0 (run as a separate program)" in clip.engine["weights_licence"]
     audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
-    import soxr
-
-    heard = get_transcriber(settings).transcribe(soxr.resample(audio, rate, 16000), "en")
+    heard = get_transcriber(settings).transcribe(resample(audio, rate), "en")
     errors, words = error_counts(text, " ".join(w.text for w in heard.words))
     assert errors / words <= 0.2
 
@@ -217,9 +216,7 @@ def test_japanese_stock_voice_speaks_through_the_same_gate_and_is_understood(ben
     clip = speak(workbench, project, "stock-kokoro-ja-jf-alpha", "ja", text)
     assert clip.engine["engine"] == "kokoro" and "Apache-2.0" in clip.engine["weights_licence"]
     audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
-    import soxr
-
-    heard = get_transcriber(workbench.settings).transcribe(soxr.resample(audio, rate, 16000), "ja")
+    heard = get_transcriber(workbench.settings).transcribe(resample(audio, rate), "ja")
     errors, length = transcript_errors(text, [w.text for w in heard.words], "ja")
     assert errors / length < 0.35
     with pytest.raises(ConsentError, match="does not cover language 'en'"):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 from .config import IngestSettings
 from .errors import BadInputError, DubdeskError
@@ -160,6 +161,11 @@ def ingest(source: Path, destination: Path, settings: IngestSettings) -> MediaIn
         return info
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def resample(audio: np.ndarray, rate: int, target: int = 16000) -> np.ndarray:
+    """Float32 audio at `target` Hz (soxr); unchanged where it is already at that rate."""
+    return audio.astype(np.float32) if rate == target else soxr.resample(audio, rate, target).astype(np.float32)
 
 
 def decode_audio(path: Path, sample_rate: int = 16000) -> np.ndarray:

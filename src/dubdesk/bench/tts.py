@@ -11,6 +11,7 @@ from pathlib import Path
 import soundfile as sf
 
 from ..config import Settings
+from ..ingest import resample
 from ..synth import STOCK_FILE
 from ..transcribe import get_transcriber
 from ..workbench import Workbench
@@ -38,7 +39,7 @@ def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, samp
                 synth_s += time.perf_counter() - began
                 audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
                 audio_s += len(audio) / rate
-                heard = transcriber.transcribe(audio if rate == 16000 else _to_16k(audio, rate), language)
+                heard = transcriber.transcribe(resample(audio, rate), language)
                 wrong, length = transcript_errors(text, [w.text for w in heard.words], language)
                 errors, words = errors + wrong, words + length
             rows.append({"voice": voice["profile_id"], "language": language, "sentences": len(texts),
@@ -46,8 +47,3 @@ def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, samp
     publish("TTS: speed and intelligibility (embedded ASR)", rows, {"asr": transcriber.identity.to_json()}, out)
     return {"rows": rows}
 
-
-def _to_16k(audio, rate):
-    import soxr
-
-    return soxr.resample(audio, rate, 16000)

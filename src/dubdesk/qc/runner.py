@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 from sqlalchemy import delete
 
 from ..core import Line, Script
 from ..fit import Fit
+from ..ingest import resample
 from ..praat import run_praat
 from ..store.models import Clip, QCResult
 from ..transcribe import get_transcriber
@@ -24,10 +24,6 @@ from .timing import speech_frames, timing_check
 from .voice import voice_check
 
 RATE = 16000
-
-
-def _to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
-    return audio if rate == RATE else soxr.resample(audio, rate, RATE).astype(np.float32)
 
 
 class LineQC:
@@ -46,9 +42,9 @@ class LineQC:
         transcriber, encoder = get_transcriber(self.workbench.settings), voice_encoder()
         source_speech = speech_frames(self.source)
         emotion = self._emotion()
-        embeddings = {line_id: encoder.embed(audio, rate) for line_id, (audio, rate) in self.dubs.items()}
-        voices = self._voice_embeddings(embeddings)
-        speech16k = {line_id: _to_16k(audio, rate) for line_id, (audio, rate) in self.dubs.items()}
+        speech16k = {line_id: resample(audio, rate, RATE) for line_id, (audio, rate) in self.dubs.items()}
+        embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
+        voices, referenced = self._voice_embeddings(embeddings)
         heard = transcribe_lines(speech16k, self.language, transcriber)
         results = {}
         for index, (line_id, line) in enumerate(self.lines.items()):
@@ -61,30 +57,34 @@ class LineQC:
                 timing_check(source_speech, speech_frames(speech16k[line_id]), line, Fit(**clip.fit), clip.text,
                              (self.script.language, self.language), self.settings),
                 emotion[line_id],
-                self._voice(line_id, profile, voices, embeddings),
+                self._voice(line_id, profile, voices, referenced, embeddings),
             ]
         return results
 
-    def _voice(self, line_id: str, profile: str, voices: dict, embeddings: dict) -> CheckResult:
+    def _voice(self, line_id: str, profile: str, voices: dict, referenced: set[str], embeddings: dict) -> CheckResult:
         """Against the profile's references; for a stock voice (no references), its other lines here."""
         others = {p: e for p, e in voices.items() if p != profile}
-        if self.workbench.registry.current(profile).references:
+        if profile in referenced:
             return voice_check(embeddings[line_id], voices[profile], others, self.settings, "the profile's consented references")
         lines = [embeddings[other] for other, clip in self.clips.items() if clip.profile_id == profile and other != line_id]
         return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, others, self.settings,
                            "the voice's other lines")
 
-    def _voice_embeddings(self, embeddings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Every cast voice's embedding: references where the profile has them, else its lines."""
+    def _voice_embeddings(self, embeddings: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
+        """Every cast voice's embedding (from its references where the profile has them, else its
+        lines), and which profiles have references."""
         by_profile = defaultdict(list)
         for line_id, clip in self.clips.items():
             by_profile[clip.profile_id].append(embeddings[line_id])
-        voices = {}
+        voices, referenced = {}, set()
         for profile, lines in by_profile.items():
             record = self.workbench.registry.current(profile)
-            references = self.workbench.registry.reference_paths(record) if record.references else []
-            voices[profile] = files_embedding(references) if references else mean_embedding(lines)
-        return voices
+            if record.references:
+                voices[profile] = files_embedding(self.workbench.registry.reference_paths(record))
+                referenced.add(profile)
+            else:
+                voices[profile] = mean_embedding(lines)
+        return voices, referenced
 
     def _emotion(self) -> dict[str, CheckResult]:
         """Prosody of every source line and dub in one Praat run; levels against each voice's habitual level."""

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from ..engines import EngineIdentity, load_engine
+from ..ingest import resample
 
 ENCODER_RATE = 16000
 
@@ -27,10 +27,9 @@ class VoiceEncoder:
 
     def embed(self, audio: np.ndarray, rate: int) -> np.ndarray:
         """Unit-length embedding of one utterance (silences trimmed)."""
-        if rate != ENCODER_RATE:
-            audio = soxr.resample(audio, rate, ENCODER_RATE)
-        speech = self.resemblyzer.preprocess_wav(audio.astype(np.float32), source_sr=ENCODER_RATE)
-        return self.encoder.embed_utterance(speech if len(speech) >= ENCODER_RATE // 2 else audio.astype(np.float32))
+        audio = resample(audio, rate, ENCODER_RATE)
+        speech = self.resemblyzer.preprocess_wav(audio, source_sr=ENCODER_RATE)
+        return self.encoder.embed_utterance(speech if len(speech) >= ENCODER_RATE // 2 else audio)
 
 
 def voice_encoder() -> VoiceEncoder:
