@@ -61,7 +61,8 @@ def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(workbench, 
         assert all(c.verdict in {"pass", "warn", "fail", "n/a"} and c.reason for c in line_checks)
     intelligible = [c.numbers["WER"] for checks in results.values() for c in checks if c.check == "intelligibility"]
     assert np.median(intelligible) < 0.35  # Pico Spanish is understood back
-    not_fitting = [line_id for line_id, fitted in workbench.fit(project, "es").items() if not fitted.fits]
+    not_fitting = [line_id for line_id, fitted in workbench.fits(project, "es").items() if not fitted.fits]
+    assert not_fitting
     assert all(next(c for c in results[i] if c.check == "timing").verdict == "fail" for i in not_fitting)
     stored = workbench.qc_results(project, "es")
     assert {r.check for r in stored[script.lines[0].id]} == set(CHECKS)

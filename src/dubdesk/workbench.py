@@ -327,17 +327,21 @@ class Workbench:
         return fits
 
     def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str) -> Fit:
-        bounds = bounds_for(self.settings.fit, on_screen=True)
-        fitted = fit_clip(self.folder(project) / clip.path, self.folder(project), line.start, line.duration, slot, bounds)
+        bounds, folder = bounds_for(self.settings.fit, on_screen=True), self.folder(project)
+        fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, bounds)
         if not fitted.fits:
             shorter = self._shorter_clip(project, script, line, clip, language, fitted)
             if shorter is not None:
                 clip = shorter
-                fitted = fit_clip(self.folder(project) / clip.path, self.folder(project), line.start, line.duration, slot, bounds)
+                fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, bounds)
         with self.sessions() as session:
             session.get(Clip, clip.id).fit = fitted.to_json()
             session.commit()
         return fitted
+
+    def fits(self, project: Project, language: str) -> dict[str, Fit]:
+        """The stored fit of each line's current clip (lines not fitted yet are left out)."""
+        return {line_id: Fit(**clip.fit) for line_id, clip in self.current_clips(project, language).items() if clip.fit}
 
     def _shorter_clip(self, project: Project, script: Script, line: Line, clip: Clip, language: str, fitted: Fit) -> Clip | None:
         """A new clip from the engine's shorter translation, if it has one; a person's text is never replaced."""
