@@ -47,7 +47,3 @@ def _check_approvable(session, clip: Clip, override_reason: str | None) -> None:
     if failed and not (override_reason or "").strip():
         raise ProjectError(f"line {clip.line_id} failed QC ({'; '.join(failed)}); approve it only with a written "
                            f"override reason")
-
-
-def latest_decision(session, clip_id: int) -> Review | None:
-    return session.scalars(select(Review).where(Review.clip_id == clip_id).order_by(Review.id.desc())).first()

@@ -9,14 +9,14 @@ import soundfile as sf
 
 from ..engines import EngineIdentity, load_engine
 from ..ingest import resample
+from ..stages import package_version
 
 ENCODER_RATE = 16000
 
 
 class VoiceEncoder:
-    identity = EngineIdentity("resemblyzer", "GE2E voice encoder", "Apache-2.0", "0.1.4")
-
     def __init__(self) -> None:
+        self.identity = EngineIdentity("resemblyzer", "GE2E voice encoder", "Apache-2.0", package_version("resemblyzer"))
         import warnings
 
         with warnings.catch_warnings():  # webrtcvad imports the deprecated pkg_resources
