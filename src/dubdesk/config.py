@@ -63,6 +63,11 @@ class FitSettings(BaseModel):
     offscreen_max_rate: float = 1.35
 
 
+class FaceSettings(BaseModel):
+    python: Path | None = Field(None, description="the face environment's Python (MediaPipe, numpy<2); "
+                                                  "default .venv-face beside dubdesk's environment")
+
+
 class Limits(BaseModel):
     """Where a measure (higher is worse) turns a check from pass to warn, and from warn to fail."""
 
@@ -115,6 +120,7 @@ class Settings(BaseSettings):
     translate: TranslateSettings = TranslateSettings()
     synth: SynthSettings = SynthSettings()
     fit: FitSettings = FitSettings()
+    faces: FaceSettings = FaceSettings()
     qc: QCSettings = QCSettings()
 
     @property

@@ -38,6 +38,7 @@ class Fit:
     fits: bool
     path: str  # the fitted clip, relative to the project folder
     sha256: str
+    on_screen: bool = True  # the speaker's face is seen: the tighter bounds and timing limits apply
 
     @property
     def reason(self) -> str:
@@ -57,15 +58,21 @@ def plan_rate(natural_s: float, source_s: float, slot_s: float, bounds: tuple[fl
     return rate, needed, natural_s / rate <= slot_s + 1e-3
 
 
-def trim_edges(audio: np.ndarray, rate: int) -> np.ndarray:
-    """The line without the silence at its edges (10 ms frames quieter than the peak by TRIM_TOP_DB)."""
+def sound_span(audio: np.ndarray, rate: int) -> slice:
+    """Where the line's sound is: from the first to the last 10 ms frame within TRIM_TOP_DB of the
+    loudest; the whole clip if it is shorter than a frame or silent."""
     frame = max(1, rate // 100)
     count = len(audio) // frame
     if count == 0:
-        return audio
+        return slice(0, len(audio))
     rms = np.sqrt(np.mean(audio[:count * frame].reshape(count, frame) ** 2, axis=1))
     loud = np.flatnonzero(rms > rms.max() * 10 ** (-TRIM_TOP_DB / 20))
-    return audio[loud[0] * frame:(loud[-1] + 1) * frame] if len(loud) else audio
+    return slice(loud[0] * frame, (loud[-1] + 1) * frame) if len(loud) else slice(0, len(audio))
+
+
+def trim_edges(audio: np.ndarray, rate: int) -> np.ndarray:
+    """The line without the silence at its edges."""
+    return audio[sound_span(audio, rate)]
 
 
 def stretch(audio: np.ndarray, rate: int, duration_s: float) -> np.ndarray:
@@ -90,8 +97,9 @@ def bounds_for(settings: FitSettings, on_screen: bool) -> tuple[float, float]:
 
 
 def fit_clip(clip_path: Path, project_folder: Path, start: float, source_s: float, slot_s: float,
-             bounds: tuple[float, float]) -> Fit:
+             settings: FitSettings, on_screen: bool) -> Fit:
     """Fit one synthesized clip; the fitted copy keeps the clip's labels and sits beside it."""
+    bounds = bounds_for(settings, on_screen)
     audio, rate = sf.read(clip_path, dtype="float32")
     speech = trim_edges(audio, rate)
     natural_s = len(speech) / rate
@@ -102,4 +110,4 @@ def fit_clip(clip_path: Path, project_folder: Path, start: float, source_s: floa
     write_labelled_wav(target, fitted, rate, labels["title"], labels["artist"],
                        f"{labels['description']}; fitted at rate {playback:.3f} by {RUBBERBAND_LICENCE}")
     return Fit(start, source_s, slot_s, natural_s, playback, len(fitted) / rate, needed, bounds, fits,
-               str(target.relative_to(project_folder)), sha256_file(target))
+               str(target.relative_to(project_folder)), sha256_file(target), on_screen)

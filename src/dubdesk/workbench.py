@@ -19,7 +19,9 @@ from .core import Line, Script, Transcript, Turn, Word
 from .engines import EngineIdentity
 from .errors import ProjectError
 from .export.script_files import SCRIPT_FORMATS, export_script
-from .fit import Fit, bounds_for, fit_clip
+from .faces import WORKER as FACE_WORKER
+from .faces import FaceTrack, track_faces
+from .fit import Fit, fit_clip
 from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
@@ -171,6 +173,22 @@ class Workbench:
         """The programme's 16 kHz mono working copy."""
         return load_working_audio(self.folder(project) / SOURCE_FOLDER)
 
+    def original(self, project: Project) -> Path:
+        """The source file as it was received."""
+        return next((self.folder(project) / SOURCE_FOLDER).glob("original.*"))
+
+    def face_track(self, project: Project) -> FaceTrack | None:
+        """Mouth opening per frame of a video source (None for audio alone), tracked once."""
+        if not self.media(project).has_video:
+            return None
+        inputs = {"source": project.source_sha256, "worker": sha256_file(FACE_WORKER)}
+
+        def compute():
+            track, identity = track_faces(self.original(project), self.settings.faces.python)
+            return track.to_json(), identity
+
+        return FaceTrack.from_json(self._run(project, "faces", inputs, compute).load())
+
     def script(self, project: Project, progress: Progress = no_progress) -> Script:
         """Transcribe, diarize and build the script, each step reused when unchanged."""
         progress("transcribe")
@@ -319,21 +337,24 @@ class Workbench:
         """Fit every line's current clip into its slot; a line that does not fit first tries a shorter
         machine translation where the engine can offer one."""
         script, clips = self.script(project), self.current_clips(project, language)
-        fits = {}
+        faces, fits = self.face_track(project), {}
         for index, (line, slot) in enumerate(zip(script.lines, slot_durations(script))):
             progress("fit", index, len(script.lines))
             if line.id in clips:
-                fits[line.id] = self._fit_line(project, script, line, slot, clips[line.id], language)
+                on_screen = faces is None or faces.on_screen(line.start, line.end)
+                fits[line.id] = self._fit_line(project, script, line, slot, clips[line.id], language, on_screen)
         return fits
 
-    def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str) -> Fit:
-        bounds, folder = bounds_for(self.settings.fit, on_screen=True), self.folder(project)
-        fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, bounds)
+    def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str,
+                  on_screen: bool) -> Fit:
+        folder = self.folder(project)
+        fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, self.settings.fit, on_screen)
         if not fitted.fits:
             shorter = self._shorter_clip(project, script, line, clip, language, fitted)
             if shorter is not None:
                 clip = shorter
-                fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, bounds)
+                fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, self.settings.fit,
+                                  on_screen)
         with self.sessions() as session:
             session.get(Clip, clip.id).fit = fitted.to_json()
             session.commit()

@@ -5,6 +5,7 @@ fearful, surprised} (strong) from same-emotion pairs (other repetition)? ROC AUC
 same actor and across the two actors (the workbench's mode: levels against each voice's baseline).
 Dub: the bundled sample dubbed en -> es with a stock voice through every stage; fit shares, stretch
 rates, drift, and each check's verdicts, intelligibility and voice similarity.
+Lip-sync: see bench.lipsync.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..config import Settings
 from ..praat import run_praat
 from ..qc.emotion import FEATURES, emotion_distance, relative_to, speaker_baseline
 from ..workbench import Workbench
+from . import lipsync
 from .report import publish
 
 EMOTIONS = ("angry", "happy", "fearful", "surprised")
@@ -120,6 +122,11 @@ def _cast_everyone(workbench: Workbench, project, language: str, voice: str) -> 
 def run(settings: Settings, eval_dir: Path, out: Path, sample: Path) -> dict:
     emotion, emotion_summary = emotion_rows(eval_dir, settings)
     publish("QC: emotion distance on RAVDESS (same sentence), ROC AUC", emotion, emotion_summary, out.with_name(out.stem + "-emotion.json"))
+    sync, timing, sync_summary = lipsync.run(settings, eval_dir)
+    publish("QC: offsets planted in the Amazon original, recovered from the face track", sync, sync_summary,
+            out.with_name(out.stem + "-sync.json"))
+    publish("QC: timing and AV checks on the Amazon production dubs (de, es, fr, it)", timing, {},
+            out.with_name(out.stem + "-production-dubs.json"))
     dub, dub_summary = dub_rows(sample, settings)
     publish("QC: the sample dubbed en -> es (stock voice), verdicts per check", dub, dub_summary, out)
-    return {"emotion": emotion, "dub": dub, "summary": dub_summary}
+    return {"emotion": emotion, "sync": sync, "production dubs": timing, "dub": dub, "summary": dub_summary}

@@ -19,6 +19,7 @@ from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
 from . import CheckResult, grade
 from .emotion import FEATURES, describe_drift, emotion_distance, relative_to, speaker_baseline
 from .intelligibility import intelligibility_check, transcribe_lines
+from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
 from .timing import speech_frames, timing_check
 from .voice import voice_check
@@ -37,6 +38,7 @@ class LineQC:
         self.lines = {line.id: line for line in script.lines if line.id in clips}
         self.source = workbench.source_audio(project)
         self.dubs = {line_id: sf.read(self.folder / clip.fit["path"], dtype="float32") for line_id, clip in clips.items()}
+        self.faces = workbench.face_track(project)
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
         transcriber, encoder = get_transcriber(self.workbench.settings), voice_encoder()
@@ -46,20 +48,38 @@ class LineQC:
         embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
         voices, referenced = self._voice_embeddings(embeddings)
         heard = transcribe_lines(speech16k, self.language, transcriber)
+        av_sync = self._av_sync(speech16k)
         results = {}
         for index, (line_id, line) in enumerate(self.lines.items()):
             progress("qc", index, len(self.lines))
             clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
-            profile = clip.profile_id
+            fit = Fit(**clip.fit)
             results[line_id] = [
-                technical_check(audio, rate, self.settings),
+                technical_check(audio, rate, sf.read(self.folder / clip.path, dtype="float32")[0], self.settings),
                 intelligibility_check(heard[line_id], clip.text, self.language, self.settings),
-                timing_check(source_speech, speech_frames(speech16k[line_id]), line, Fit(**clip.fit), clip.text,
-                             (self.script.language, self.language), self.settings),
+                timing_check(source_speech, speech_frames(speech16k[line_id]), line, fit, clip.text,
+                             (self.script.language, self.language), self.settings, fit.on_screen),
+                av_sync(line),
                 emotion[line_id],
-                self._voice(line_id, profile, voices, referenced, embeddings),
+                self._voice(line_id, clip.profile_id, voices, referenced, embeddings),
             ]
         return results
+
+    def _av_sync(self, speech16k: dict[str, np.ndarray]):
+        """The check of one line against the picture: the dubs, placed at their starts, against the
+        mouth, relative to the source's own offset."""
+        if self.faces is None:
+            return lambda line: av_sync_check(None, 0.0, None, line.start, line.end, 0.0, self.settings)
+        mouth = MouthTrack(self.faces)
+        source_offset = mouth.offset(SpeechLevel(self.source), 0.0, len(self.source) / RATE).offset_s or 0.0
+        timeline = np.zeros(len(self.source))
+        for line_id, audio in speech16k.items():
+            begin = int(round(self.clips[line_id].fit["start"] * RATE))
+            part = audio[:max(0, len(timeline) - begin)]
+            timeline[begin:begin + len(part)] += part
+        dubs = SpeechLevel(timeline)
+        return lambda line: av_sync_check(mouth, self.faces.face_share(line.start, line.end), dubs, line.start,
+                                          line.end, source_offset, self.settings)
 
     def _voice(self, line_id: str, profile: str, voices: dict, referenced: set[str], embeddings: dict) -> CheckResult:
         """Against the profile's references; for a stock voice (no references), its other lines here."""

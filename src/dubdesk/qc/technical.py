@@ -5,6 +5,7 @@ import numpy as np
 import pyloudnorm
 
 from ..config import QCSettings
+from ..fit import sound_span
 from . import CheckResult, graded
 
 CLIP_LEVEL = 0.999
@@ -18,19 +19,15 @@ def loudness_lufs(audio: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(padded.astype(np.float64)))
 
 
-def leading_silence_s(audio: np.ndarray, rate: int, below_peak_db: float = 40.0) -> float:
-    peak = np.max(np.abs(audio)) if len(audio) else 0.0
-    loud = np.flatnonzero(np.abs(audio) > peak * 10 ** (-below_peak_db / 20)) if peak > 0 else []
-    return (loud[0] / rate) if len(loud) else len(audio) / rate
-
-
-def technical_check(audio: np.ndarray, rate: int, limits: QCSettings) -> CheckResult:
+def technical_check(audio: np.ndarray, rate: int, raw: np.ndarray, limits: QCSettings) -> CheckResult:
+    """`audio`: the fitted clip, as it will be mixed; `raw`: the clip as synthesized (its silence before
+    the speech, which fitting trims, says whether the engine misbehaved)."""
     if len(audio) == 0 or not np.any(audio):
         return CheckResult("technical", "fail", {"seconds": len(audio) / rate}, "silent: the clip holds no sound")
     clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
     dc = float(abs(np.mean(audio)))
     lufs = loudness_lufs(audio, rate)
-    lead = leading_silence_s(audio, rate)
+    lead = sound_span(raw, rate).start / rate
     numbers = {"clipped_share": round(clipped, 6), "dc_offset": round(dc, 5), "loudness_lufs": round(lufs, 1),
                "leading_silence_s": round(lead, 3), "peak_dbfs": round(20 * np.log10(np.max(np.abs(audio))), 1)}
     return graded("technical", numbers, {

@@ -40,42 +40,56 @@ def _looser(limits: Limits, by: float) -> Limits:
     return Limits(warn=limits.warn * by, fail=limits.fail * by)
 
 
+def line_window(frames: np.ndarray, start: float, duration: float, length: int) -> np.ndarray:
+    """`length` frames of a programme's speech from WINDOW_MARGIN_S before the line's start; speech
+    beyond the line (and LINE_TOLERANCE_S) belongs to its neighbours and is cleared."""
+    pad, first = int(WINDOW_MARGIN_S / FRAME_S), int(start / FRAME_S)
+    window = np.concatenate([np.zeros(pad, bool), frames, np.zeros(length, bool)])[first:first + length].copy()
+    own = slice(pad - int(LINE_TOLERANCE_S / FRAME_S), pad + int((duration + LINE_TOLERANCE_S) / FRAME_S))
+    outside = np.ones(length, dtype=bool)
+    outside[own] = False
+    window[outside] = False
+    return window
+
+
 def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, dub_text: str, languages: tuple[str, str],
                  limits: QCSettings, on_screen: bool = True) -> CheckResult:
     """`source`: the programme's speech frames; `dub`: the fitted clip's, placed at the line's start."""
     pad = int(WINDOW_MARGIN_S / FRAME_S)
     length = int(max(fit.slot_s, fit.fitted_s) / FRAME_S) + 2 * pad
-    first = int(line.start / FRAME_S)  # the window starts `pad` frames before the line
-    source_window = np.concatenate([np.zeros(pad, bool), source, np.zeros(length, bool)])[first:first + length].copy()
-    own = slice(pad - int(LINE_TOLERANCE_S / FRAME_S), pad + int((line.duration + LINE_TOLERANCE_S) / FRAME_S))
-    outside = np.ones(length, dtype=bool)
-    outside[own] = False
-    source_window[outside] = False  # neighbouring lines' speech is not this line's
     dub_window = np.zeros(length, dtype=bool)
     dub_window[pad:pad + len(dub)] = dub[:length - pad]
+    numbers = {"rate": round(fit.rate, 3), "needed_rate": round(fit.needed_rate, 3)}
+    result = speech_timing(line_window(source, line.start, line.duration, length), dub_window, line.text, dub_text,
+                           languages, limits, on_screen, numbers)
+    if not fit.fits:
+        return CheckResult("timing", "fail", result.numbers, f"{fit.reason}; {result.reason}")
+    return result
+
+
+def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, source_text: str, dub_text: str,
+                  languages: tuple[str, str], limits: QCSettings, on_screen: bool = True,
+                  numbers: dict | None = None) -> CheckResult:
+    """Onset, offset, pause pattern and tempo of the dub's speech against the source's, in one window."""
+    numbers = {**(numbers or {}), "on_screen": on_screen}
     source_edges, dub_edges = _edges(source_window), _edges(dub_window)
-    numbers: dict = {"rate": round(fit.rate, 3), "needed_rate": round(fit.needed_rate, 3), "on_screen": on_screen}
     if dub_edges is None:
         return CheckResult("timing", "fail", numbers, "no speech detected in the dub")
     if source_edges is None:
-        return CheckResult("timing", "n/a" if fit.fits else "fail", numbers,
-                           "no speech detected in the source line" if fit.fits else fit.reason)
+        return CheckResult("timing", "n/a", numbers, "no speech detected in the source line")
     by = 1.0 if on_screen else limits.offscreen_looser_by
     onset, offset_error = dub_edges[0] - source_edges[0], dub_edges[1] - source_edges[1]
     either = source_window | dub_window
     mismatch = float(np.mean(source_window[either] != dub_window[either]))
     source_language, dub_language = languages
     tempo = ((len(dub_text) / dub_edges[2]) / SPEAKING_RATE_CPS.get(dub_language, 15.0)) / \
-            ((len(line.text) / source_edges[2]) / SPEAKING_RATE_CPS.get(source_language, 15.0))
+            ((len(source_text) / source_edges[2]) / SPEAKING_RATE_CPS.get(source_language, 15.0))
     numbers.update({"onset_error_s": round(onset, 3), "offset_error_s": round(offset_error, 3),
                     "pause_mismatch": round(mismatch, 3), "tempo_vs_source": round(tempo, 3)})
-    result = graded("timing", numbers, {
+    return graded("timing", numbers, {
         "onset": (abs(onset), _looser(limits.onset_error_s, by)), "offset": (abs(offset_error), _looser(limits.offset_error_s, by)),
         "pauses": (mismatch, _looser(limits.pause_mismatch, by)), "tempo": (abs(math.log2(tempo)), _looser(limits.tempo_change, by))}, {
         "onset": f"starts {onset * 1000:+.0f} ms from the source", "offset": f"ends {offset_error * 1000:+.0f} ms from the source",
         "pauses": f"speech/pause pattern differs in {mismatch:.0%} of the line",
         "tempo": f"tempo {tempo:.0%} of the source's (each against its language's norm)",
         "ok": f"onset {onset * 1000:+.0f} ms, offset {offset_error * 1000:+.0f} ms, pauses agree {1 - mismatch:.0%}"})
-    if not fit.fits:
-        return CheckResult("timing", "fail", numbers, f"{fit.reason}; {result.reason}")
-    return result
