@@ -68,6 +68,13 @@ class FaceSettings(BaseModel):
                                                   "default .venv-face beside dubdesk's environment")
 
 
+class ExportSettings(BaseModel):
+    signing_folder: Path | None = Field(None, description="signer.pem (chain), signer.key and root.pem; default: a "
+                                                          "local CA made once under home/signing")
+    watermark_python: Path | None = Field(None, description="the watermark environment's Python (resemble-perth); "
+                                                            "default .venv-mark beside dubdesk's environment")
+
+
 class Limits(BaseModel):
     """Where a measure (higher is worse) turns a check from pass to warn, and from warn to fail."""
 
@@ -121,6 +128,7 @@ class Settings(BaseSettings):
     synth: SynthSettings = SynthSettings()
     fit: FitSettings = FitSettings()
     faces: FaceSettings = FaceSettings()
+    export: ExportSettings = ExportSettings()
     qc: QCSettings = QCSettings()
 
     @property

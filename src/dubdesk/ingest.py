@@ -86,11 +86,11 @@ def _check_readable(path: Path) -> None:
         raise BadInputError(path, f"unsupported file type '{path.suffix or '(none)'}'; accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))}")
 
 
-def _decode(path: Path, destination: Path, sample_rate: int) -> None:
-    """Decode the first audio stream to mono float WAV; any decoding error is fatal."""
+def _decode(path: Path, destination: Path, sample_rate: int, channels: int = 1) -> None:
+    """Decode the first audio stream to float WAV; any decoding error is fatal."""
     result = subprocess.run(
         [_require_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-map", "0:a:0",
-         "-ac", "1", "-ar", str(sample_rate), "-c:a", "pcm_f32le", "-y", str(destination)],
+         "-ac", str(channels), "-ar", str(sample_rate), "-c:a", "pcm_f32le", "-y", str(destination)],
         capture_output=True, text=True,
     )
     if result.returncode != 0 or result.stderr.strip():
@@ -168,13 +168,13 @@ def resample(audio: np.ndarray, rate: int, target: int = 16000) -> np.ndarray:
     return audio.astype(np.float32) if rate == target else soxr.resample(audio, rate, target).astype(np.float32)
 
 
-def decode_audio(path: Path, sample_rate: int = 16000) -> np.ndarray:
-    """Any media file as mono float32 at `sample_rate`, decoded exactly as ingest does."""
+def decode_audio(path: Path, sample_rate: int = 16000, channels: int = 1) -> np.ndarray:
+    """Any media file as float32 at `sample_rate` (mono, or channels in columns), decoded as ingest does."""
     path = Path(path)
     _check_readable(path)
     with tempfile.TemporaryDirectory(prefix="dubdesk-decode-") as folder:
         target = Path(folder) / "audio.wav"
-        _decode(path, target, sample_rate)
+        _decode(path, target, sample_rate, channels)
         audio, _ = sf.read(target, dtype="float32")
     return audio
 

@@ -9,8 +9,11 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
 from sqlalchemy import select
 
 from .cast import cast_speaker, castings
@@ -18,22 +21,28 @@ from .config import Settings
 from .core import Line, Script, Transcript, Turn, Word
 from .engines import EngineIdentity
 from .errors import ProjectError
+from .export.credentials import SigningIdentity, make_project_ca
+from .export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
 from .export.script_files import SCRIPT_FORMATS, export_script
 from .faces import WORKER as FACE_WORKER
 from .faces import FaceTrack, track_faces
 from .fit import Fit, fit_clip
-from .ingest import MediaInfo, ingest, load_working_audio, sha256_file
+from .ingest import MediaInfo, decode_audio, ingest, load_working_audio, resample, sha256_file
+from .mix import MIX_RATE, PlacedLine, mixdown
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
-from .review import decide, qc_results
+from .review import audit, decide, qc_results
 from .script import build_script
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
 from .store.models import Clip, LineTranslation, QCResult, Review, utcnow
 from .synth import register_stock_voices, revoke_voice, synthesize_line
+from .synth.engines import NON_COMMERCIAL_LICENCES
 from .transcribe.chunking import chunk_bounds
 from .translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
+from .verify import Finding, Verifier
 from .voices.registry import ConsentError, ConsentRegistry
+from .watermark import Watermarker
 
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
 SOURCE_FOLDER = "source"
@@ -414,6 +423,118 @@ class Workbench:
             if profile_id is not None:
                 query = query.where(Clip.profile_id == profile_id)
             return list(session.scalars(query))
+
+
+    # mixdown and delivery ----------------------------------------------------------------------
+
+    def approvals(self, project: Project, language: str) -> dict[str, Review]:
+        """Each line whose current clip's latest decision is an approval, with that decision."""
+        clips = {clip.id: line_id for line_id, clip in self.current_clips(project, language).items()}
+        with self.sessions() as session:
+            latest = {}
+            for review in session.scalars(select(Review).where(Review.clip_id.in_(clips)).order_by(Review.id)):
+                latest[clips[review.clip_id]] = review
+        return {line_id: review for line_id, review in latest.items() if review.decision == "approved"}
+
+    def deliver(self, project: Project, language: str, out: Path, background: Path | None = None,
+                progress: Progress = no_progress) -> Path:
+        """Mix the approved lines and write the labelled, signed delivery package (see export.delivery).
+
+        Refused, saying why, while any line is not approved, when a line's consent has been revoked or
+        has lapsed, or when a commercial project holds a line from non-commercial weights."""
+        script, clips = self.script(project), self.current_clips(project, language)
+        approvals = self.approvals(project, language)
+        _refuse_unready(script, clips, approvals, language)
+        self._refuse_consent_and_licence(project, language, clips)
+        progress("mix")
+        delivered = [self._delivered_line(project, line, clips[line.id], approvals[line.id]) for line in script.lines]
+        spans = [(d.start, d.start + len(d.audio) / MIX_RATE) for d in delivered]
+        samples = int(round(script.duration * MIX_RATE))
+        if background is None:
+            bed, kind = decode_audio(self.original(project), MIX_RATE, 2), "background"
+        else:
+            bed, kind = decode_audio(Path(background), MIX_RATE, 2), "M&E"
+        bed = np.pad(bed, ((0, max(0, samples - len(bed))), (0, 0)))[:samples].astype(np.float64)
+        mix = mixdown([PlacedLine(d.line.id, d.start, d.audio) for d in delivered], bed, spans, ducked=background is None)
+        progress("deliver")
+        request = DeliveryRequest(project.name, language, script, delivered, mix, kind, self.original(project),
+                                  self.media(project).has_video, self.settings.script.frame_rate,
+                                  self._consents(clips), self.signing_identity(), Watermarker.find(self.settings))
+        folder = write_delivery(request, Path(out))
+        with self.sessions() as session:
+            for clip in clips.values():
+                session.get(Clip, clip.id).status = "mixed"
+            audit(session, "dubdesk", "delivered", project.id, language=language, folder=str(folder),
+                  lines=len(delivered))
+            session.commit()
+        return folder
+
+    def verify(self, target: Path, trust: Path | None = None) -> list[Finding]:
+        """Findings on a delivered file or package (see verify.Verifier)."""
+        root = Path(trust).read_bytes() if trust else self.signing_identity().root.read_bytes()
+        return Verifier(self.registry, root, Watermarker.find(self.settings)).verify(Path(target))
+
+    def signing_identity(self) -> SigningIdentity:
+        """The studio's signing certificate: the one in `export.signing_folder`, else a local CA made once."""
+        folder = self.settings.export.signing_folder or self.settings.home / "signing"
+        return make_project_ca(folder, "dubdesk studio")
+
+    def _refuse_consent_and_licence(self, project: Project, language: str, clips: dict[str, Clip]) -> None:
+        today = date.today()
+        for profile in sorted({clip.profile_id for clip in clips.values()}):
+            lines = sorted(line_id for line_id, clip in clips.items() if clip.profile_id == profile)
+            uses = {clip.settings.get("use", "dubbing") for clip in clips.values() if clip.profile_id == profile}
+            for use in uses:
+                refusal = consent_refusal(self.registry.current(profile), language, project.name, use, today)
+                if refusal:
+                    raise ConsentError(f"mix refused: {len(lines)} line(s) in voice '{profile}' ({_listed(lines)}): {refusal}")
+        if project.commercial:
+            barred = sorted(line_id for line_id, clip in clips.items() if clip.engine["engine"] in NON_COMMERCIAL_LICENCES)
+            if barred:
+                engine = clips[barred[0]].engine
+                raise ProjectError(f"mix refused: project '{project.name}' is commercial and {len(barred)} line(s) "
+                                   f"({_listed(barred)}) come from {engine['engine']}, whose weights licence forbids "
+                                   f"commercial use: {engine['weights_licence']}")
+
+    def _delivered_line(self, project: Project, line: Line, clip: Clip, approval: Review) -> DeliveredLine:
+        audio, rate = sf.read(self.folder(project) / clip.fit["path"], dtype="float32")
+        with self.sessions() as session:
+            verdicts = {r.check: r.verdict for r in qc_results(session, clip.id)}
+        provenance = {
+            "line": line.id, "speaker": line.speaker, "start": round(clip.fit["start"], 3),
+            "source_text": line.text, "text": clip.text, "voice_profile": clip.profile_id,
+            "consent_record": clip.consent_record, "use": clip.settings.get("use", "dubbing"), "model": clip.engine,
+            "generated_at": clip.created_at.isoformat(),
+            "clip_sha256": clip.sha256, "fit_rate": round(clip.fit["rate"], 3), "qc": verdicts,
+            "approved_by": approval.reviewer, "approved_at": approval.created_at.isoformat(),
+            "override_reason": approval.override_reason,
+        }
+        return DeliveredLine(line, clip.text, clip.fit["start"], resample(audio, rate, MIX_RATE), provenance)
+
+    def _consents(self, clips: dict[str, Clip]) -> list[dict]:
+        """Each consent record a delivered line was generated under."""
+        used = sorted({(clip.profile_id, clip.consent_record) for clip in clips.values()})
+        records = {}
+        for profile, _ in used:
+            records.update({record.hash: record for record in self.registry.history(profile)})
+        return [{"profile": profile, "record": record_hash, "actor": records[record_hash].actor,
+                 "terms": records[record_hash].to_json()["terms"]} for profile, record_hash in used]
+
+
+def _listed(ids: list[str], most: int = 8) -> str:
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def _refuse_unready(script: Script, clips: dict[str, Clip], approvals: dict, language: str) -> None:
+    """Mixing needs every line approved; say which are not and why."""
+    missing = [line.id for line in script.lines if line.id not in clips]
+    blocked = sorted(line_id for line_id, clip in clips.items() if clip.status == "blocked")
+    pending = [line.id for line in script.lines if line.id in clips and line.id not in approvals]
+    problems = [f"{len(ids)} line(s) {what}: {_listed(ids)}" for ids, what in (
+        (missing, f"have no {language} clip"), (blocked, "are blocked (consent revoked)"), (pending, "are not approved"))
+        if ids]
+    if problems:
+        raise ProjectError("mix refused: " + "; ".join(problems))
 
 
 def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = no_progress) -> list[Path]:

@@ -8,8 +8,10 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import textwrap
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,11 +31,18 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a deliverable is not
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return path
+
+
+def safe_file_name(title: str) -> str:
+    """A title kept readable (Unicode too) without what Windows, macOS or Linux forbid in a file name."""
+    stem = re.sub(r'[<>:"/\\|?*\x00-\x1f]+', "_", unicodedata.normalize("NFC", title)).strip(" .")
+    return stem[:120] or "untitled"
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -1,0 +1,195 @@
+"""The delivery: the mix and its stems, per-line clips, the dub script, a timeline, the video with
+the dub as an extra track, and a manifest, every audio file labelled and signed.
+
+Order matters: the watermark changes the samples, the tags change the file, and the C2PA
+signature covers both, so each file is marked, then tagged, then signed, and hashed last. The
+package is built in a staging folder and moved into place whole: a failed delivery leaves nothing.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..core import Line, Script
+from ..errors import DubdeskError
+from ..ingest import sha256_file
+from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
+from ..mix import MIX_RATE, Mix, ebur128, true_peak_dbtp
+from ..mix import loudness as mix_loudness
+from ..translate.production import LANGUAGE_NAMES
+from ..watermark import Watermarker
+from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
+from .script_files import export_script, safe_file_name, write_text
+from .timeline import TimelineClip, write_timelines
+
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"
+ISO_639_2 = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ja": "jpn", "zh": "zho"}
+
+
+@dataclass(frozen=True)
+class DeliveredLine:
+    """One approved line as it goes out, with everything its provenance names."""
+
+    line: Line  # the source line
+    text: str  # the dub's words
+    start: float
+    audio: np.ndarray  # fitted, MIX_RATE, mono
+    provenance: dict  # voice, consent record, model and licence, QC verdicts, approver, times
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    project_name: str
+    language: str
+    script: Script
+    lines: list[DeliveredLine]
+    mix: Mix
+    background_kind: str  # "M&E" (supplied) or "background" (the original, ducked)
+    original: Path
+    has_video: bool
+    frame_rate: float
+    consents: list[dict]  # profile, actor, record hash, terms
+    identity: SigningIdentity
+    watermarker: Watermarker | None
+
+
+def language_title(language: str) -> str:
+    return f"{LANGUAGE_NAMES.get(language, language)} [{AI_LABEL}]"
+
+
+def write_delivery(request: DeliveryRequest, out: Path) -> Path:
+    """Build the package in a staging folder beside `out`, then move it into place whole."""
+    name = f"{safe_file_name(request.project_name)} {request.language} [{AI_LABEL}]"
+    final = out / name
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".delivery-", dir=out))
+    try:
+        _build(request, staging, safe_file_name(request.project_name))
+        if final.exists():
+            retired = Path(tempfile.mkdtemp(prefix=".replaced-", dir=out))
+            final.rename(retired / "old")
+            staging.rename(final)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(final)
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
+    label = language_title(request.language)
+    everything = [line.provenance for line in request.lines]
+    mix_readings = {}
+    audio_files = {
+        f"{stem} {label} full mix.wav": (request.mix.full, "full mix", everything),
+        f"{stem} {label} dialogue stem.wav": (request.mix.dialogue, "dialogue stem", everything),
+        f"{stem} {label} {request.background_kind}.wav": (request.mix.background, request.background_kind, []),
+    }
+    for delivered in request.lines:
+        audio_files[f"lines/{delivered.line.id} {label}.wav"] = (delivered.audio, f"line {delivered.line.id}",
+                                                                [delivered.provenance])
+    for relative, (audio, role, lines) in audio_files.items():
+        path = folder / relative
+        _write_audio(request, path, audio, role, lines)
+        if role in ("full mix", "dialogue stem"):
+            mix_readings[role] = {"programme": ebur128(path), "dialogue": ebur128(path, request.mix.spans)}
+    written = list(audio_files)
+    written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
+    timeline = write_timelines(f"{stem} {label}", [
+        TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, len(d.audio) / MIX_RATE,
+                     d.line.speaker, d.text) for d in request.lines],
+        request.script.duration, request.frame_rate, folder / "timeline", mix=folder / f"{stem} {label} full mix.wav")
+    written += [str(p.relative_to(folder)) for p in timeline.values()]
+    if request.has_video:
+        video = folder / f"{stem} {label}{request.original.suffix.lower()}"
+        _remux_video(request, folder / f"{stem} {label} full mix.wav", video)
+        written.append(video.name)
+    _write_manifest(request, folder, written, mix_readings)
+
+
+def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: str, lines: list[dict]) -> None:
+    """Watermark, write with LIST-INFO, add bext and iXML, sign: in that order."""
+    if request.watermarker is not None:
+        audio = request.watermarker.embed(audio, MIX_RATE)
+    title = f"{request.project_name} - {role} - {language_title(request.language)}"
+    note = (f"{AI_LABEL}: contains AI-generated speech from consented voice profiles; approved line by line"
+            if lines else f"{AI_LABEL}: the background of an AI-generated dub; no generated speech in this file")
+    write_labelled_wav(path, audio, MIX_RATE, title, "dubdesk", note)
+    loudness = {"integrated_lufs": mix_loudness(audio), "true_peak_dbtp": true_peak_dbtp(audio)}
+    add_wav_chunks(path, bext_chunk(f"{title}. {note}", "dubdesk", f"{request.language}-{role}"[:32], loudness,
+                                    f"A=PCM,F={MIX_RATE},W=24,M={'stereo' if audio.ndim == 2 else 'mono'},T=dubdesk"),
+                   ixml_chunk(request.project_name, note))
+    sign_in_place(path, dubbing_manifest(path.name, _credential(request, lines)), request.identity)
+
+
+def _credential(request: DeliveryRequest, lines: list[dict]) -> dict:
+    """What the C2PA manifest of one file carries: its lines, their consents, models and approvers."""
+    profiles = {line["voice_profile"] for line in lines}
+    return {"project": request.project_name, "language": request.language, "label": AI_LABEL,
+            "watermarked": request.watermarker is not None, "lines": lines,
+            "consents": [c for c in request.consents if c["profile"] in profiles],
+            "models": sorted({json.dumps(line["model"], sort_keys=True) for line in lines}),
+            "approvers": sorted({line["approved_by"] for line in lines})}
+
+
+def _write_script(request: DeliveryRequest, folder: Path, stem: str) -> list[Path]:
+    """The dub's script (JSON, SRT, VTT, dialogue list) at the times the dub is heard."""
+    lines = tuple(Line(d.line.id, d.line.speaker, d.start, d.start + len(d.audio) / MIX_RATE, d.text) for d in request.lines)
+    dub = replace(request.script, language=request.language, lines=lines)
+    return export_script(dub, folder, stem, request.frame_rate, ("json", "srt", "vtt", "csv", "xlsx"))
+
+
+def _remux_video(request: DeliveryRequest, mix: Path, target: Path) -> None:
+    """The original, streams untouched, with the dub added as an extra, titled and tagged audio track."""
+    tracks = _audio_track_count(request.original)
+    title = language_title(request.language)
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(request.original), "-i", str(mix),
+               "-map", "0:v", "-map", "0:a", "-map", "1:a", "-c", "copy", f"-c:a:{tracks}", "aac", f"-b:a:{tracks}", "256k",
+               f"-metadata:s:a:{tracks}", f"title={title}", f"-metadata:s:a:{tracks}", f"handler_name={title}",
+               f"-metadata:s:a:{tracks}", f"language={ISO_639_2.get(request.language, request.language)}",
+               "-metadata", f"comment={AI_LABEL}: an added audio track holds an AI-generated dub", str(target)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise DubdeskError(f"could not add the dub to the video: {done.stderr.strip()[-300:]}")
+    if target.suffix in (".mp4", ".mov", ".m4v"):
+        sign_in_place(target, dubbing_manifest(target.name, _credential(request, [d.provenance for d in request.lines])),
+                      request.identity)
+
+
+def _audio_track_count(path: Path) -> int:
+    done = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
+                           str(path)], capture_output=True, text=True, check=True)
+    return len(done.stdout.split())
+
+
+def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], readings: dict) -> None:
+    """Every file's SHA-256 and every line's provenance, signed with the project key (detached)."""
+    manifest = {
+        "tool": "dubdesk", "label": AI_LABEL, "project": request.project_name, "language": request.language,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "loudness": {"target_lkfs": -27.0, "this_meter": request.mix.loudness(), "ffmpeg_ebur128": readings,
+                     "mix_gain_db": round(request.mix.gain_db, 2)},
+        "background": request.background_kind, "watermark": request.watermarker.identity if request.watermarker else None,
+        "signing_certificate": request.identity.chain.read_text(),
+        "consents": request.consents, "lines": [d.provenance for d in request.lines],
+        "files": {relative: sha256_file(folder / relative) for relative in sorted(written)},
+    }
+    body = json.dumps(manifest, indent=2, ensure_ascii=False)
+    write_text(folder / MANIFEST, body)
+    (folder / SIGNATURE).write_bytes(sign_detached(body.encode("utf-8"), request.identity))
+
+
+def consent_refusal(record, language: str, title: str, use: str, day: date) -> str | None:
+    """Why a line's consent does not hold for delivery today: revoked, or its terms lapsed."""
+    if record.revoked:
+        return f"consent revoked on {record.revoked_at:%Y-%m-%d}: {record.revocation_reason}"
+    return record.terms.refusal(language, title, use, day)

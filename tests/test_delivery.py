@@ -1,0 +1,165 @@
+"""Mixdown and delivery of a short video dubbed into Spanish, and `verify` against tampering."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dubdesk.errors import ProjectError
+from dubdesk.export.credentials import read_provenance
+from dubdesk.export.delivery import MANIFEST
+from dubdesk.labels import AI_LABEL, bext_description, read_wav_chunk
+from dubdesk.mix import ebur128
+from dubdesk.store.models import AuditEvent, Clip, Project
+from dubdesk.voices.records import ConsentTerms, StockVoice
+from dubdesk.voices.registry import ConsentError
+
+from .conftest import ffmpeg
+
+REVIEWER = "Rita Reviewer"
+
+
+@pytest.fixture(scope="module")
+def reviewed(workbench, make_media):
+    """A 12 s video (test card + the sample's speech) dubbed into Spanish in a voice of its own, fitted and
+    checked, and every line but the last approved by a named reviewer."""
+    source = make_media("delivery.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+                        seconds=12.0, video=True)
+    project = workbench.create_project(source, name="Entrega «prueba»")
+    voice = workbench.registry.create("Delivery Voice", ConsentTerms(("es",), uses=("*",), terms_ref="test"),
+                                      stock=StockVoice("pico", "es-ES", "Apache-2.0", "Debian libttspico"))
+    script = workbench.script(project)
+    workbench.translate(project, "es")
+    for speaker in {line.speaker for line in script.lines}:
+        workbench.cast(project, speaker, "es", voice.profile_id)
+    workbench.synthesize_language(project, "es")
+    workbench.qc(project, "es")
+    for line in script.lines[:-1]:
+        workbench.review(project, line.id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+    return project, script, voice.profile_id
+
+
+@pytest.fixture(scope="module")
+def delivered(workbench, reviewed, tmp_path_factory):
+    project, script, _ = reviewed
+    workbench.review(project, script.lines[-1].id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+    return workbench.deliver(project, "es", tmp_path_factory.mktemp("out"))
+
+
+def _problems(findings) -> list[str]:
+    return [f"{f.file} {f.check}: {f.message}" for f in findings if f.ok is False]
+
+
+def test_mix_is_refused_until_every_line_is_approved(workbench, reviewed, tmp_path):
+    project, script, _ = reviewed
+    with pytest.raises(ProjectError, match=rf"1 line\(s\) are not approved: {script.lines[-1].id}"):
+        workbench.deliver(project, "es", tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_mix_meets_the_loudness_spec_by_an_independent_meter(delivered):
+    manifest = json.loads((delivered / MANIFEST).read_text("utf-8"))
+    mix = next(delivered.glob("* full mix.wav"))
+    stem = next(delivered.glob("* dialogue stem.wav"))
+    spans = [(line["start"], line["start"] + sf.info(next(delivered.glob(f"lines/{line['line']} *.wav"))).duration)
+             for line in manifest["lines"]]
+    dialogue = ebur128(mix, spans)
+    assert abs(dialogue["integrated_lkfs"] - -27.0) <= 1.0
+    assert ebur128(mix)["true_peak_dbtp"] <= -2.0
+    assert ebur128(stem)["true_peak_dbtp"] <= -6.0
+    info = sf.info(mix)
+    assert (info.samplerate, info.subtype, info.channels) == (48000, "PCM_24", 2)
+
+
+def test_every_file_is_labelled_and_signed(delivered, workbench):
+    for path in delivered.rglob("*.wav"):
+        assert f"[{AI_LABEL}]" in path.name
+        assert AI_LABEL in bext_description(path) and AI_LABEL in read_wav_chunk(path, b"iXML").decode()
+    mix = next(delivered.glob("* full mix.wav"))
+    report = read_provenance(mix, workbench.signing_identity().root.read_bytes())
+    assert report.trusted
+    assert report.assertions["c2pa.actions.v2"]["actions"][0]["digitalSourceType"].endswith("trainedAlgorithmicMedia")
+    credential = report.assertions["org.dubdesk.provenance"]
+    assert {line["approved_by"] for line in credential["lines"]} == {REVIEWER}
+    assert all(line["consent_record"] and line["model"]["weights_licence"] for line in credential["lines"])
+    assert (delivered / "script" / "script.srt").exists() and list((delivered / "timeline").glob("*.otio"))
+
+
+def test_the_video_gets_the_dub_as_an_extra_titled_track(delivered):
+    video = next(delivered.glob("*.mp4"))
+    streams = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(video)],
+                                        capture_output=True, text=True, check=True).stdout)["streams"]
+    audio = [s for s in streams if s["codec_type"] == "audio"]
+    assert len(audio) == 2 and audio[1]["tags"]["language"] == "spa"
+    assert audio[1]["tags"].get("title", audio[1]["tags"]["handler_name"]) == f"Spanish [{AI_LABEL}]"  # MP4 shows the handler name
+
+
+def test_verify_passes_on_the_delivery_and_names_each_tampering(workbench, delivered, tmp_path):
+    assert _problems(workbench.verify(delivered)) == []
+    copy = shutil.copytree(delivered, tmp_path / "copy")
+    mix = next(copy.glob("* full mix.wav"))
+
+    single = tmp_path / "alone" / mix.name  # a file received on its own
+    single.parent.mkdir()
+    shutil.copy(mix, single)
+    assert _problems(workbench.verify(single)) == []
+
+    data = bytearray(mix.read_bytes())
+    offset = data.index(b"data") + 8 + 3 * 48000 * 6
+    data[offset] ^= 0x01  # one sample, one bit
+    mix.write_bytes(bytes(data))
+    problems = _problems(workbench.verify(mix))
+    assert any("c2pa" in p and "dataHash.mismatch" in p for p in problems)
+    assert any("hash" in p and "changed after delivery" in p for p in problems)
+
+    manifest = copy / MANIFEST
+    manifest.write_text(manifest.read_text("utf-8").replace(REVIEWER, "Someone Else"), "utf-8")
+    assert any("manifest was changed" in p for p in _problems(workbench.verify(copy)))
+
+    remuxed = tmp_path / mix.name
+    ffmpeg("-i", str(single), "-c", "copy", str(remuxed))
+    assert any("no C2PA manifest" in p for p in _problems(workbench.verify(remuxed)))
+
+
+def test_a_commercial_project_refuses_non_commercial_weights(workbench, reviewed, delivered, tmp_path):
+    project, script, _ = reviewed
+    with workbench.sessions() as session:
+        clip = session.query(Clip).filter_by(project_id=project.id, line_id=script.lines[0].id).order_by(Clip.id.desc()).first()
+        engine = clip.engine
+        session.get(Project, project.id).commercial = True
+        clip.engine = {**engine, "engine": "xtts", "weights_licence": "Coqui Public Model License (non-commercial)"}
+        session.commit()
+    try:
+        with pytest.raises(ProjectError, match=rf"commercial and 1 line\(s\) \({script.lines[0].id}\) come from xtts"):
+            workbench.deliver(workbench.project(project.id), "es", tmp_path)
+    finally:
+        with workbench.sessions() as session:
+            session.get(Project, project.id).commercial = False
+            session.get(Clip, clip.id).engine = engine
+            session.commit()
+
+
+def test_a_consent_revoked_after_delivery_fails_verify_and_blocks_a_new_mix(workbench, reviewed, delivered, tmp_path):
+    project, _, profile = reviewed
+    with workbench.sessions() as session:
+        assert session.query(Clip).filter_by(project_id=project.id, status="mixed").count() > 0
+        assert session.query(AuditEvent).filter_by(project_id=project.id, action="delivered").count() == 1
+    workbench.revoke_voice(profile, "actor withdrew consent")
+    problems = _problems(workbench.verify(delivered))
+    assert any("consent revoked" in p and "actor withdrew consent" in p for p in problems)
+    with pytest.raises(ConsentError, match="mix refused: .* consent revoked"):
+        workbench.deliver(project, "es", tmp_path)
+
+
+def test_ducking_lowers_the_original_under_the_dub_only():
+    from dubdesk.mix import MIX_RATE, duck
+
+    bed = np.ones((MIX_RATE * 4, 2))
+    ducked = duck(bed, [(1.0, 2.0)])
+    assert ducked[int(1.5 * MIX_RATE), 0] == pytest.approx(10 ** (-14 / 20), rel=1e-3)
+    assert ducked[int(3.5 * MIX_RATE), 0] == pytest.approx(1.0) and ducked[int(0.2 * MIX_RATE), 0] == pytest.approx(1.0)
+    assert np.all(np.diff(ducked[int(0.6 * MIX_RATE):int(1.0 * MIX_RATE), 0]) <= 1e-12)  # a smooth ramp down
