@@ -39,5 +39,13 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv-face/bin/python -m pip install --quiet --no-deps mediapipe==0.10.21
 .venv-face/bin/python -m pip install --quiet -r src/dubdesk/faces/requirements.txt
 
-.venv/bin/dubdesk transcribe samples/pyannote_sample/sample.wav --out out/sample
-echo "dubdesk is installed; the sample's script is in out/sample/"
+# The main job: the bundled sample dubbed into Spanish through every stage. Approval is explicit,
+# names the person running this and goes to the audit log; then delivery and its verification.
+PROJECT=$(.venv/bin/dubdesk new samples/pyannote_sample/sample.wav --name sample --target es)
+.venv/bin/dubdesk export "$PROJECT" out/sample
+.venv/bin/dubdesk dub "$PROJECT" --to es --voice stock-pico-es-es
+.venv/bin/dubdesk approve "$PROJECT" --to es --all --by "${DUBDESK_REVIEWER:-$(id -un)}" \
+  --override "bundled sample: every line accepted as it is, to show the whole flow"
+.venv/bin/dubdesk deliver "$PROJECT" --to es --out out/delivery
+.venv/bin/dubdesk verify out/delivery
+echo "dubdesk is installed; the sample's script is in out/sample/, its Spanish dub in out/delivery/"

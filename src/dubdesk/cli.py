@@ -284,6 +284,17 @@ def bench_qc(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = No
         qc_bench.run(load_settings(home), eval_dir, out or Path("bench-results/qc.json"), BUNDLED_SAMPLE)
 
 
+@bench_app.command("main")
+def bench_main(out: BenchOut = None, home: Home = None,
+               language: Annotated[str, typer.Option("--to")] = "es",
+               voice: Annotated[str, typer.Option(help="voice profile for every speaker")] = "stock-pico-es-es") -> None:
+    """The main job on the bundled sample, end to end: wall time and RTF per stage and in total."""
+    from .bench import main_job
+
+    with reported_errors():
+        main_job.run(load_settings(home), BUNDLED_SAMPLE, out or Path("bench-results/main.json"), language, voice)
+
+
 @bench_app.command("tts")
 def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
               sentences: Annotated[int, typer.Option(help="FLORES sentences per voice")] = 10,
@@ -413,6 +424,10 @@ def qc(project: int, language: TargetLanguage, home: Home = None) -> None:
     workbench = Workbench(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         results = workbench.qc(workbench.project(project), language, progress)
+    _print_qc(results, language)
+
+
+def _print_qc(results: dict, language: str) -> None:
     checks = [c.check for c in next(iter(results.values()), [])]
     table = Table("line", *checks, title=f"QC ({language})", show_lines=True)
     for line_id, line_checks in results.items():
@@ -423,17 +438,34 @@ def qc(project: int, language: TargetLanguage, home: Home = None) -> None:
 
 
 @app.command()
-def approve(project: int, lines: Annotated[list[str], typer.Argument(help="line ids")], language: TargetLanguage,
+def dub(project: int, language: TargetLanguage,
+        voice: Annotated[str, typer.Option(help="voice profile for every speaker not cast yet")],
+        home: Home = None) -> None:
+    """Every stage up to review: script, translate, cast, synthesize, fit, QC; then print the verdicts."""
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors(), stage_progress() as progress:
+        results = workbench.prepare_dub(workbench.project(project), language, voice, progress)
+    _print_qc(results, language)
+
+
+@app.command()
+def approve(project: int, language: TargetLanguage,
             by: Annotated[str, typer.Option("--by", help="the person approving (written to the audit log)")],
+            lines: Annotated[Optional[list[str]], typer.Argument(help="line ids")] = None,
+            every: Annotated[bool, typer.Option("--all", help="every line with a clip")] = False,
             override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable")] = None,
             home: Home = None) -> None:
-    """Approve lines by name; a line that failed QC needs --override with a reason."""
+    """Approve lines by name (or --all); a line that failed QC needs --override with a reason."""
     from .workbench import Workbench
 
     workbench = Workbench(load_settings(home))
     with reported_errors():
         chosen = workbench.project(project)
-        for line_id in lines:
+        if not lines and not every:
+            fail("name the lines to approve, or --all")
+        for line_id in list(workbench.current_clips(chosen, language)) if every else lines:
             workbench.review(chosen, line_id, language, by, approve=True, override_reason=override)
             typer.echo(f"{line_id}: approved by {by}")
 

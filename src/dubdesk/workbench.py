@@ -425,6 +425,20 @@ class Workbench:
             return list(session.scalars(query))
 
 
+    def prepare_dub(self, project: Project, language: str, voice: str, progress: Progress = no_progress,
+                    timed: Callable[[str, Callable], object] | None = None) -> dict[str, list[CheckResult]]:
+        """Every stage up to review: script, translation, every uncast speaker cast to `voice`, speech,
+        fit and QC. Approval stays with a person. `timed(stage, run)` may wrap each stage (benchmarks)."""
+        timed = timed or (lambda stage, run: run())
+        script = timed("script", lambda: self.script(project, progress))
+        timed("translate", lambda: self.translate(project, language))
+        cast = castings(self.sessions, project, language)
+        timed("cast", lambda: [self.cast(project, speaker, language, voice) for speaker in script.speakers
+                               if speaker not in cast])
+        timed("synthesize", lambda: self.synthesize_language(project, language, progress))
+        timed("fit", lambda: self.fit(project, language, progress))
+        return timed("qc", lambda: self.qc(project, language, progress))
+
     # mixdown and delivery ----------------------------------------------------------------------
 
     def approvals(self, project: Project, language: str) -> dict[str, Review]:

@@ -22,6 +22,7 @@ from ..praat import run_praat
 from ..qc.emotion import FEATURES, emotion_distance, relative_to, speaker_baseline
 from ..workbench import Workbench
 from . import lipsync
+from .main_job import timed_main_job
 from .report import publish
 
 EMOTIONS = ("angry", "happy", "fearful", "surprised")
@@ -81,19 +82,8 @@ def dub_rows(sample: Path, settings: Settings, language: str = "es", voice: str 
     """The sample through every stage into `language`; wall time per stage and what fit and QC found."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-qc-") as home:
         workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
-        timings, began = {}, time.perf_counter()
-        project = workbench.create_project(sample, name="qc benchmark")
-        timings["ingest"] = time.perf_counter() - began
-        for stage, run in (("script", lambda: workbench.script(project)),
-                           ("translate", lambda: workbench.translate(project, language)),
-                           ("cast", lambda: _cast_everyone(workbench, project, language, voice)),
-                           ("synthesize", lambda: workbench.synthesize_language(project, language)),
-                           ("fit", lambda: workbench.fit(project, language)),
-                           ("qc", lambda: workbench.qc(project, language))):
-            began = time.perf_counter()
-            result = run()
-            timings[stage] = time.perf_counter() - began
-        fits, checks = workbench.fits(project, language), result
+        project, timings, checks = timed_main_job(workbench, sample, language, voice, Path(home), until="qc")
+        fits = workbench.fits(project, language)
         script = workbench.script(project)
     rates = np.array([f.rate for f in fits.values()])
     starts = {line.id: line.start for line in script.lines}
@@ -112,11 +102,6 @@ def dub_rows(sample: Path, settings: Settings, language: str = "es", voice: str 
         "RTF (all stages)": round(sum(timings.values()) / script.duration, 3),
     }
     return rows, summary
-
-
-def _cast_everyone(workbench: Workbench, project, language: str, voice: str) -> None:
-    for speaker in {line.speaker for line in workbench.script(project).lines}:
-        workbench.cast(project, speaker, language, voice)
 
 
 def run(settings: Settings, eval_dir: Path, out: Path, sample: Path) -> dict:
