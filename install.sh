@@ -38,6 +38,12 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv-face/bin/python -m pip install --quiet --upgrade pip
 .venv-face/bin/python -m pip install --quiet --no-deps mediapipe==0.10.21
 .venv-face/bin/python -m pip install --quiet -r src/dubdesk/faces/requirements.txt
+# The watermark environment: resemble-perth 1.0.1 (MIT, weights in the wheel), run as a separate process.
+# No torchaudio (none matches torch 2.13) and no librosa: watermark/worker.py stands in for what perth uses.
+[ -x .venv-mark/bin/python ] || "$PYTHON" -m venv .venv-mark
+.venv-mark/bin/python -m pip install --quiet --upgrade pip
+.venv-mark/bin/python -m pip install --quiet torch==2.13.0 numpy==2.4.6 scipy==1.17.1 pyyaml==6.0.3 soundfile==0.14.0
+.venv-mark/bin/python -m pip install --quiet --no-deps resemble-perth==1.0.1
 
 # The main job: the bundled sample dubbed into Spanish through every stage. Approval is explicit,
 # names the person running this and goes to the audit log; then delivery and its verification.

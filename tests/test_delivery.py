@@ -17,6 +17,7 @@ from dubdesk.mix import ebur128
 from dubdesk.store.models import AuditEvent, Clip, Project
 from dubdesk.voices.records import ConsentTerms, StockVoice
 from dubdesk.voices.registry import ConsentError
+from dubdesk.watermark import Watermarker
 
 from .conftest import ffmpeg
 
@@ -75,6 +76,24 @@ def test_mix_meets_the_loudness_spec_by_an_independent_meter(delivered):
     assert (info.samplerate, info.subtype, info.channels) == (48000, "PCM_24", 2)
 
 
+def test_the_dubbed_speech_carries_the_watermark_and_the_background_does_not(delivered, settings, workbench, tmp_path):
+    watermarker = Watermarker.find(settings)
+    if watermarker is None:
+        pytest.skip("the watermark environment (.venv-mark, see install.sh) is not installed")
+    mix, background = next(delivered.glob("* full mix.wav")), next(delivered.glob("* background.wav"))
+    mp3 = tmp_path / "mix.mp3"
+    ffmpeg("-i", str(mix), "-c:a", "libmp3lame", "-b:a", "128k", str(mp3))
+    scores = dict(zip(("mix", "mp3", "background"), watermarker.detect_many([mix, mp3, background]), strict=True))
+    assert scores["mix"] >= watermarker.threshold and scores["mp3"] >= watermarker.threshold, scores
+    assert scores["background"] < watermarker.threshold, scores
+    manifest = json.loads((delivered / MANIFEST).read_text("utf-8"))
+    assert manifest["watermark"]["tool"] == "resemble-perth" and manifest["watermark"]["licence"] == "MIT"
+    assert mix.name in manifest["watermark"]["files"] and background.name not in manifest["watermark"]["files"]
+    root = workbench.signing_identity().root.read_bytes()
+    assert read_provenance(mix, root).assertions["org.dubdesk.provenance"]["watermarked"] is True
+    assert read_provenance(background, root).assertions["org.dubdesk.provenance"]["watermarked"] is False
+
+
 def test_every_file_is_labelled_and_signed(delivered, workbench):
     for path in delivered.rglob("*.wav"):
         assert f"[{AI_LABEL}]" in path.name
@@ -99,7 +118,13 @@ def test_the_video_gets_the_dub_as_an_extra_titled_track(delivered):
 
 
 def test_verify_passes_on_the_delivery_and_names_each_tampering(workbench, delivered, tmp_path):
-    assert _problems(workbench.verify(delivered)) == []
+    findings = workbench.verify(delivered)
+    assert _problems(findings) == []
+    if Watermarker.find(workbench.settings) is not None:  # every file with the dub's speech checked, in one run
+        marks = {f.file: f for f in findings if f.check == "watermark"}
+        assert all(f.ok for name, f in marks.items() if "background" not in name) and len(marks) > 3
+        background = next(f for name, f in marks.items() if "background" in name)
+        assert background.ok is None and background.message == "not checked: holds no generated speech"
     copy = shutil.copytree(delivered, tmp_path / "copy")
     mix = next(copy.glob("* full mix.wav"))
 

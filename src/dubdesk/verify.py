@@ -2,9 +2,10 @@
 
 For each audio or video file: the "AI beta" label in its name and metadata, its C2PA manifest
 (signed by a certificate the trusted root issued, hashes intact), the watermark where the
-detector is installed, and every consent its lines were generated under: known here, covering
-the line on the day it was generated, and not revoked since. Where the package's manifest is at
-hand, its signature and every file's SHA-256 are checked too.
+detector is installed and the file holds generated speech, and every consent its lines were
+generated under: known here, covering the line on the day it was generated, and not revoked
+since. Where the package's manifest is at hand, its signature and every file's SHA-256 are
+checked too. The detector runs once for all the files (it takes seconds to start).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .export.credentials import ASSERTION_LABEL, MIME_TYPES, check_detached, read_provenance
+from .errors import DubdeskError
+from .export.credentials import ASSERTION_LABEL, MIME_TYPES, ProvenanceReport, check_detached, read_provenance
 from .export.delivery import MANIFEST, SIGNATURE
 from .ingest import sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
@@ -42,8 +44,10 @@ class Verifier:
         files = sorted(p for p in target.rglob("*") if p.suffix.lower() in MIME_TYPES) if target.is_dir() else [target]
         package = self._package(target)
         findings = self._manifest(package) if package else []
+        reports = {path: read_provenance(path, self.root_pem) for path in files}
+        marks = self._watermarks({path: report.assertions.get(ASSERTION_LABEL) or {} for path, report in reports.items()})
         for path in files:
-            findings += self._file(path, package)
+            findings += self._file(path, package, reports[path], marks[path])
         return findings
 
     @staticmethod
@@ -62,11 +66,10 @@ class Verifier:
         problem = check_detached(body, signature.read_bytes(), chain.encode(), self.root_pem)
         return [Finding(MANIFEST, "manifest", problem is None, problem or "signed by the project certificate")]
 
-    def _file(self, path: Path, package: Path | None) -> list[Finding]:
+    def _file(self, path: Path, package: Path | None, report: ProvenanceReport, watermark: Finding) -> list[Finding]:
         name, labelled = path.name, f"[{AI_LABEL}]" in path.name
         findings = [Finding(name, "name", labelled, f"'[{AI_LABEL}]' {'in' if labelled else 'missing from'} the file name"),
                     self._tags(path)]
-        report = read_provenance(path, self.root_pem)
         if not report.has_manifest:
             findings.append(Finding(name, "c2pa", False, "no C2PA manifest: stripped (e.g. by a remux or re-encode) "
                                                          "or never signed"))
@@ -78,7 +81,7 @@ class Verifier:
         credential = report.assertions.get(ASSERTION_LABEL) or {}
         if package is not None:
             findings.append(self._hash(path, package))
-        findings.append(self._watermark(path, credential))
+        findings.append(watermark)
         findings += self._consents(name, credential)
         return findings
 
@@ -103,13 +106,34 @@ class Verifier:
         return Finding(path.name, "hash", same, "SHA-256 matches the manifest" if same else
                        "SHA-256 differs from the manifest: the file was changed after delivery")
 
-    def _watermark(self, path: Path, credential: dict) -> Finding:
+    def _watermarks(self, credentials: dict[Path, dict]) -> dict[Path, Finding]:
+        """Each file's watermark finding, the detector run once over every file that should carry the mark
+        (its credential says so) or might (its credential is gone)."""
+        def finding(path: Path, ok: bool | None, message: str) -> Finding:
+            return Finding(path.name, "watermark", ok, message)
+
         if self.watermarker is None:
-            return Finding(path.name, "watermark", None, "not checked: the watermark detector is not installed")
-        if not credential.get("watermarked") and credential:
-            return Finding(path.name, "watermark", None, "not checked: delivered without a watermark")
-        score = self.watermarker.detect(path)
-        return Finding(path.name, "watermark", score >= self.watermarker.threshold, f"watermark score {score:.2f}")
+            return {path: finding(path, None, "not checked: the watermark detector is not installed") for path in credentials}
+        found, to_detect = {}, []
+        for path, credential in credentials.items():
+            if not credential or credential.get("watermarked"):
+                to_detect.append(path)
+            elif credential.get("lines"):
+                found[path] = finding(path, None, "not checked: delivered without a watermark")
+            else:
+                found[path] = finding(path, None, "not checked: holds no generated speech")
+        try:
+            scores = dict(zip(to_detect, self.watermarker.detect_many(to_detect), strict=True))
+        except DubdeskError as error:
+            return found | {path: finding(path, None, f"not checked: {error}") for path in to_detect}
+        for path, score in scores.items():
+            if score >= self.watermarker.threshold:
+                found[path] = finding(path, True, f"watermark present (score {score:.2f})")
+            elif credentials[path]:
+                found[path] = finding(path, False, f"watermark missing (score {score:.2f})")
+            else:  # no credential left to say whether it should carry one; the C2PA finding names that
+                found[path] = finding(path, None, f"no watermark found (score {score:.2f})")
+        return found
 
     def _consents(self, name: str, credential: dict) -> list[Finding]:
         lines = credential.get("lines", [])

@@ -354,6 +354,14 @@ class Workbench:
                 fits[line.id] = self._fit_line(project, script, line, slot, clips[line.id], language, on_screen)
         return fits
 
+    def fit_line(self, project: Project, script: Script, line_id: str, language: str) -> Fit:
+        """Fit one line's current clip (after it was spoken again)."""
+        index = next(i for i, line in enumerate(script.lines) if line.id == line_id)
+        line, faces = script.lines[index], self.face_track(project)
+        on_screen = faces is None or faces.on_screen(line.start, line.end)
+        return self._fit_line(project, script, line, slot_durations(script)[index],
+                              self.current_clips(project, language)[line_id], language, on_screen)
+
     def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str,
                   on_screen: bool) -> Fit:
         folder = self.folder(project)
@@ -469,11 +477,18 @@ class Workbench:
         else:
             bed, kind = decode_audio(Path(background), MIX_RATE, 2), "M&E"
         bed = np.pad(bed, ((0, max(0, samples - len(bed))), (0, 0)))[:samples].astype(np.float64)
-        mix = mixdown([PlacedLine(d.line.id, d.start, d.audio) for d in delivered], bed, spans, ducked=background is None)
+        watermarker = Watermarker.find(self.settings)
+        mark = None if watermarker is None else lambda signals: watermarker.embed_many([(s, MIX_RATE) for s in signals])
+        mix = mixdown([PlacedLine(d.line.id, d.start, d.audio) for d in delivered], bed, spans, ducked=background is None,
+                      mark=mark)
+        # the line clips go out as mixed, watermarked where the mix was
+        delivered = [DeliveredLine(d.line, d.text, d.start, placed.audio, d.provenance)
+                     for d, placed in zip(delivered, mix.lines, strict=True)]
         progress("deliver")
         request = DeliveryRequest(project.name, language, script, delivered, mix, kind, self.original(project),
                                   self.media(project).has_video, self.settings.script.frame_rate,
-                                  self._consents(clips), self.signing_identity(), Watermarker.find(self.settings))
+                                  self._consents(clips), self.signing_identity(),
+                                  watermarker.identity if watermarker else None)
         folder = write_delivery(request, Path(out))
         with self.sessions() as session:
             for clip in clips.values():

@@ -1,9 +1,13 @@
 """The delivery: the mix and its stems, per-line clips, the dub script, a timeline, the video with
 the dub as an extra track, and a manifest, every audio file labelled and signed.
 
-Order matters: the watermark changes the samples, the tags change the file, and the C2PA
-signature covers both, so each file is marked, then tagged, then signed, and hashed last. The
-package is built in a staging folder and moved into place whole: a failed delivery leaves nothing.
+Order matters. The watermark is in the audio before any of this: the mix marks the lines, and the
+bed under them in the full mix, before it levels and limits them (see mix.mixdown), so the full mix,
+the dialogue stem, the line clips and the video's dub track carry it and still meet their loudness
+and true-peak ceilings; the background file holds no generated speech and is not marked. The tags
+change the file and the C2PA signature covers both, so each file is written, tagged, then signed,
+and hashed last. The package is built in a staging folder and moved into place whole: a failed
+delivery leaves nothing.
 """
 from __future__ import annotations
 
@@ -24,7 +28,6 @@ from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_lab
 from ..mix import MIX_RATE, Mix, ebur128, true_peak_dbtp
 from ..mix import loudness as mix_loudness
 from ..translate.production import LANGUAGE_NAMES
-from ..watermark import Watermarker
 from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
 from .script_files import export_script, safe_file_name, write_text
 from .timeline import TimelineClip, write_timelines
@@ -41,7 +44,7 @@ class DeliveredLine:
     line: Line  # the source line
     text: str  # the dub's words
     start: float
-    audio: np.ndarray  # fitted, MIX_RATE, mono
+    audio: np.ndarray  # fitted, MIX_RATE, mono; as mixed, watermarked where the request's `watermark` says so
     provenance: dict  # voice, consent record, model and licence, QC verdicts, approver, times
 
 
@@ -58,7 +61,7 @@ class DeliveryRequest:
     frame_rate: float
     consents: list[dict]  # profile, actor, record hash, terms
     identity: SigningIdentity
-    watermarker: Watermarker | None
+    watermark: dict | None  # the mark's identity (Watermarker.identity) when the mix and lines carry it, else None
 
 
 def language_title(language: str) -> str:
@@ -103,6 +106,7 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
         if role in ("full mix", "dialogue stem"):
             mix_readings[role] = {"programme": ebur128(path), "dialogue": ebur128(path, request.mix.spans)}
     written = list(audio_files)
+    speech = [relative for relative, (_, _, lines) in audio_files.items() if lines]  # all but the background
     written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
     timeline = write_timelines(f"{stem} {label}", [
         TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, len(d.audio) / MIX_RATE,
@@ -113,16 +117,18 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
         video = folder / f"{stem} {label}{request.original.suffix.lower()}"
         _remux_video(request, folder / f"{stem} {label} full mix.wav", video)
         written.append(video.name)
-    _write_manifest(request, folder, written, mix_readings)
+        speech.append(video.name)
+    _write_manifest(request, folder, written, mix_readings, speech)
 
 
 def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: str, lines: list[dict]) -> None:
-    """Watermark, write with LIST-INFO, add bext and iXML, sign: in that order."""
-    if request.watermarker is not None:
-        audio = request.watermarker.embed(audio, MIX_RATE)
+    """Write with LIST-INFO, add bext and iXML, sign: in that order."""
     title = f"{request.project_name} - {role} - {language_title(request.language)}"
-    note = (f"{AI_LABEL}: contains AI-generated speech from consented voice profiles; approved line by line"
-            if lines else f"{AI_LABEL}: the background of an AI-generated dub; no generated speech in this file")
+    if lines:
+        note = f"{AI_LABEL}: contains AI-generated speech from consented voice profiles; approved line by line"
+        note += "; watermarked" if request.watermark else ""
+    else:
+        note = f"{AI_LABEL}: the background of an AI-generated dub; no generated speech in this file, not watermarked"
     write_labelled_wav(path, audio, MIX_RATE, title, "dubdesk", note)
     loudness = {"integrated_lufs": mix_loudness(audio), "true_peak_dbtp": true_peak_dbtp(audio)}
     add_wav_chunks(path, bext_chunk(f"{title}. {note}", "dubdesk", f"{request.language}-{role}"[:32], loudness,
@@ -135,7 +141,7 @@ def _credential(request: DeliveryRequest, lines: list[dict]) -> dict:
     """What the C2PA manifest of one file carries: its lines, their consents, models and approvers."""
     profiles = {line["voice_profile"] for line in lines}
     return {"project": request.project_name, "language": request.language, "label": AI_LABEL,
-            "watermarked": request.watermarker is not None, "lines": lines,
+            "watermarked": bool(request.watermark and lines), "lines": lines,
             "consents": [c for c in request.consents if c["profile"] in profiles],
             "models": sorted({json.dumps(line["model"], sort_keys=True) for line in lines}),
             "approvers": sorted({line["approved_by"] for line in lines})}
@@ -171,14 +177,16 @@ def _audio_track_count(path: Path) -> int:
     return len(done.stdout.split())
 
 
-def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], readings: dict) -> None:
-    """Every file's SHA-256 and every line's provenance, signed with the project key (detached)."""
+def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], readings: dict, speech: list[str]) -> None:
+    """Every file's SHA-256, every line's provenance and which files carry the watermark, signed with the
+    project key (detached)."""
     manifest = {
         "tool": "dubdesk", "label": AI_LABEL, "project": request.project_name, "language": request.language,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "loudness": {"target_lkfs": -27.0, "this_meter": request.mix.loudness(), "ffmpeg_ebur128": readings,
                      "mix_gain_db": round(request.mix.gain_db, 2)},
-        "background": request.background_kind, "watermark": request.watermarker.identity if request.watermarker else None,
+        "background": request.background_kind,
+        "watermark": request.watermark and {**request.watermark, "files": sorted(speech)},
         "signing_certificate": request.identity.chain.read_text(),
         "consents": request.consents, "lines": [d.provenance for d in request.lines],
         "files": {relative: sha256_file(folder / relative) for relative in sorted(written)},

@@ -68,6 +68,19 @@ class VoiceProfile(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(120), nullable=True)  # the voice actor's user name
+
+
+class User(Base):
+    """Someone who signs in to the review workbench, with one role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Clip(Base):

@@ -1,9 +1,11 @@
-"""The inaudible watermark on delivered audio (resemble-perth, MIT, weights in its wheel).
+"""The inaudible watermark on delivered speech (resemble-perth, MIT, weights in its wheel).
 
 Perth needs a different torch than dubdesk's, so it lives in its own environment (`.venv-mark`,
 made by install.sh) and runs as a separate process (`worker.py`, one JSON request on stdin, one
-JSON reply on stdout). It marks presence only, no payload. Where that environment is missing,
-deliveries go out unmarked (their manifest says so) and `verify` reports "not checked".
+JSON reply on stdout). Starting that process and loading the model takes seconds, so every call
+here is a batch: one process for all the lines of a delivery, one for all the files of a package.
+It marks presence only, no payload. Where that environment is missing, deliveries go out unmarked
+(their manifest says so) and `verify` reports "not checked".
 """
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ from ..config import Settings
 from ..errors import DubdeskError
 
 WORKER = Path(__file__).with_name("worker.py")
-WATERMARK_LICENCE = "MIT (resemble-perth 1.0.1, PerthNet implicit model in the wheel)"
 
 
 def default_mark_python() -> Path:
@@ -28,11 +29,14 @@ def default_mark_python() -> Path:
 
 
 class Watermarker:
-    threshold = 0.5
+    # Measured on 160 real recordings: clean speech scored up to 0.66, marked speech at least 0.94,
+    # also after MP3 128k and AAC 96k. Perth's own rounding (0.5) gave false positives.
+    threshold = 0.8
 
     def __init__(self, python: Path) -> None:
         self.python = python
-        self.identity = {"tool": "resemble-perth", "version": "1.0.1", "licence": WATERMARK_LICENCE}
+        self.identity = {"tool": "resemble-perth", "version": "1.0.1", "model": "PerthNet implicit, weights in the wheel",
+                         "licence": "MIT", "threshold": self.threshold, "payload": "none (presence only)"}
 
     @classmethod
     def find(cls, settings: Settings) -> Watermarker | None:
@@ -40,24 +44,37 @@ class Watermarker:
         python = settings.export.watermark_python or default_mark_python()
         return cls(python) if python.exists() else None
 
-    def _ask(self, request: dict) -> dict:
+    def _ask(self, task: str, items: list[dict]) -> list[dict]:
+        """One worker process for the whole batch; a failed item fails the call, naming it."""
+        request = {"task": task, "items": items, "threshold": self.threshold}
         done = subprocess.run([str(self.python), str(WORKER)], input=json.dumps(request), capture_output=True, text=True)
         try:
             reply = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):
             reply = {"error": (done.stderr.strip().splitlines() or ["no reply"])[-1]}
         if done.returncode != 0 or "error" in reply:
-            raise DubdeskError(f"watermark {request['task']} failed: {reply.get('error')}")
-        return reply
+            raise DubdeskError(f"watermark {task} failed: {reply.get('error')}")
+        failed = [result["error"] for result in reply["items"] if "error" in result]
+        if failed:
+            raise DubdeskError(f"watermark {task} failed on {len(failed)} of {len(items)} item(s): {failed[0]}")
+        return reply["items"]
 
-    def embed(self, audio: np.ndarray, rate: int) -> np.ndarray:
-        """The audio with the mark in it (every channel), same rate and shape."""
+    def embed_many(self, audios: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
+        """Each (audio, rate) with the mark in every channel, same rate and shape."""
+        if not audios:
+            return []
         with tempfile.TemporaryDirectory(prefix="dubdesk-mark-") as folder:
-            source, marked = Path(folder) / "in.wav", Path(folder) / "out.wav"
-            sf.write(source, audio, rate, subtype="FLOAT")
-            self._ask({"task": "embed", "input": str(source), "output": str(marked)})
-            return sf.read(marked, dtype="float64")[0]
+            items = []
+            for index, (audio, rate) in enumerate(audios):
+                source, marked = Path(folder) / f"{index}.wav", Path(folder) / f"{index} marked.wav"
+                sf.write(source, audio, rate, subtype="FLOAT")  # never clipped; half the size of DOUBLE
+                items.append({"input": str(source), "output": str(marked)})
+            self._ask("embed", items)
+            return [sf.read(item["output"], dtype="float64")[0] for item in items]
 
-    def detect(self, path: Path) -> float:
-        """How sure the detector is that `path` (any audio or video file) carries the mark, 0-1."""
-        return float(self._ask({"task": "detect", "input": str(path)})["score"])
+    def detect_many(self, paths: list[Path]) -> list[float]:
+        """For each file (audio, or video: every audio track), how sure the detector is that it carries
+        the mark, 0-1; `threshold` and above counts as marked."""
+        if not paths:
+            return []
+        return [float(result["score"]) for result in self._ask("detect", [{"input": str(path)} for path in paths])]

@@ -1,0 +1,87 @@
+"""The voice actor's side: their own profiles only, with validated reference recordings.
+
+Ownership is checked here, on the server, for every read and change; an actor never sees or
+touches another actor's profile.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select, update
+
+from .access import AccessDenied, require
+from .errors import BadInputError
+from .ingest import decode_audio
+from .qc.timing import FRAME_S, speech_frames
+from .store.models import User, VoiceProfile
+from .voices.records import ConsentTerms, ProfileRecord
+from .workbench import Workbench
+
+REFERENCE_S = (3.0, 120.0)
+MIN_SPEECH_SHARE = 0.4
+MAX_CLIPPED_SHARE = 0.001
+MIN_PEAK_DBFS = -30.0
+
+
+def check_reference(path: Path) -> None:
+    """A usable reference: decodes, 3 s to 2 min, mostly speech, not clipped, not too quiet."""
+    audio = decode_audio(Path(path))
+    seconds = len(audio) / 16000
+    if not REFERENCE_S[0] <= seconds <= REFERENCE_S[1]:
+        raise BadInputError(path, f"{seconds:.1f} s long; a reference must be {REFERENCE_S[0]:.0f}-{REFERENCE_S[1]:.0f} s")
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    if peak < 10 ** (MIN_PEAK_DBFS / 20):
+        raise BadInputError(path, f"too quiet (peak {20 * np.log10(max(peak, 1e-9)):.0f} dBFS)")
+    clipped = float(np.mean(np.abs(audio) >= 0.999))
+    if clipped > MAX_CLIPPED_SHARE:
+        raise BadInputError(path, f"clipped in {clipped:.2%} of samples; record it again with less gain")
+    speech = float(speech_frames(audio).sum() * FRAME_S / seconds)
+    if speech < MIN_SPEECH_SHARE:
+        raise BadInputError(path, f"speech in only {speech:.0%} of it; a reference should be mostly speech")
+
+
+def own_profiles(workbench: Workbench, person: User) -> list[ProfileRecord]:
+    require(person, "voice_actor")
+    with workbench.sessions() as session:
+        ids = list(session.scalars(select(VoiceProfile.id).where(VoiceProfile.owner == person.name).order_by(VoiceProfile.id)))
+    return [workbench.registry.current(profile_id) for profile_id in ids]
+
+
+def own_profile(workbench: Workbench, person: User, profile_id: str) -> ProfileRecord:
+    """The profile, if it is this actor's."""
+    require(person, "voice_actor")
+    with workbench.sessions() as session:
+        row = session.get(VoiceProfile, profile_id)
+    if row is None or row.owner != person.name:
+        raise AccessDenied(f"{person.name} has no voice profile '{profile_id}'")
+    return workbench.registry.current(profile_id)
+
+
+def create_profile(workbench: Workbench, person: User, actor: str, languages: list[str], uses: list[str],
+                   valid_until: date | None, terms_ref: str, references: list[Path]) -> ProfileRecord:
+    require(person, "voice_actor")
+    if not references:
+        raise BadInputError("references", "upload at least one reference recording")
+    for reference in references:
+        check_reference(reference)
+    terms = ConsentTerms(tuple(languages), uses=tuple(uses) or ("dubbing",), valid_until=valid_until, terms_ref=terms_ref)
+    record = workbench.registry.create(actor.strip() or person.name, terms, list(references))
+    with workbench.sessions() as session:
+        session.execute(update(VoiceProfile).where(VoiceProfile.id == record.profile_id).values(owner=person.name))
+        session.commit()
+    return record
+
+
+def change_terms(workbench: Workbench, person: User, profile_id: str, languages: list[str], uses: list[str],
+                 valid_until: date | None, terms_ref: str) -> ProfileRecord:
+    own_profile(workbench, person, profile_id)
+    terms = ConsentTerms(tuple(languages), uses=tuple(uses) or ("dubbing",), valid_until=valid_until, terms_ref=terms_ref)
+    return workbench.registry.update_terms(profile_id, terms)
+
+
+def revoke(workbench: Workbench, person: User, profile_id: str, reason: str) -> int:
+    """Withdraw consent now; returns how many unmixed lines were blocked."""
+    own_profile(workbench, person, profile_id)
+    return workbench.revoke_voice(profile_id, reason or "withdrawn by the actor")

@@ -1,0 +1,294 @@
+"""The watermark worker: resemble-perth 1.0.1 (PerthNet "implicit"), run in the `.venv-mark` environment.
+
+Perth needs its own torch, so this file runs there as a separate process and imports nothing from
+dubdesk. One JSON request on stdin, one JSON reply line on stdout (perth prints to stdout; that goes to
+stderr). Loading torch and the model costs seconds, so a request carries a batch:
+
+  {"task": "embed", "items": [{"input": "in.wav", "output": "out.wav"}, ...]}
+  {"task": "detect", "items": [{"input": "any.wav|flac|mp3|m4a|mp4"}, ...], "threshold": 0.8}
+  -> {"ok": true, "task": ..., "items": [<one result per item, or {"error": ...}>, ...],
+      "load_s": ..., "elapsed_s": ..., "peak_rss_mb": ..., "backend": ...}
+  a request that cannot run at all -> {"error": "one line"} and exit code 1.
+
+Embedding marks every channel on its own and keeps the file's rate, channels, subtype and high band:
+the model works at 32 kHz, and perth's own apply_watermark round-trips the whole signal through that
+rate (losing everything above 16 kHz), so only the difference the model makes is resampled back and
+added to the untouched original. Detection scores every channel of every audio stream (a delivered
+video carries the dub as an extra track); the file's score is the highest.
+"""
+import contextlib
+import importlib.util
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+MODEL_RATE = 32000
+DEFAULT_THRESHOLD = 0.8  # measured: clean real speech scores up to 0.66, marked audio (also after MP3/AAC) >= 0.94
+
+
+class ItemError(Exception):
+    """One item cannot be done; the others still are."""
+
+
+def _install_stand_ins():
+    """Stand-ins for what perth imports but this worker does not need from the real package.
+
+    - pkg_resources: perth uses resource_filename only; setuptools >= 81 (pulled by torch) dropped it.
+    - librosa: perth imports resample only; this worker resamples itself, so librosa's numba stack is spared.
+    - torchaudio.transforms: no torchaudio build matches the CPU torch 2.13; perth only constructs
+      Spectrogram(power=None), InverseSpectrogram and TimeStretch (never called, but its buffer is in the
+      checkpoint). These, on torch.stft/istft with the same buffer names, give bit-identical output.
+    Returns which torchaudio is in use.
+    """
+    import torch
+    from torch import nn
+
+    try:
+        import pkg_resources  # noqa: F401
+    except ImportError:
+        module = types.ModuleType("pkg_resources")
+
+        def resource_filename(package, name):
+            return os.path.join(list(importlib.util.find_spec(package).submodule_search_locations)[0], name)
+
+        module.resource_filename = resource_filename
+        sys.modules["pkg_resources"] = module
+
+    try:
+        import librosa  # noqa: F401
+    except ImportError:
+        module = types.ModuleType("librosa")
+        module.resample = lambda y, *, orig_sr, target_sr, **_: _resample(y, orig_sr, target_sr)
+        sys.modules["librosa"] = module
+
+    try:
+        import torchaudio.transforms  # noqa: F401
+        return "torchaudio " + sys.modules["torchaudio"].__version__
+    except Exception:  # missing, or its compiled library does not load with this torch (OSError)
+        for name in [name for name in sys.modules if name == "torchaudio" or name.startswith("torchaudio.")]:
+            del sys.modules[name]
+
+    class _Transform(nn.Module):
+        def __init__(self, n_fft=400, win_length=None, hop_length=None, pad=0, window_fn=torch.hann_window,
+                     normalized=False, wkwargs=None, center=True, pad_mode="reflect", onesided=True):
+            super().__init__()
+            if pad or normalized:
+                raise NotImplementedError("torchaudio stand-in: only pad=0, normalized=False")
+            self.n_fft, self.win_length = n_fft, win_length or n_fft
+            self.hop_length = hop_length or self.win_length // 2
+            self.center, self.pad_mode, self.onesided = center, pad_mode, onesided
+            self.register_buffer("window", window_fn(self.win_length, **(wkwargs or {})))
+
+    class Spectrogram(_Transform):
+        def __init__(self, *args, power=2.0, return_complex=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            if power is not None:
+                raise NotImplementedError("torchaudio stand-in: only power=None")
+
+        def forward(self, x):
+            shape = x.size()
+            spec = torch.stft(x.reshape(-1, shape[-1]), n_fft=self.n_fft, hop_length=self.hop_length,
+                              win_length=self.win_length, window=self.window, center=self.center,
+                              pad_mode=self.pad_mode, normalized=False, onesided=self.onesided, return_complex=True)
+            return spec.reshape(shape[:-1] + spec.shape[-2:])
+
+    class InverseSpectrogram(_Transform):
+        def forward(self, spec, length=None):
+            shape = spec.size()
+            wave = torch.istft(spec.reshape(-1, shape[-2], shape[-1]), n_fft=self.n_fft, hop_length=self.hop_length,
+                               win_length=self.win_length, window=self.window, center=self.center, normalized=False,
+                               onesided=self.onesided, length=length, return_complex=False)
+            return wave.reshape(shape[:-2] + wave.shape[-1:])
+
+    class TimeStretch(nn.Module):
+        def __init__(self, hop_length=None, n_freq=201, fixed_rate=None):
+            super().__init__()
+            hop_length = n_freq - 1 if hop_length is None else hop_length
+            self.register_buffer("phase_advance", torch.linspace(0, math.pi * hop_length, n_freq)[..., None])
+
+    torchaudio = types.ModuleType("torchaudio")
+    torchaudio.__version__ = "stand-in"
+    transforms = types.ModuleType("torchaudio.transforms")
+    transforms.Spectrogram, transforms.InverseSpectrogram, transforms.TimeStretch = (Spectrogram, InverseSpectrogram,
+                                                                                     TimeStretch)
+    torchaudio.transforms = transforms
+    sys.modules["torchaudio"], sys.modules["torchaudio.transforms"] = torchaudio, transforms
+    return "torchaudio stand-in (torch.stft/istft)"
+
+
+def _resample(x, rate_in, rate_out):
+    """Polyphase resampling along the last axis (the family perth's detector uses)."""
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    if rate_in == rate_out:
+        return np.asarray(x)
+    common = math.gcd(int(rate_in), int(rate_out))
+    return resample_poly(x, rate_out // common, rate_in // common, axis=-1)
+
+
+def _decode_streams(path):
+    """Every audio stream of `path` as (float32 [channels, frames], rate): soundfile, else ffmpeg."""
+    import numpy as np
+    import soundfile as sf
+
+    try:
+        x, rate = sf.read(path, dtype="float32", always_2d=True)
+        return [(x.T, rate)]
+    except sf.LibsndfileError:
+        pass
+    try:
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries",
+                                "stream=sample_rate,channels", "-of", "json", path],
+                               capture_output=True, text=True, check=True)
+        streams = []
+        for index, stream in enumerate(json.loads(probe.stdout)["streams"]):
+            rate, channels = int(stream["sample_rate"]), int(stream["channels"])
+            raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", f"0:a:{index}",
+                                  "-f", "f32le", "-ac", str(channels), "-ar", str(rate), "-"],
+                                 capture_output=True, check=True).stdout
+            streams.append((np.frombuffer(raw, dtype="<f4").reshape(-1, channels).T.copy(), rate))
+    except FileNotFoundError:
+        raise ItemError(f"cannot decode {path}: soundfile cannot and ffmpeg is not installed") from None
+    except (subprocess.CalledProcessError, KeyError, ValueError) as error:
+        detail = getattr(error, "stderr", None) or str(error)
+        detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
+        raise ItemError(f"cannot decode {path}: {(detail.strip().splitlines() or ['?'])[-1]}") from None
+    if not streams:
+        raise ItemError(f"{path} has no audio stream")
+    return streams
+
+
+class Marker:
+    """The PerthNet model, loaded once per process."""
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        self.backend = _install_stand_ins()
+        # imported from its module: `import perth` silently sets the class to None when an import fails
+        from perth.perth_net.perth_net_implicit.perth_watermarker import PerthImplicitWatermarker
+
+        with contextlib.redirect_stdout(sys.stderr):  # "loaded PerthNet (Implicit) at step ..."
+            self.net = PerthImplicitWatermarker(device="cpu").perth_net
+        self.net.eval()
+        if self.net.hp.sample_rate != MODEL_RATE:
+            raise RuntimeError(f"unexpected model rate {self.net.hp.sample_rate}")
+
+    def _at_model_rate(self, x, rate, what):
+        import numpy as np
+
+        x32 = np.ascontiguousarray(_resample(x.astype(np.float64), rate, MODEL_RATE), dtype=np.float32)
+        if x32.shape[1] < self.net.hp.n_fft:
+            raise ItemError(f"audio too short to {what} (needs more than 64 ms)")
+        return x32
+
+    def mark(self, x, rate):
+        """x: float64 [channels, n] -> the mark to add, same shape (every channel marked as one batch)."""
+        import numpy as np
+
+        ap = self.net.ap
+        with self.torch.inference_mode():
+            mag, phase = ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "mark")))
+            marked = ap.magphase_to_signal(self.net.encoder(mag)[0], phase)
+            # the same STFT/iSTFT round trip without the encoder, so only the encoder's change remains
+            delta = np.nan_to_num((marked - ap.magphase_to_signal(mag, phase)).numpy(), nan=0.0, posinf=0.0, neginf=0.0)
+        delta = _resample(delta.astype(np.float64), MODEL_RATE, rate)[:, :x.shape[1]]
+        return np.pad(delta, ((0, 0), (0, x.shape[1] - delta.shape[1])))  # iSTFT may end a little early
+
+    def scores(self, x, rate):
+        """x: [channels, n] -> each channel's decoder confidence, 0-1; None for a digitally silent channel."""
+        with self.torch.inference_mode():
+            mag, _ = self.net.ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "detect")))
+            confidence = self.net.decoder(mag).clip(0.0, 1.0)
+        return [None if math.isnan(value) else round(value, 4) for value in confidence.tolist()]  # silence: 0/0
+
+
+def embed(item, marker):
+    """Write `output`: `input` with the mark added; the same rate, channels, subtype and container."""
+    import numpy as np
+    import soundfile as sf
+
+    source, target = item.get("input"), item.get("output")
+    if not source or not target:
+        raise ItemError("embed needs 'input' and 'output'")
+    try:
+        info = sf.info(source)
+        x, rate = sf.read(source, dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, OSError) as error:
+        raise ItemError(f"cannot read {source}: {str(error).splitlines()[0]}") from None
+    if not np.isfinite(x).all():
+        raise ItemError(f"{source} holds NaN or infinite samples")
+    x = x.T
+    delta = marker.mark(x, rate)
+    y = x + delta
+    clipped = 0
+    if not info.subtype.startswith(("FLOAT", "DOUBLE")):  # integer PCM: full scale is the limit
+        limit = 1.0 - 2.0 ** -23
+        clipped = int((np.abs(y) > limit).sum())
+        y = np.clip(y, -limit, limit)
+    signal, mark = float((x ** 2).mean()), float((delta ** 2).mean())
+    folder = os.path.dirname(os.path.abspath(target))
+    handle, partial = tempfile.mkstemp(prefix=".mark-", suffix=os.path.splitext(target)[1], dir=folder)
+    os.close(handle)
+    try:  # written beside the target and renamed: never a half-written file under its name
+        sf.write(partial, y.T, rate, subtype=info.subtype, format=info.format, endian=info.endian)
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+    return {"output": target, "sample_rate": rate, "channels": int(x.shape[0]), "seconds": round(x.shape[1] / rate, 3),
+            "snr_db": round(10 * math.log10(signal / mark), 2) if signal > 0 and mark > 0 else None,
+            "clipped_samples": clipped}
+
+
+def detect(item, marker, threshold):
+    """The highest channel score over every audio stream of `input`, and whether it reaches `threshold`."""
+    source = item.get("input")
+    if not source or not os.path.isfile(source):
+        raise ItemError(f"no such file: {source}")
+    streams = [marker.scores(x, rate) for x, rate in _decode_streams(source) if x.size]
+    heard = [score for channels in streams for score in channels if score is not None]
+    score = max(heard, default=0.0)  # nothing but silence: nothing to find
+    return {"score": score, "present": score >= threshold, "stream_scores": streams}
+
+
+def main():
+    started = time.perf_counter()
+    stdout, sys.stdout = sys.stdout, sys.stderr  # stdout carries the reply only
+    try:
+        request = json.loads(sys.stdin.read())
+        task, items = request.get("task"), request.get("items")
+        if task not in ("embed", "detect") or not isinstance(items, list):
+            raise ValueError("expected {'task': 'embed' | 'detect', 'items': [...]}")
+        threshold = float(request.get("threshold", DEFAULT_THRESHOLD))
+        marker = Marker()
+        loaded = time.perf_counter()
+        results = []
+        for item in items:
+            try:
+                results.append(embed(item, marker) if task == "embed" else detect(item, marker, threshold))
+            except ItemError as error:
+                results.append({"error": str(error)})
+        reply = {"ok": True, "task": task, "items": results, "load_s": round(loaded - started, 3),
+                 "elapsed_s": round(time.perf_counter() - loaded, 3),
+                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                 "backend": marker.backend}
+        code = 0
+    except Exception as error:  # whatever it was, the caller gets one line
+        reply, code = {"error": f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]}, 1
+    stdout.write(json.dumps(reply, allow_nan=False) + "\n")
+    stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

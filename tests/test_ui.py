@@ -1,0 +1,236 @@
+"""The review workbench driven in headless Chromium (Debian's), as each role.
+
+Screenshots of the main pages go to screenshots/ (git-ignored) for a person to look at.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from dubdesk import portal
+from dubdesk.access import add_user, user
+from dubdesk.desk import review_rows
+from dubdesk.ingest import decode_audio
+from dubdesk.labels import write_labelled_wav
+
+from .conftest import ROOT, SAMPLE
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = ROOT / "screenshots"
+PASSWORD = "correct horse"
+PEOPLE = {"lena": "localization", "vic": "voice_actor", "dora": "distributor", "ada": "admin"}
+LANGUAGE = "es"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def desk(workbench, make_media, tmp_path_factory):
+    """Four people, a voice actor's own profile, and a short project dubbed in that voice, served."""
+    from ui.app import serve
+
+    for name, role in PEOPLE.items():
+        add_user(workbench.sessions, name, PASSWORD, role)
+    reference = tmp_path_factory.mktemp("reference") / "vic.wav"
+    write_labelled_wav(reference, decode_audio(SAMPLE)[16000 * 2:16000 * 14], 16000, "reference", "vic", "reference")
+    profile = portal.create_profile(workbench, user(workbench.sessions, "vic"), "Vic Voz", ["es"], ["dubbing"], None,
+                                    "contract 7", [reference])
+    project = workbench.create_project(make_media("ui.flac", seconds=10.0), name="UI check")
+    workbench.prepare_dub(project, LANGUAGE, profile.profile_id)
+    app, url = serve(workbench, port=_free_port(), block=False)
+    yield workbench, project, profile.profile_id, url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("Debian's chromium is not installed (install.sh installs it)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"])
+        yield launched
+        launched.close()
+
+
+def sign_in(browser, url: str, name: str):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(30000)
+    page.goto(url)
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", PASSWORD)
+    page.click("button:has-text('Login')")
+    page.wait_for_selector("#whoami:has-text('Signed in as')")
+    return page
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def tabs(page) -> list[str]:
+    return [tab.inner_text() for tab in page.query_selector_all("[role=tab]") if tab.is_visible()]
+
+
+def choose(page, elem_id: str, option: str) -> None:
+    page.click(f"#{elem_id} input")
+    page.click(f"[role=option]:has-text('{option}')")
+
+
+def open_review(page, project) -> None:
+    page.click("[role=tab]:has-text('Review')")
+    choose(page, "project-choice", f"{project.id} {project.name}")
+    page.fill("#review-language textarea, #review-language input", LANGUAGE)
+    page.click("#review-load")
+    page.wait_for_selector("#review-page-info:has-text('page 1 of')")
+
+
+def open_line(page, line_id: str) -> None:
+    box = page.locator("#review-line textarea, #review-line input").first
+    box.fill(line_id)
+    box.press("Enter")  # keyboard: type a line id, Enter
+    page.wait_for_selector(f"#review-details:has-text('{line_id}')")
+
+
+def cell(page, table: str, text: str):
+    """A visible cell of a table holding `text` (Gradio also renders hidden sizing rows)."""
+    return page.locator(f"#{table} span.text >> visible=true").filter(has_text=text).first
+
+
+def expect_message(page, text: str) -> None:
+    page.wait_for_selector(f"text={text}")
+
+
+def test_each_role_signs_in_to_its_own_pages(desk, browser):
+    workbench, project, _, url = desk
+    expected = {"lena": ["Projects", "Review", "Deliveries", "Audit log"], "vic": ["My voices"],
+                "dora": ["Deliveries"], "ada": ["Audit log", "Users"]}
+    for name, pages in expected.items():
+        page = sign_in(browser, url, name)
+        for title in pages:
+            page.wait_for_selector(f"[role=tab]:has-text('{title}')")
+        assert tabs(page) == pages
+        shot(page, f"{PEOPLE[name]}-home")
+        page.context.close()
+
+
+def test_a_reviewer_approves_a_line_and_it_is_audited(desk, browser):
+    workbench, project, _, url = desk
+    page = sign_in(browser, url, "lena")
+    open_review(page, project)
+    first = workbench.script(project).lines[0].id
+    cell(page, "review-table", first).click()  # by mouse
+    page.wait_for_selector(f"#review-details:has-text('{first}')")
+    shot(page, "review-line")
+    page.locator("#review-override textarea, #review-override input").first.fill("checked by ear")
+    page.click("#review-approve")
+    expect_message(page, f"{first} approved")
+    assert first in workbench.approvals(project, LANGUAGE)
+    page.click("[role=tab]:has-text('Audit log')")
+    page.click("#audit-refresh")
+    cell(page, "audit-table", "approved").wait_for()
+    shot(page, "audit-log")
+    page.context.close()
+
+
+def test_edit_and_regenerate_one_line_and_a_stale_edit_is_refused(desk, browser):
+    workbench, project, _, url = desk
+    line = workbench.script(project).lines[1].id
+    page = sign_in(browser, url, "lena")
+    open_review(page, project)
+    open_line(page, line)
+    text = page.locator("#review-text textarea").first
+    text.fill("Una frase nueva y corta.")
+    began = time.perf_counter()
+    page.click("#review-regenerate")
+    expect_message(page, f"{line} regenerated")
+    regenerated_s = time.perf_counter() - began
+    row = next(r for r in review_rows(workbench, project, LANGUAGE) if r.line_id == line)
+    assert row.text == "Una frase nueva y corta." and row.qc and row.decision == "pending"
+    current = workbench.current_clips(project, LANGUAGE)[line]
+    assert current.text == row.text and current.fit is not None
+
+    # a second reviewer saves an edit meanwhile; this page's copy is now stale
+    workbench.edit_translation(project, line, LANGUAGE, "Otra versión.", "rosa", row.version)
+    text.fill("Mi versión.")
+    page.click("#review-regenerate")
+    expect_message(page, "since you opened it")
+    assert workbench.translations(project, LANGUAGE)[line].text == "Otra versión."
+    print(f"regenerated one line through the browser in {regenerated_s:.1f} s")
+    page.context.close()
+
+
+def test_the_mix_stays_closed_until_every_line_is_approved(desk, browser):
+    workbench, project, _, url = desk
+    page = sign_in(browser, url, "lena")
+    open_review(page, project)
+    page.click("#review-mix")
+    expect_message(page, "Mix unavailable")
+    assert "not approved" in page.inner_text("#review-status")
+    shot(page, "mix-gate")
+    page.context.close()
+
+
+def test_other_roles_cannot_call_review_actions(desk):
+    from gradio_client import Client
+
+    workbench, project, _, url = desk
+    for name in ("vic", "dora", "ada"):
+        client = Client(url, auth=(name, PASSWORD), verbose=False)
+        with pytest.raises(Exception, match="may not do this"):
+            client.predict(None, LANGUAGE, "all", "all", 1, api_name="/load")
+    assert workbench.approvals(project, LANGUAGE).keys() <= {workbench.script(project).lines[0].id}
+
+
+def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(desk, browser):
+    workbench, project, profile, url = desk
+    actor = sign_in(browser, url, "vic")
+    actor.click("#voices-refresh")
+    cell(actor, "voices-table", profile).wait_for()
+    choose(actor, "voices-chosen", profile)
+    actor.click("#voices-usage")
+    cell(actor, "voices-usage-table", "UI check").click()  # plays the line
+    actor.wait_for_selector("#voices-player audio, #voices-player :text('.wav')", state="attached")
+    shot(actor, "voice-portal")
+    actor.locator("#voices-reason textarea, #voices-reason input").first.fill("I no longer agree")
+    actor.click("#voices-revoke")
+    expect_message(actor, f"Consent for {profile} revoked")
+    actor.context.close()
+    assert workbench.registry.current(profile).revoked
+
+    page = sign_in(browser, url, "lena")
+    open_review(page, project)
+    line = workbench.script(project).lines[-1].id
+    open_line(page, line)
+    page.locator("#review-text textarea").first.fill("Esto no debe sonar.")
+    page.click("#review-regenerate")
+    expect_message(page, "revoked")
+    page.context.close()
+
+
+def test_admin_adds_a_user(desk, browser):
+    workbench, _, _, url = desk
+    page = sign_in(browser, url, "ada")
+    page.click("[role=tab]:has-text('Users')")
+    page.locator("#users-name textarea, #users-name input").first.fill("nora")
+    page.fill("#users-password input", "long enough")
+    page.click("#users-add")
+    expect_message(page, "User nora added")
+    shot(page, "users")
+    assert user(workbench.sessions, "nora").role == "localization"
+    page.context.close()
+
+
+def test_screenshots_folder_is_git_ignored():
+    assert "/screenshots/" in Path(ROOT / ".gitignore").read_text().split()

@@ -1,0 +1,1 @@
+"""The review workbench in the browser (Gradio): thin pages over dubdesk's service functions."""

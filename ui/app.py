@@ -1,0 +1,56 @@
+"""The app: a login, then the pages the person's role uses (every handler checks the role again)."""
+from __future__ import annotations
+
+import gradio as gr
+
+from dubdesk.access import authenticate
+from dubdesk.workbench import Workbench
+
+from . import admin, projects, review, voices
+from .guard import person
+
+PAGES = {  # tab id -> roles that see it
+    "projects": ("localization",), "review": ("localization",), "voices": ("voice_actor",),
+    "deliveries": ("distributor", "localization"), "audit": ("localization", "admin"), "users": ("admin",),
+}
+
+
+def build_app(workbench: Workbench) -> gr.Blocks:
+    with gr.Blocks(title="dubdesk") as app:
+        whoami = gr.Markdown(elem_id="whoami")
+        project_choice = gr.Dropdown([], label="Project", elem_id="project-choice", visible=False)
+        with gr.Tabs() as pages:
+            tabs = {}
+            with gr.Tab("Projects", id="projects", visible=False) as tabs["projects"]:
+                projects.build(workbench, project_choice)
+            with gr.Tab("Review", id="review", visible=False) as tabs["review"]:
+                review.build(workbench, project_choice)
+            with gr.Tab("My voices", id="voices", visible=False) as tabs["voices"]:
+                voices.build(workbench)
+            with gr.Tab("Deliveries", id="deliveries", visible=False) as tabs["deliveries"]:
+                admin.build_deliveries(workbench)
+            with gr.Tab("Audit log", id="audit", visible=False) as tabs["audit"]:
+                admin.build_audit(workbench)
+            with gr.Tab("Users", id="users", visible=False) as tabs["users"]:
+                admin.build_users(workbench)
+
+        def start(request: gr.Request):
+            who = person(workbench, request)
+            shown = [gr.update(visible=who.role in roles) for roles in PAGES.values()]
+            first = next(page for page, roles in PAGES.items() if who.role in roles)
+            localization = who.role == "localization"
+            choice = gr.update(visible=localization, choices=projects.project_choices(workbench) if localization else [])
+            return (f"Signed in as **{who.name}** ({who.role.replace('_', ' ')})", choice, gr.Tabs(selected=first), *shown)
+
+        app.load(start, None, [whoami, project_choice, pages, *tabs.values()])
+    return app
+
+
+def serve(workbench: Workbench, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> tuple[gr.Blocks, str]:
+    """Serve the app with a login page (audio from the data folder only); the app and its address."""
+    app = build_app(workbench)
+    app.queue(default_concurrency_limit=4)
+    _, url, _ = app.launch(server_name=host, server_port=port, auth=lambda name, password: authenticate(
+        workbench.sessions, name, password), allowed_paths=[str(workbench.settings.home)], prevent_thread_lock=not block,
+        quiet=True, footer_links=[])
+    return app, url

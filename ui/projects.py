@@ -1,0 +1,62 @@
+"""Projects: create one from an upload, choose its target languages, run every stage up to review."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from dubdesk.cast import eligible_voices
+from dubdesk.workbench import Workbench
+
+from .guard import for_roles
+
+LANGUAGES = ["es", "fr", "de", "it", "pt", "ja", "en"]
+
+
+def project_choices(workbench: Workbench) -> list[str]:
+    return [f"{p.id} {p.name}" for p in workbench.projects()]
+
+
+def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
+    @for_roles(workbench, "localization")
+    def create(upload, name, targets, request: gr.Request):
+        if not upload:
+            raise ValueError("choose a source file to upload")
+        project = workbench.create_project(Path(upload), name or None, tuple(targets or ()))
+        label = f"{project.id} {project.name}"
+        return gr.update(choices=project_choices(workbench), value=label), f"Created project {label}"
+
+    @for_roles(workbench, "localization")
+    def voices(project_id, language, request: gr.Request):
+        project = workbench.project(int(project_id.split(" ")[0]))
+        offered = [record.profile_id for record in eligible_voices(workbench.registry, project, language)]
+        return gr.update(choices=offered, value=offered[0] if offered else None)
+
+    @for_roles(workbench, "localization")
+    def run(project_id, language, voice, request: gr.Request, progress=gr.Progress()):
+        if not (project_id and voice):
+            raise ValueError("choose a project and a voice")
+        project = workbench.project(int(project_id.split(" ")[0]))
+
+        def report(stage, done=None, total=None):
+            progress((done or 0, total) if total else 0, desc=stage)
+
+        results = workbench.prepare_dub(project, language, voice, report)
+        failed = sum(any(c.verdict == "fail" for c in checks) for checks in results.values())
+        return f"Ready for review: {len(results)} line(s), {failed} with a QC fail"
+
+    with gr.Row():
+        upload = gr.File(label="Source (audio or video)", type="filepath", elem_id="project-upload")
+        with gr.Column():
+            name = gr.Textbox(label="Project name", elem_id="project-name")
+            targets = gr.CheckboxGroup(LANGUAGES, label="Target languages", elem_id="project-targets")
+            create_button = gr.Button("Create project", elem_id="project-create")
+    with gr.Row():
+        language = gr.Dropdown(LANGUAGES, value="es", label="Language", elem_id="project-language")
+        voice = gr.Dropdown([], label="Voice for uncast speakers", elem_id="project-voice", allow_custom_value=True)
+        run_button = gr.Button("Run every stage up to review", variant="primary", elem_id="project-run")
+    status = gr.Markdown(elem_id="project-status")
+    create_button.click(create, [upload, name, targets], [project_choice, status])
+    project_choice.change(voices, [project_choice, language], voice)
+    language.change(voices, [project_choice, language], voice)
+    run_button.click(run, [project_choice, language, voice], status)

@@ -1,0 +1,120 @@
+"""Line review: a page of lines, one line open with both players, its texts and verdicts, and the
+actions on it; the mix gate."""
+from __future__ import annotations
+
+import gradio as gr
+
+from dubdesk.desk import SHOW, regenerate_line, review_page, review_rows, source_segment, unapproved
+from dubdesk.workbench import Workbench
+
+from .guard import for_roles, person
+
+PAGE_SIZE = 50
+COLUMNS = ["line", "speaker", "in", "out", "source", "dub", "QC", "decision"]
+LOCALIZATION = ("localization",)
+
+
+def _table(rows) -> list[list[str]]:
+    return [[r.line_id, r.speaker, r.timecode_in, r.timecode_out, r.source_text, r.text, r.worst, r.decision] for r in rows]
+
+
+def _verdicts(row) -> str:
+    if not row.qc:
+        return "No QC results yet."
+    return "\n".join(f"- **{check}**: {verdict} — {reason}" for check, (verdict, reason) in row.qc.items())
+
+
+def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
+    def project_of(project_id):
+        if not project_id:
+            raise ValueError("choose a project first")
+        return workbench.project(int(str(project_id).split(" ")[0]))
+
+    @for_roles(workbench, *LOCALIZATION)
+    def load(project_id, language, show, speaker, page, request: gr.Request):
+        project = project_of(project_id)
+        rows, pages = review_page(workbench, project, language, int(page or 1), PAGE_SIZE, show, speaker)
+        speakers = ["all", *sorted({r.speaker for r in review_rows(workbench, project, language)})]
+        return (_table(rows), f"page {min(int(page or 1), pages)} of {pages}", [r.line_id for r in rows],
+                gr.update(choices=speakers))
+
+    def open_line(project_id, language, line_id, request: gr.Request):
+        project = project_of(project_id)
+        row = next((r for r in review_rows(workbench, project, language) if r.line_id == line_id.strip()), None)
+        if row is None:
+            raise ValueError(f"no line {line_id}")
+        dub = str(workbench.folder(project) / row.clip_path) if row.clip_path else None
+        return (row.line_id, row.text, row.version, str(source_segment(workbench, project, row.line_id)), dub,
+                f"**{row.line_id}** · {row.speaker} · {row.timecode_in}–{row.timecode_out} · {row.decision}\n\n"
+                f"*Source:* {row.source_text}\n\n{_verdicts(row)}")
+
+    open_guarded = for_roles(workbench, *LOCALIZATION)(open_line)
+
+    @for_roles(workbench, *LOCALIZATION)
+    def select(project_id, language, ids, event: gr.SelectData, request: gr.Request):
+        return open_line(project_id, language, ids[event.index[0]], request)
+
+    @for_roles(workbench, *LOCALIZATION)
+    def regenerate(project_id, language, line_id, text, version, request: gr.Request):
+        project = project_of(project_id)
+        regenerate_line(workbench, project, line_id, language, text, person(workbench, request).name, int(version))
+        return (*open_line(project_id, language, line_id, request), f"{line_id} regenerated")
+
+    def decide(approve: bool):
+        @for_roles(workbench, *LOCALIZATION)
+        def handler(project_id, language, line_id, note, override, request: gr.Request):
+            project = project_of(project_id)
+            workbench.review(project, line_id, language, person(workbench, request).name, approve,
+                             note=note or None, override_reason=override or None)
+            return (*open_line(project_id, language, line_id, request),
+                    f"{line_id} {'approved' if approve else 'rejected'}")
+        return handler
+
+    @for_roles(workbench, *LOCALIZATION)
+    def mix(project_id, language, request: gr.Request):
+        project = project_of(project_id)
+        waiting = unapproved(workbench, project, language)
+        if waiting:
+            shown = ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
+            return f"Mix unavailable: {len(waiting)} line(s) not approved: {shown}"
+        folder = workbench.deliver(project, language, workbench.settings.home / "deliveries")
+        return f"Delivered: {folder.name}"
+
+    with gr.Row():
+        language = gr.Textbox(label="Language", value="es", elem_id="review-language", scale=1)
+        show = gr.Radio(list(SHOW), value="all", label="Show", elem_id="review-show", scale=3)
+        speaker = gr.Dropdown(["all"], value="all", label="Speaker", elem_id="review-speaker", scale=1)
+        page = gr.Number(value=1, precision=0, label="Page", elem_id="review-page", scale=1)
+        load_button = gr.Button("Load lines", elem_id="review-load", scale=1)
+    page_info = gr.Markdown(elem_id="review-page-info")
+    table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, elem_id="review-table")
+    ids = gr.State([])
+    with gr.Row():
+        with gr.Column(scale=2):
+            line_id = gr.Textbox(label="Line (type an id and press Enter)", elem_id="review-line")
+            details = gr.Markdown(elem_id="review-details")
+            text = gr.Textbox(label="Dub text", lines=3, elem_id="review-text")
+            version = gr.Number(visible=False, precision=0)
+        with gr.Column(scale=1):
+            source_player = gr.Audio(label="Source", type="filepath", interactive=False, elem_id="review-source")
+            dub_player = gr.Audio(label="Dub", type="filepath", interactive=False, elem_id="review-dub")
+    with gr.Row():
+        note = gr.Textbox(label="Note (for a rejection)", elem_id="review-note")
+        override = gr.Textbox(label="Override reason (approve over a QC fail)", elem_id="review-override")
+    with gr.Row():
+        regenerate_button = gr.Button("Regenerate this line", elem_id="review-regenerate")
+        approve_button = gr.Button("Approve", variant="primary", elem_id="review-approve")
+        reject_button = gr.Button("Reject", variant="stop", elem_id="review-reject")
+        mix_button = gr.Button("Mix and deliver", elem_id="review-mix")
+    status = gr.Markdown(elem_id="review-status")
+
+    line_outputs = [line_id, text, version, source_player, dub_player, details]
+    filters = [project_choice, language, show, speaker, page]
+    load_button.click(load, filters, [table, page_info, ids, speaker])
+    page.submit(load, filters, [table, page_info, ids, speaker])
+    table.select(select, [project_choice, language, ids], line_outputs)
+    line_id.submit(open_guarded, [project_choice, language, line_id], line_outputs)
+    regenerate_button.click(regenerate, [project_choice, language, line_id, text, version], [*line_outputs, status])
+    approve_button.click(decide(True), [project_choice, language, line_id, note, override], [*line_outputs, status])
+    reject_button.click(decide(False), [project_choice, language, line_id, note, override], [*line_outputs, status])
+    mix_button.click(mix, [project_choice, language], status)
