@@ -295,6 +295,16 @@ def bench_main(out: BenchOut = None, home: Home = None,
         main_job.run(load_settings(home), BUNDLED_SAMPLE, out or Path("bench-results/main.json"), language, voice)
 
 
+@bench_app.command("review")
+def bench_review(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
+                 lines: Annotated[int, typer.Option(help="sentences in the generated project")] = 1000) -> None:
+    """Review page on a generated 1,000-line project, in the browser: open, page, regenerate one line."""
+    from .bench import review
+
+    with reported_errors():
+        review.run(load_settings(), eval_dir, BUNDLED_SAMPLE, out or Path("bench-results/review.json"), lines)
+
+
 @bench_app.command("tts")
 def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
               sentences: Annotated[int, typer.Option(help="FLORES sentences per voice")] = 10,

@@ -133,9 +133,7 @@ class Workbench:
 
     def transcribe(self, project: Project, progress: Progress = no_progress) -> tuple[Transcript, StageResult]:
         """Words of the whole programme, transcribed chunk by chunk so a killed run resumes mid-way."""
-        config = self.settings.transcribe
-        base = {"source": project.source_sha256, "settings": config.model_dump(),
-                "engine_version": package_version(config.engine)}
+        config, base = self.settings.transcribe, self._transcribe_inputs(project)
 
         def compute():
             audio = load_working_audio(self.folder(project) / SOURCE_FOLDER)
@@ -162,10 +160,25 @@ class Workbench:
         transcriber = get_transcriber(self.settings)
         return transcriber.transcribe(audio, language).to_json(), transcriber.identity
 
+    def _transcribe_inputs(self, project: Project) -> dict:
+        config = self.settings.transcribe
+        return {"source": project.source_sha256, "settings": config.model_dump(), "engine_version": package_version(config.engine)}
+
+    def _diarize_inputs(self, project: Project) -> dict:
+        return {"source": project.source_sha256, "settings": self.settings.diarize.model_dump(),
+                "engine_version": package_version("dubdesk")}
+
+    def import_transcript(self, project: Project, transcript: Transcript, turns: list[Turn], origin: str) -> Script:
+        """Use a transcript and speaker turns made elsewhere (a studio's own, or a generated load test)
+        in place of recognition and diarization; the script is built from them as usual."""
+        imported = EngineIdentity("import", origin, "-", package_version("dubdesk"))
+        self._run(project, "transcribe", self._transcribe_inputs(project), lambda: (transcript.to_json(), imported))
+        self._run(project, "diarize", self._diarize_inputs(project),
+                  lambda: ([[t.start, t.end, t.speaker] for t in turns], imported))
+        return self.script(project)
+
     def diarize(self, project: Project) -> tuple[list[Turn], StageResult]:
-        config = self.settings.diarize
-        inputs = {"source": project.source_sha256, "settings": config.model_dump(),
-                  "engine_version": package_version("dubdesk")}
+        config, inputs = self.settings.diarize, self._diarize_inputs(project)
 
         def compute():
             from .diarize import get_diarizer

@@ -1,0 +1,58 @@
+"""Users, roles and the voice actor's ownership, checked on the server; reference recordings validated."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dubdesk import portal
+from dubdesk.access import AccessDenied, add_user, authenticate, require, user
+from dubdesk.errors import BadInputError, DubdeskError
+from dubdesk.ingest import decode_audio
+
+from .conftest import SAMPLE
+
+
+def test_passwords_are_hashed_and_checked(workbench):
+    add_user(workbench.sessions, "paula", "a long secret", "distributor")
+    stored = user(workbench.sessions, "paula")
+    assert stored.password_hash.startswith("scrypt$") and "a long secret" not in stored.password_hash
+    assert authenticate(workbench.sessions, "paula", "a long secret")
+    assert not authenticate(workbench.sessions, "paula", "a long secreT")
+    assert not authenticate(workbench.sessions, "nobody", "a long secret")
+    with pytest.raises(DubdeskError, match="unknown role"):
+        add_user(workbench.sessions, "quinn", "a long secret", "root")
+    with pytest.raises(DubdeskError, match="at least 8"):
+        add_user(workbench.sessions, "quinn", "short", "admin")
+    with pytest.raises(AccessDenied, match="needs the role localization"):
+        require(stored, "localization")
+
+
+def test_a_voice_actor_reaches_only_their_own_profiles(workbench, tmp_path):
+    reference = tmp_path / "ref.wav"
+    sf.write(reference, decode_audio(SAMPLE)[16000 * 2:16000 * 12], 16000)
+    add_user(workbench.sessions, "olga", "a long secret", "voice_actor")
+    add_user(workbench.sessions, "pete", "a long secret", "voice_actor")
+    olga, pete = user(workbench.sessions, "olga"), user(workbench.sessions, "pete")
+    record = portal.create_profile(workbench, olga, "Olga O.", ["es"], ["dubbing"], None, "contract 1", [reference])
+    assert [r.profile_id for r in portal.own_profiles(workbench, olga)] == [record.profile_id]
+    assert portal.own_profiles(workbench, pete) == []
+    with pytest.raises(AccessDenied, match="has no voice profile"):
+        portal.revoke(workbench, pete, record.profile_id, "not mine")
+    with pytest.raises(AccessDenied):
+        portal.own_profiles(workbench, user(workbench.sessions, "paula"))
+    assert not workbench.registry.current(record.profile_id).revoked
+
+
+def test_reference_recordings_are_validated(tmp_path):
+    speech = decode_audio(SAMPLE)[16000 * 2:16000 * 12]
+    cases = {"short.wav": (speech[:16000], "long; a reference must be"),
+             "quiet.wav": (speech * 0.001, "too quiet"),
+             "clipped.wav": (np.clip(speech * 40, -1, 1), "clipped"),
+             "tone.wav": (0.3 * np.sin(2 * np.pi * 440 * np.arange(16000 * 8) / 16000), "speech in only")}
+    for name, (audio, reason) in cases.items():
+        sf.write(tmp_path / name, audio, 16000, subtype="FLOAT")
+        with pytest.raises(BadInputError, match=reason):
+            portal.check_reference(tmp_path / name)
+    sf.write(tmp_path / "good.wav", speech, 16000)
+    portal.check_reference(tmp_path / "good.wav")
