@@ -1,6 +1,8 @@
 """The app: a login, then the pages the person's role uses (every handler checks the role again)."""
 from __future__ import annotations
 
+import threading
+
 import gradio as gr
 
 from dubdesk.access import authenticate
@@ -46,10 +48,20 @@ def build_app(workbench: Workbench) -> gr.Blocks:
     return app
 
 
+def _warm_up(workbench: Workbench) -> None:
+    """Load the QC models while people sign in, so the first regenerated line does not wait for them."""
+    from dubdesk.transcribe import get_transcriber
+    from dubdesk.voices.embedding import voice_encoder
+
+    get_transcriber(workbench.settings)
+    voice_encoder()
+
+
 def serve(workbench: Workbench, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> tuple[gr.Blocks, str]:
     """Serve the app with a login page (audio from the data folder only); the app and its address."""
     app = build_app(workbench)
     app.queue(default_concurrency_limit=4)
+    threading.Thread(target=_warm_up, args=(workbench,), daemon=True).start()
     _, url, _ = app.launch(server_name=host, server_port=port, auth=lambda name, password: authenticate(
         workbench.sessions, name, password), allowed_paths=[str(workbench.settings.home)], prevent_thread_lock=not block,
         quiet=True, footer_links=[])

@@ -43,6 +43,9 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
         row = next((r for r in review_rows(workbench, project, language) if r.line_id == line_id.strip()), None)
         if row is None:
             raise ValueError(f"no line {line_id}")
+        return line_view(project, row)
+
+    def line_view(project, row):
         dub = str(workbench.folder(project) / row.clip_path) if row.clip_path else None
         return (row.line_id, row.text, row.version, str(source_segment(workbench, project, row.line_id)), dub,
                 f"**{row.line_id}** · {row.speaker} · {row.timecode_in}–{row.timecode_out} · {row.decision}\n\n"
@@ -57,8 +60,8 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
     @for_roles(workbench, *LOCALIZATION)
     def regenerate(project_id, language, line_id, text, version, request: gr.Request):
         project = project_of(project_id)
-        regenerate_line(workbench, project, line_id, language, text, person(workbench, request).name, int(version))
-        return (*open_line(project_id, language, line_id, request), f"{line_id} regenerated")
+        row = regenerate_line(workbench, project, line_id, language, text, person(workbench, request).name, int(version))
+        return (*line_view(project, row), f"{line_id} regenerated")
 
     def decide(approve: bool):
         @for_roles(workbench, *LOCALIZATION)

@@ -116,11 +116,9 @@ def source_segment(workbench: Workbench, project: Project, line_id: str, margin_
     line = next(line for line in workbench.script(project).lines if line.id == line_id)
     target = workbench.folder(project) / "review" / f"{line_id} source.wav"
     if not target.exists():
-        audio = workbench.source_audio(project)
-        rate = workbench.settings.ingest.sample_rate
-        segment = audio[int(max(0.0, line.start - margin_s) * rate):int((line.end + margin_s) * rate)]
+        segment = workbench.source_audio(project, max(0.0, line.start - margin_s), line.end + margin_s)
         target.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(target, segment, rate, subtype="PCM_16")
+        sf.write(target, segment, workbench.settings.ingest.sample_rate, subtype="PCM_16")
     return target
 
 

@@ -179,8 +179,12 @@ def decode_audio(path: Path, sample_rate: int = 16000, channels: int = 1) -> np.
     return audio
 
 
-def load_working_audio(folder: Path) -> np.ndarray:
-    """The 16 kHz mono float32 working copy made by `ingest`."""
-    audio, _ = sf.read(folder / WORKING_AUDIO, dtype="float32")
+def load_working_audio(folder: Path, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:
+    """The 16 kHz mono float32 working copy made by `ingest`, or the stretch from `start_s` to `end_s`
+    (read alone, so one line of a long programme costs nothing)."""
+    path = folder / WORKING_AUDIO
+    rate = sf.info(path).samplerate
+    stop = None if end_s is None else max(0, int(end_s * rate))
+    audio, _ = sf.read(path, start=max(0, int(start_s * rate)), stop=stop, dtype="float32")
     return audio
 

@@ -7,6 +7,7 @@ next call simply runs it again. Output files appear by atomic rename.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -44,7 +45,14 @@ class StageResult:
     engine: EngineIdentity | None
 
     def load(self) -> Any:
-        return json.loads(self.path.read_text(encoding="utf-8"))
+        """The stored result, parsed once per process for each content hash (stored results never change
+        in place: the hash is checked before a result is reused). Shared: read it, never modify it."""
+        return _parsed(str(self.path), self.sha256)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: str, sha256: str) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def _is_intact(run: StageRun, folder: Path) -> bool:

@@ -191,9 +191,9 @@ class Workbench:
         result = self._run(project, "diarize", inputs, compute)
         return [Turn(*row) for row in result.load()], result
 
-    def source_audio(self, project: Project):
-        """The programme's 16 kHz mono working copy."""
-        return load_working_audio(self.folder(project) / SOURCE_FOLDER)
+    def source_audio(self, project: Project, start_s: float = 0.0, end_s: float | None = None):
+        """The programme's 16 kHz mono working copy (or a stretch of it)."""
+        return load_working_audio(self.folder(project) / SOURCE_FOLDER, start_s, end_s)
 
     def original(self, project: Project) -> Path:
         """The source file as it was received."""

@@ -21,7 +21,7 @@ from .emotion import FEATURES, describe_drift, emotion_distance, relative_to, sp
 from .intelligibility import intelligibility_check, transcribe_lines
 from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
-from .timing import speech_frames, timing_check
+from .timing import FRAME_S, WINDOW_MARGIN_S, speech_frames, timing_check
 from .voice import voice_check
 
 RATE = 16000
@@ -36,13 +36,13 @@ class LineQC:
         self.folder = workbench.folder(project)
         self.clips = clips
         self.lines = {line.id: line for line in script.lines if line.id in clips}
-        self.source = workbench.source_audio(project)
+        self.duration = script.duration
         self.dubs = {line_id: sf.read(self.folder / clip.fit["path"], dtype="float32") for line_id, clip in clips.items()}
         self.faces = workbench.face_track(project)
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
         transcriber, encoder = get_transcriber(self.workbench.settings), voice_encoder()
-        source_speech = speech_frames(self.source)
+        source_speech = self._source_speech()
         emotion = self._emotion()
         speech16k = {line_id: resample(audio, rate, RATE) for line_id, (audio, rate) in self.dubs.items()}
         embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
@@ -65,14 +65,24 @@ class LineQC:
             ]
         return results
 
+    def _source_speech(self) -> np.ndarray:
+        """The source's speech frames around the checked lines (the rest of the programme stays unread)."""
+        frames = np.zeros(int(np.ceil(self.duration / FRAME_S)) + 1, dtype=bool)
+        for line in self.lines.values():
+            start = max(0.0, line.start - WINDOW_MARGIN_S - 1.0)
+            found = speech_frames(self.workbench.source_audio(self.project, start, line.end + WINDOW_MARGIN_S + 1.0))
+            first = int(round(start / FRAME_S))
+            frames[first:first + len(found)] |= found[:len(frames) - first]
+        return frames
+
     def _av_sync(self, speech16k: dict[str, np.ndarray]):
         """The check of one line against the picture: the dubs, placed at their starts, against the
         mouth, relative to the source's own offset."""
         if self.faces is None:
             return lambda line: av_sync_check(None, 0.0, None, line.start, line.end, 0.0, self.settings)
-        mouth = MouthTrack(self.faces)
-        source_offset = mouth.offset(SpeechLevel(self.source), 0.0, len(self.source) / RATE).offset_s or 0.0
-        timeline = np.zeros(len(self.source))
+        mouth, source = MouthTrack(self.faces), self.workbench.source_audio(self.project)
+        source_offset = mouth.offset(SpeechLevel(source), 0.0, len(source) / RATE).offset_s or 0.0
+        timeline = np.zeros(len(source))
         for line_id, audio in speech16k.items():
             begin = int(round(self.clips[line_id].fit["start"] * RATE))
             part = audio[:max(0, len(timeline) - begin)]
@@ -109,9 +119,11 @@ class LineQC:
     def _emotion(self) -> dict[str, CheckResult]:
         """Prosody of every source line and dub in one Praat run; levels against each voice's habitual level."""
         with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder:
-            source_path = Path(folder) / "source.wav"
-            sf.write(source_path, self.source, RATE, subtype="FLOAT")
-            segments = [{"path": str(source_path), "start": line.start, "end": line.end} for line in self.lines.values()]
+            segments = []
+            for line_id, line in self.lines.items():
+                excerpt = Path(folder) / f"{line_id}.wav"
+                sf.write(excerpt, self.workbench.source_audio(self.project, line.start, line.end), RATE, subtype="FLOAT")
+                segments.append({"path": str(excerpt)})
             segments += [{"path": str(self.folder / self.clips[line_id].fit["path"])} for line_id in self.lines]
             profiles = run_praat("prosody", segments=segments)
         count = len(self.lines)
