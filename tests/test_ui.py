@@ -154,7 +154,7 @@ def test_edit_and_regenerate_one_line_and_a_stale_edit_is_refused(desk, browser)
     text.fill("Una frase nueva y corta.")
     began = time.perf_counter()
     page.click("#review-regenerate")
-    expect_message(page, f"{line} regenerated")
+    expect_message(page, f"{line} regenerated and checked")
     regenerated_s = time.perf_counter() - began
     row = next(r for r in review_rows(workbench, project, LANGUAGE) if r.line_id == line)
     assert row.text == "Una frase nueva y corta." and row.qc and row.decision == "pending"

@@ -20,7 +20,7 @@ PAGES = {  # tab id -> roles that see it
 def build_app(workbench: Workbench) -> gr.Blocks:
     with gr.Blocks(title="dubdesk") as app:
         whoami = gr.Markdown(elem_id="whoami")
-        project_choice = gr.Dropdown([], label="Project", elem_id="project-choice", visible=False)
+        project_choice = gr.Dropdown([], label="Project", elem_id="project-choice", visible=False, allow_custom_value=True)
         with gr.Tabs() as pages:
             tabs = {}
             with gr.Tab("Projects", id="projects", visible=False) as tabs["projects"]:

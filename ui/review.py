@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from dubdesk.desk import SHOW, regenerate_line, review_page, review_rows, source_segment, unapproved
+from dubdesk.desk import SHOW, check_line, regenerate_line, review_page, review_rows, source_segment, unapproved
 from dubdesk.workbench import Workbench
 
 from .guard import for_roles, person
@@ -61,7 +61,13 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
     def regenerate(project_id, language, line_id, text, version, request: gr.Request):
         project = project_of(project_id)
         row = regenerate_line(workbench, project, line_id, language, text, person(workbench, request).name, int(version))
-        return (*line_view(project, row), f"{line_id} regenerated")
+        _, text, version, _, dub, details = line_view(project, row)
+        return text, version, dub, details, f"{line_id} regenerated; checking it…"  # the source has not changed
+
+    @for_roles(workbench, *LOCALIZATION)
+    def check(project_id, language, line_id, request: gr.Request):
+        row = check_line(workbench, project_of(project_id), line_id, language)
+        return line_view(project_of(project_id), row)[-1], f"{line_id} regenerated and checked"
 
     def decide(approve: bool):
         @for_roles(workbench, *LOCALIZATION)
@@ -69,8 +75,8 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
             project = project_of(project_id)
             workbench.review(project, line_id, language, person(workbench, request).name, approve,
                              note=note or None, override_reason=override or None)
-            return (*open_line(project_id, language, line_id, request),
-                    f"{line_id} {'approved' if approve else 'rejected'}")
+            details = open_line(project_id, language, line_id, request)[-1]
+            return details, f"{line_id} {'approved' if approve else 'rejected'}"
         return handler
 
     @for_roles(workbench, *LOCALIZATION)
@@ -117,7 +123,9 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
     page.submit(load, filters, [table, page_info, ids, speaker])
     table.select(select, [project_choice, language, ids], line_outputs)
     line_id.submit(open_guarded, [project_choice, language, line_id], line_outputs)
-    regenerate_button.click(regenerate, [project_choice, language, line_id, text, version], [*line_outputs, status])
-    approve_button.click(decide(True), [project_choice, language, line_id, note, override], [*line_outputs, status])
-    reject_button.click(decide(False), [project_choice, language, line_id, note, override], [*line_outputs, status])
+    regenerate_button.click(regenerate, [project_choice, language, line_id, text, version],
+                            [text, version, dub_player, details, status]).success(
+        check, [project_choice, language, line_id], [details, status])
+    approve_button.click(decide(True), [project_choice, language, line_id, note, override], [details, status])
+    reject_button.click(decide(False), [project_choice, language, line_id, note, override], [details, status])
     mix_button.click(mix, [project_choice, language], status)

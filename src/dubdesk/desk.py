@@ -96,18 +96,25 @@ def _shown(row: ReviewRow, show: str) -> bool:
 def regenerate_line(workbench: Workbench, project: Project, line_id: str, language: str, text: str, editor: str,
                     expected_version: int) -> ReviewRow:
     """Save a person's edit (refused if the line changed since they opened it), speak it again in its
-    cast voice (consent is checked now), fit it and check it: this line only."""
+    cast voice (consent is checked now) and fit it: this line only. Its QC follows (`check_line`)."""
     workbench.edit_translation(project, line_id, language, text, editor, expected_version)
     previous = workbench.current_clips(project, language).get(line_id)
     if previous is None:
         raise LookupError(f"line {line_id} has no {language} clip to regenerate; run synthesis first")
-    clip = workbench.synthesize(project, line_id, text.strip(), language, previous.profile_id,
-                                previous.settings.get("use", "dubbing"))
-    script = workbench.script(project)
-    workbench.fit_line(project, script, line_id, language)
+    workbench.synthesize(project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"))
+    workbench.fit_line(project, workbench.script(project), line_id, language)
+    return _row(workbench, project, language, line_id)
+
+
+def check_line(workbench: Workbench, project: Project, line_id: str, language: str) -> ReviewRow:
+    """Every QC check on one line's current clip, stored with it."""
     clip = workbench.current_clips(project, language)[line_id]
-    checks = LineQC(workbench, project, language, script, {line_id: clip}).run(lambda *_: None)
+    checks = LineQC(workbench, project, language, workbench.script(project), {line_id: clip}).run(lambda *_: None)
     store_results(workbench.sessions, {line_id: clip}, checks)
+    return _row(workbench, project, language, line_id)
+
+
+def _row(workbench: Workbench, project: Project, language: str, line_id: str) -> ReviewRow:
     return next(row for row in review_rows(workbench, project, language) if row.line_id == line_id)
 
 

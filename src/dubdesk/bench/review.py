@@ -101,8 +101,11 @@ def browser_timings(workbench: Workbench, project, script, pages: int = 5) -> li
                 began = time.perf_counter()
                 page.click("#review-regenerate")
                 page.wait_for_selector(f"text={line} regenerated")
-                rows.append({"action": f"edit and regenerate one line (speech, fit, QC), {label}",
+                rows.append({"action": f"edit and regenerate one line (speech, fit; playable), {label}",
                              "seconds": round(time.perf_counter() - began, 2), "target s": 5.0})
+                page.wait_for_selector(f"text={line} regenerated and checked")
+                rows.append({"action": f"... and its QC verdicts shown, {label}",
+                             "seconds": round(time.perf_counter() - began, 2), "target s": None})
             browser.close()
     finally:
         app.close()
