@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from dubdesk.desk import SHOW, check_line, regenerate_line, review_page, review_rows, source_segment, unapproved
+from dubdesk.desk import SHOW, check_line, regenerate_line, review_page, review_row, review_rows, source_segment, unapproved
 from dubdesk.workbench import Workbench
 
 from .guard import for_roles, person
@@ -40,10 +40,7 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
 
     def open_line(project_id, language, line_id, request: gr.Request):
         project = project_of(project_id)
-        row = next((r for r in review_rows(workbench, project, language) if r.line_id == line_id.strip()), None)
-        if row is None:
-            raise ValueError(f"no line {line_id}")
-        return line_view(project, row)
+        return line_view(project, review_row(workbench, project, language, line_id.strip()))
 
     def line_view(project, row):
         dub = str(workbench.folder(project) / row.clip_path) if row.clip_path else None

@@ -103,7 +103,7 @@ def regenerate_line(workbench: Workbench, project: Project, line_id: str, langua
         raise LookupError(f"line {line_id} has no {language} clip to regenerate; run synthesis first")
     workbench.synthesize(project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"))
     workbench.fit_line(project, workbench.script(project), line_id, language)
-    return _row(workbench, project, language, line_id)
+    return review_row(workbench, project, language, line_id)
 
 
 def check_line(workbench: Workbench, project: Project, line_id: str, language: str) -> ReviewRow:
@@ -111,11 +111,15 @@ def check_line(workbench: Workbench, project: Project, line_id: str, language: s
     clip = workbench.current_clips(project, language)[line_id]
     checks = LineQC(workbench, project, language, workbench.script(project), {line_id: clip}).run(lambda *_: None)
     store_results(workbench.sessions, {line_id: clip}, checks)
-    return _row(workbench, project, language, line_id)
+    return review_row(workbench, project, language, line_id)
 
 
-def _row(workbench: Workbench, project: Project, language: str, line_id: str) -> ReviewRow:
-    return next(row for row in review_rows(workbench, project, language) if row.line_id == line_id)
+def review_row(workbench: Workbench, project: Project, language: str, line_id: str) -> ReviewRow:
+    """One line's row; LookupError when the script has no such line."""
+    found = next((row for row in review_rows(workbench, project, language) if row.line_id == line_id), None)
+    if found is None:
+        raise LookupError(f"no line {line_id}")
+    return found
 
 
 def source_segment(workbench: Workbench, project: Project, line_id: str, margin_s: float = 0.3) -> Path:

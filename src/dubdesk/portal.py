@@ -66,7 +66,7 @@ def create_profile(workbench: Workbench, person: User, actor: str, languages: li
         raise BadInputError("references", "upload at least one reference recording")
     for reference in references:
         check_reference(reference)
-    terms = ConsentTerms(tuple(languages), uses=tuple(uses) or ("dubbing",), valid_until=valid_until, terms_ref=terms_ref)
+    terms = _terms(languages, uses, valid_until, terms_ref)
     record = workbench.registry.create(actor.strip() or person.name, terms, list(references))
     with workbench.sessions() as session:
         session.execute(update(VoiceProfile).where(VoiceProfile.id == record.profile_id).values(owner=person.name))
@@ -77,8 +77,11 @@ def create_profile(workbench: Workbench, person: User, actor: str, languages: li
 def change_terms(workbench: Workbench, person: User, profile_id: str, languages: list[str], uses: list[str],
                  valid_until: date | None, terms_ref: str) -> ProfileRecord:
     own_profile(workbench, person, profile_id)
-    terms = ConsentTerms(tuple(languages), uses=tuple(uses) or ("dubbing",), valid_until=valid_until, terms_ref=terms_ref)
-    return workbench.registry.update_terms(profile_id, terms)
+    return workbench.registry.update_terms(profile_id, _terms(languages, uses, valid_until, terms_ref))
+
+
+def _terms(languages: list[str], uses: list[str], valid_until: date | None, terms_ref: str) -> ConsentTerms:
+    return ConsentTerms(tuple(languages), uses=tuple(uses) or ("dubbing",), valid_until=valid_until, terms_ref=terms_ref)
 
 
 def revoke(workbench: Workbench, person: User, profile_id: str, reason: str) -> int:

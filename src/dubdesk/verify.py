@@ -43,11 +43,12 @@ class Verifier:
             return [Finding(str(target), "file", False, "no such file or folder")]
         files = sorted(p for p in target.rglob("*") if p.suffix.lower() in MIME_TYPES) if target.is_dir() else [target]
         package = self._package(target)
+        listed = json.loads((package / MANIFEST).read_text("utf-8"))["files"] if package else {}
         findings = self._manifest(package) if package else []
         reports = {path: read_provenance(path, self.root_pem) for path in files}
         marks = self._watermarks({path: report.assertions.get(ASSERTION_LABEL) or {} for path, report in reports.items()})
         for path in files:
-            findings += self._file(path, package, reports[path], marks[path])
+            findings += self._file(path, package, listed, reports[path], marks[path])
         return findings
 
     @staticmethod
@@ -66,7 +67,8 @@ class Verifier:
         problem = check_detached(body, signature.read_bytes(), chain.encode(), self.root_pem)
         return [Finding(MANIFEST, "manifest", problem is None, problem or "signed by the project certificate")]
 
-    def _file(self, path: Path, package: Path | None, report: ProvenanceReport, watermark: Finding) -> list[Finding]:
+    def _file(self, path: Path, package: Path | None, listed: dict[str, str], report: ProvenanceReport,
+              watermark: Finding) -> list[Finding]:
         name, labelled = path.name, f"[{AI_LABEL}]" in path.name
         findings = [Finding(name, "name", labelled, f"'[{AI_LABEL}]' {'in' if labelled else 'missing from'} the file name"),
                     self._tags(path)]
@@ -80,7 +82,7 @@ class Verifier:
             findings.append(Finding(name, "c2pa", True, f"C2PA manifest trusted, signed by {report.signer}"))
         credential = report.assertions.get(ASSERTION_LABEL) or {}
         if package is not None:
-            findings.append(self._hash(path, package))
+            findings.append(_hash(path, package, listed))
         findings.append(watermark)
         findings += self._consents(name, credential)
         return findings
@@ -96,15 +98,6 @@ class Verifier:
         missing = [where for where, present in places.items() if not present]
         return Finding(path.name, "tags", not missing, f"label missing from {', '.join(missing)}" if missing
                        else f"'{AI_LABEL}' in {', '.join(places)}")
-
-    def _hash(self, path: Path, package: Path) -> Finding:
-        files = json.loads((package / MANIFEST).read_text("utf-8"))["files"]
-        relative = str(path.relative_to(package)) if path.is_relative_to(package) else path.name
-        if relative not in files:
-            return Finding(path.name, "hash", False, "not listed in the package manifest")
-        same = sha256_file(path) == files[relative]
-        return Finding(path.name, "hash", same, "SHA-256 matches the manifest" if same else
-                       "SHA-256 differs from the manifest: the file was changed after delivery")
 
     def _watermarks(self, credentials: dict[Path, dict]) -> dict[Path, Finding]:
         """Each file's watermark finding, the detector run once over every file that should carry the mark
@@ -166,6 +159,16 @@ class Verifier:
 def _refusal(record: ProfileRecord, language: str, title: str, line: dict) -> str | None:
     day = datetime.fromisoformat(line["generated_at"]).date() if line.get("generated_at") else date.today()
     return record.terms.refusal(language, title, line.get("use", "dubbing"), day)
+
+
+def _hash(path: Path, package: Path, listed: dict[str, str]) -> Finding:
+    """The file's SHA-256 against the one the package manifest lists for it."""
+    relative = str(path.relative_to(package)) if path.is_relative_to(package) else path.name
+    if relative not in listed:
+        return Finding(path.name, "hash", False, "not listed in the package manifest")
+    same = sha256_file(path) == listed[relative]
+    return Finding(path.name, "hash", same, "SHA-256 matches the manifest" if same else
+                   "SHA-256 differs from the manifest: the file was changed after delivery")
 
 
 def _stream_titles(path: Path) -> str:

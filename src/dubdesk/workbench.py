@@ -363,20 +363,19 @@ class Workbench:
         for index, (line, slot) in enumerate(zip(script.lines, slot_durations(script))):
             progress("fit", index, len(script.lines))
             if line.id in clips:
-                on_screen = faces is None or faces.on_screen(line.start, line.end)
-                fits[line.id] = self._fit_line(project, script, line, slot, clips[line.id], language, on_screen)
+                fits[line.id] = self._fit_line(project, script, line, slot, clips[line.id], language, faces)
         return fits
 
     def fit_line(self, project: Project, script: Script, line_id: str, language: str) -> Fit:
         """Fit one line's current clip (after it was spoken again)."""
         index = next(i for i, line in enumerate(script.lines) if line.id == line_id)
-        line, faces = script.lines[index], self.face_track(project)
-        on_screen = faces is None or faces.on_screen(line.start, line.end)
-        return self._fit_line(project, script, line, slot_durations(script)[index],
-                              self.current_clips(project, language)[line_id], language, on_screen)
+        return self._fit_line(project, script, script.lines[index], slot_durations(script)[index],
+                              self.current_clips(project, language)[line_id], language, self.face_track(project))
 
     def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str,
-                  on_screen: bool) -> Fit:
+                  faces: FaceTrack | None) -> Fit:
+        """Fit one clip, with the off-screen bounds where the video shows no face during the line."""
+        on_screen = faces is None or faces.on_screen(line.start, line.end)
         folder = self.folder(project)
         fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, self.settings.fit, on_screen)
         if not fitted.fits:
