@@ -14,7 +14,7 @@ from dubdesk.qc.voice import voice_check
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.voices.embedding import voice_encoder
 
-CHECKS = ["technical", "intelligibility", "timing", "av_sync", "emotion", "voice"]
+CHECKS = ["technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"]
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import numpy as np
 from sqlalchemy import select, update
 
 from .access import AccessDenied, require
+from .activity import FRAME_S, speech_frames
 from .errors import BadInputError
 from .ingest import decode_audio
-from .qc.timing import FRAME_S, speech_frames
 from .store.models import User, VoiceProfile
 from .voices.records import ConsentTerms, ProfileRecord
 from .workbench import Workbench

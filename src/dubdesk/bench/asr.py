@@ -71,7 +71,7 @@ def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None,
     transcriber = get_transcriber(settings)
     direct = DirectFasterWhisper(transcriber) if compare_direct else None
     rows, totals = [], defaultdict(lambda: defaultdict(float))
-    timing: list[tuple[float, float]] = []
+    timing: list[tuple[float, float, bool]] = []
     for clip in clips(eval_dir)[:limit]:
         audio = decode_audio(clip["audio"], SAMPLE_RATE)
         duration = len(audio) / SAMPLE_RATE
@@ -107,6 +107,9 @@ def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None,
         summary["word start error, mean abs (s)"] = sum(p[0] for p in timing) / len(timing)
         summary["word end error, mean abs (s)"] = sum(p[1] for p in timing) / len(timing)
         summary["timed words matched"] = len(timing)
+        after_pause = [p[0] for p in timing if p[2]]
+        summary["start error of words after a pause, mean abs (s)"] = sum(after_pause) / max(len(after_pause), 1)
+        summary["words after a pause matched"] = len(after_pause)
     summary["engine"] = transcriber.identity.to_json()
     summary["settings"] = settings.transcribe.model_dump()
     publish("ASR: WER, word timing, RTF", rows, summary, out)

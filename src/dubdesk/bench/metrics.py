@@ -38,16 +38,22 @@ def transcript_errors(reference: str, words: Sequence[str], language: str) -> tu
     return error_counts(reference, ("" if unspaced else " ").join(words), by_character=unspaced)
 
 
-def word_timing_errors(reference: Sequence[Word], hypothesis: Sequence[Word]) -> list[tuple[float, float]]:
-    """(|start error|, |end error|) for each word the two sequences agree on, aligned by text."""
+PAUSE_S = 0.3
+
+
+def word_timing_errors(reference: Sequence[Word], hypothesis: Sequence[Word]) -> list[tuple[float, float, bool]]:
+    """(|start error|, |end error|, follows a pause) for each word the two sequences agree on, aligned
+    by text. A word follows a pause when it is the first or comes PAUSE_S after the one before it."""
     ref_tokens = [normalise(w.text) for w in reference]
     hyp_tokens = [normalise(w.text) for w in hypothesis]
     matcher = difflib.SequenceMatcher(a=ref_tokens, b=hyp_tokens, autojunk=False)
     pairs = []
     for block in matcher.get_matching_blocks():
         for offset in range(block.size):
-            ref, hyp = reference[block.a + offset], hypothesis[block.b + offset]
-            pairs.append((abs(ref.start - hyp.start), abs(ref.end - hyp.end)))
+            index = block.a + offset
+            ref, hyp = reference[index], hypothesis[block.b + offset]
+            after_pause = index == 0 or ref.start - reference[index - 1].end >= PAUSE_S
+            pairs.append((abs(ref.start - hyp.start), abs(ref.end - hyp.end), after_pause))
     return pairs
 
 

@@ -5,7 +5,7 @@ fearful, surprised} (strong) from same-emotion pairs (other repetition)? ROC AUC
 same actor and across the two actors (the workbench's mode: levels against each voice's baseline).
 Dub: the bundled sample dubbed en -> es with a stock voice through every stage; fit shares, stretch
 rates, drift, and each check's verdicts, intelligibility and voice similarity.
-Lip-sync: see bench.lipsync.
+Lip-sync: see bench.lipsync; lip closures: see bench.labials.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..config import Settings
 from ..praat import run_praat
 from ..qc.emotion import FEATURES, emotion_distance, relative_to, speaker_baseline
 from ..workbench import Workbench
-from . import lipsync
+from . import labials, lipsync
 from .main_job import timed_main_job
 from .report import publish
 
@@ -112,6 +112,10 @@ def run(settings: Settings, eval_dir: Path, out: Path, sample: Path) -> dict:
             out.with_name(out.stem + "-sync.json"))
     publish("QC: timing and AV checks on the Amazon production dubs (de, es, fr, it)", timing, {},
             out.with_name(out.stem + "-production-dubs.json"))
+    closures, closures_summary = labials.run(settings, eval_dir, sample)
+    publish("QC: lip closures estimated from words, against Piper's phoneme times", closures, closures_summary,
+            out.with_name(out.stem + "-labials.json"))
     dub, dub_summary = dub_rows(sample, settings)
     publish("QC: the sample dubbed en -> es (stock voice), verdicts per check", dub, dub_summary, out)
-    return {"emotion": emotion, "sync": sync, "production dubs": timing, "dub": dub, "summary": dub_summary}
+    return {"emotion": emotion, "sync": sync, "production dubs": timing, "labials": closures, "dub": dub,
+            "summary": dub_summary}

@@ -4,10 +4,13 @@ Whisper encodes 30 s windows whatever the input's length, so short lines are pac
 windows (with silence between them) and the words are handed back to their lines by time."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..bench.metrics import transcript_errors
 from ..config import QCSettings
+from ..core import Word
 from ..engines import Transcriber
 from ..script import UNSPACED_LANGUAGES
 from . import CheckResult, graded
@@ -29,9 +32,9 @@ def _packs(lines: dict[str, np.ndarray]) -> list[list[str]]:
     return packs + [current] if current else packs
 
 
-def transcribe_lines(lines: dict[str, np.ndarray], language: str, transcriber: Transcriber) -> dict[str, str]:
-    """What the recogniser hears in each 16 kHz line."""
-    heard = {line_id: [] for line_id in lines}
+def transcribe_lines(lines: dict[str, np.ndarray], language: str, transcriber: Transcriber) -> dict[str, list[Word]]:
+    """The words the recogniser hears in each 16 kHz line, timed from the line's own start."""
+    heard: dict[str, list[Word]] = {line_id: [] for line_id in lines}
     gap = np.zeros(int(GAP_S * RATE), dtype=np.float32)
     for pack in _packs(lines):
         spans, pieces, at = {}, [], 0.0
@@ -40,12 +43,10 @@ def transcribe_lines(lines: dict[str, np.ndarray], language: str, transcriber: T
             pieces += [lines[line_id].astype(np.float32), gap]
             at = spans[line_id][1] + GAP_S
         for word in transcriber.transcribe(np.concatenate(pieces), language).words:
-            middle = (word.start + word.end) / 2
-            owner = min(spans, key=lambda i: 0.0 if spans[i][0] <= middle <= spans[i][1]
-                        else min(abs(middle - spans[i][0]), abs(middle - spans[i][1])))
-            heard[owner].append(word.text)
-    joiner = "" if language in UNSPACED_LANGUAGES else " "
-    return {line_id: joiner.join(words).strip() for line_id, words in heard.items()}
+            owner = min(spans, key=lambda i: 0.0 if spans[i][0] <= word.middle <= spans[i][1]
+                        else min(abs(word.middle - spans[i][0]), abs(word.middle - spans[i][1])))
+            heard[owner].append(replace(word, start=word.start - spans[owner][0], end=word.end - spans[owner][0]))
+    return heard
 
 
 def intelligibility_check(heard: str, text: str, language: str, limits: QCSettings) -> CheckResult:

@@ -3,28 +3,40 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 from sqlalchemy import delete
 
-from ..core import Line, Script
+from ..activity import FRAME_S, speech_frames
+from ..core import Line, Script, Word
 from ..fit import Fit
 from ..ingest import resample
+from ..phonemes import words_phonemes
 from ..praat import run_praat
+from ..script import join_words
 from ..store.models import Clip, QCResult
 from ..transcribe import get_transcriber
 from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
 from . import CheckResult, grade
 from .emotion import FEATURES, describe_drift, emotion_distance, relative_to, speaker_baseline
 from .intelligibility import intelligibility_check, transcribe_lines
+from .labials import BandLevel, closures_from_words, fitted_closures, labial_check
 from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
-from .timing import FRAME_S, WINDOW_MARGIN_S, speech_frames, timing_check
+from .timing import WINDOW_MARGIN_S, timing_check
 from .voice import voice_check
 
 RATE = 16000
+
+
+@dataclass(frozen=True)
+class SourceReading:
+    speech: np.ndarray  # the programme's speech frames around the checked lines
+    bands: dict[str, BandLevel]  # each line's band level, for its lip closures
+    excerpts: dict[str, Path]  # each line's stretch as a WAV file, for Praat
 
 
 class LineQC:
@@ -42,12 +54,14 @@ class LineQC:
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
         transcriber, encoder = get_transcriber(self.workbench.settings), voice_encoder()
-        source_speech = self._source_speech()
-        emotion = self._emotion()
+        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder:
+            source = self._read_source(Path(folder))
+            emotion = self._emotion(source.excerpts)
         speech16k = {line_id: resample(audio, rate, RATE) for line_id, (audio, rate) in self.dubs.items()}
         embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
         voices, referenced = self._voice_embeddings(embeddings)
         heard = transcribe_lines(speech16k, self.language, transcriber)
+        closures = self._closures(source.bands, heard, speech16k)
         av_sync = self._av_sync(speech16k)
         results = {}
         for index, (line_id, line) in enumerate(self.lines.items()):
@@ -56,24 +70,57 @@ class LineQC:
             fit = Fit(**clip.fit)
             results[line_id] = [
                 technical_check(audio, rate, sf.read(self.folder / clip.path, dtype="float32")[0], self.settings),
-                intelligibility_check(heard[line_id], clip.text, self.language, self.settings),
-                timing_check(source_speech, speech_frames(speech16k[line_id]), line, fit, clip.text,
+                intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
+                timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, clip.text,
                              (self.script.language, self.language), self.settings, fit.on_screen),
                 av_sync(line),
+                labial_check(*closures[line_id], self._unseen(fit), self.settings),
                 emotion[line_id],
                 self._voice(line_id, clip.profile_id, voices, referenced, embeddings),
             ]
         return results
 
-    def _source_speech(self) -> np.ndarray:
-        """The source's speech frames around the checked lines (the rest of the programme stays unread)."""
+    def _read_source(self, folder: Path) -> SourceReading:
+        """Each checked line's stretch of the source, read once: its speech frames (with margins, placed
+        in the programme), its band level, and the line itself as a file for Praat."""
         frames = np.zeros(int(np.ceil(self.duration / FRAME_S)) + 1, dtype=bool)
-        for line in self.lines.values():
+        bands, excerpts = {}, {}
+        for line_id, line in self.lines.items():
             start = max(0.0, line.start - WINDOW_MARGIN_S - 1.0)
-            found = speech_frames(self.workbench.source_audio(self.project, start, line.end + WINDOW_MARGIN_S + 1.0))
+            audio = self.workbench.source_audio(self.project, start, line.end + WINDOW_MARGIN_S + 1.0)
+            found = speech_frames(audio)
             first = int(round(start / FRAME_S))
             frames[first:first + len(found)] |= found[:len(frames) - first]
-        return frames
+            bands[line_id] = BandLevel.of(audio, start)
+            begin = int((line.start - start) * RATE)
+            excerpts[line_id] = folder / f"{line_id}.wav"
+            sf.write(excerpts[line_id], audio[begin:begin + int(line.duration * RATE)], RATE, subtype="FLOAT")
+        return SourceReading(frames, bands, excerpts)
+
+    def _closures(self, bands: dict[str, BandLevel], heard: dict[str, list[Word]],
+                  speech16k: dict[str, np.ndarray]) -> dict[str, tuple[list[float], list[float]]]:
+        """(source, dub) lip-closure times of each line, on the programme's clock. Phonemes come from one
+        espeak-ng run per language; a dub whose engine reported phoneme times uses those instead."""
+        source_words = [list(line.words) for line in self.lines.values()]
+        source_phonemes = iter(words_phonemes([w.text for words in source_words for w in words], self.script.language))
+        dub_phonemes = iter(words_phonemes([w.text for line_id in self.lines for w in heard[line_id]], self.language))
+        closures = {}
+        for line_id, words in zip(self.lines, source_words):
+            source = closures_from_words(words, [next(source_phonemes) for _ in words], bands[line_id])
+            clip, phonemes = self.clips[line_id], [next(dub_phonemes) for _ in heard[line_id]]
+            dub = (self._engine_closures(clip) if clip.settings.get("phonemes") else
+                   closures_from_words(heard[line_id], phonemes, BandLevel.of(speech16k[line_id])))
+            closures[line_id] = (source, [clip.fit["start"] + time for time in dub])
+        return closures
+
+    def _engine_closures(self, clip: Clip) -> list[float]:
+        return fitted_closures(clip.settings["phonemes"], *sf.read(self.folder / clip.path, dtype="float32"), clip.fit["rate"])
+
+    def _unseen(self, fit: Fit) -> str | None:
+        """Why the speaker's lips are not seen in this line, or None if they are."""
+        if self.faces is None:
+            return "audio-only source"
+        return None if fit.on_screen else "off screen"
 
     def _av_sync(self, speech16k: dict[str, np.ndarray]):
         """The check of one line against the picture: the dubs, placed at their starts, against the
@@ -116,16 +163,11 @@ class LineQC:
                 voices[profile] = mean_embedding(lines)
         return voices, referenced
 
-    def _emotion(self) -> dict[str, CheckResult]:
+    def _emotion(self, excerpts: dict[str, Path]) -> dict[str, CheckResult]:
         """Prosody of every source line and dub in one Praat run; levels against each voice's habitual level."""
-        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder:
-            segments = []
-            for line_id, line in self.lines.items():
-                excerpt = Path(folder) / f"{line_id}.wav"
-                sf.write(excerpt, self.workbench.source_audio(self.project, line.start, line.end), RATE, subtype="FLOAT")
-                segments.append({"path": str(excerpt)})
-            segments += [{"path": str(self.folder / self.clips[line_id].fit["path"])} for line_id in self.lines]
-            profiles = run_praat("prosody", segments=segments)
+        segments = [{"path": str(excerpts[line_id])} for line_id in self.lines]
+        segments += [{"path": str(self.folder / self.clips[line_id].fit["path"])} for line_id in self.lines]
+        profiles = run_praat("prosody", segments=segments)
         count = len(self.lines)
         source_profiles = dict(zip(self.lines, profiles[:count]))
         dub_profiles = dict(zip(self.lines, profiles[count:]))

@@ -7,27 +7,15 @@ import math
 
 import numpy as np
 
+from ..activity import FRAME_S
 from ..config import Limits, QCSettings
 from ..core import Line
 from ..fit import Fit
 from ..translate import SPEAKING_RATE_CPS
 from . import CheckResult, graded
 
-RATE = 16000
-FRAME_S = 0.01
 WINDOW_MARGIN_S = 0.5
 LINE_TOLERANCE_S = 0.25  # word times from the recogniser are this good, or better
-
-
-def speech_frames(audio16k: np.ndarray) -> np.ndarray:
-    """Speech activity per 10 ms frame (Silero VAD, short pauses kept as pauses)."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(threshold=0.4, min_speech_duration_ms=60, min_silence_duration_ms=120, speech_pad_ms=20)
-    mask = np.zeros(int(math.ceil(len(audio16k) / RATE / FRAME_S)), dtype=bool)
-    for region in get_speech_timestamps(audio16k, options):
-        mask[int(region["start"] / RATE / FRAME_S):int(math.ceil(region["end"] / RATE / FRAME_S))] = True
-    return mask
 
 
 def _edges(mask: np.ndarray) -> tuple[float, float, float] | None:
@@ -41,15 +29,29 @@ def _looser(limits: Limits, by: float) -> Limits:
 
 
 def line_window(frames: np.ndarray, start: float, duration: float, length: int) -> np.ndarray:
-    """`length` frames of a programme's speech from WINDOW_MARGIN_S before the line's start; speech
-    beyond the line (and LINE_TOLERANCE_S) belongs to its neighbours and is cleared."""
-    pad, first = int(WINDOW_MARGIN_S / FRAME_S), int(start / FRAME_S)
-    window = np.concatenate([np.zeros(pad, bool), frames, np.zeros(length, bool)])[first:first + length].copy()
-    own = slice(pad - int(LINE_TOLERANCE_S / FRAME_S), pad + int((duration + LINE_TOLERANCE_S) / FRAME_S))
-    outside = np.ones(length, dtype=bool)
-    outside[own] = False
-    window[outside] = False
+    """`length` frames of a programme's speech from WINDOW_MARGIN_S before the line's start. Speech
+    beyond the line (and LINE_TOLERANCE_S) belongs to its neighbours and is cleared; so is a
+    neighbour's speech running on across that edge, up to the line's own scripted edge."""
+    pad, first, tolerance = int(WINDOW_MARGIN_S / FRAME_S), int(start / FRAME_S), int(LINE_TOLERANCE_S / FRAME_S)
+    padded = np.concatenate([np.zeros(pad, bool), frames, np.zeros(length, bool)])
+    window = padded[first:first + length].copy()
+    begin, end = pad - tolerance, min(length, pad + int((duration + LINE_TOLERANCE_S) / FRAME_S))
+    scripted_end = pad + int(duration / FRAME_S)
+    window[:begin] = False
+    window[end:] = False
+    if padded[first + begin - 1] and window[begin]:
+        _clear_run(window, begin, pad, step=1)
+    if first + end < len(padded) and padded[first + end] and window[end - 1]:
+        _clear_run(window, end - 1, scripted_end - 1, step=-1)
     return window
+
+
+def _clear_run(window: np.ndarray, edge: int, limit: int, step: int) -> None:
+    """Clear the speech run that starts at `edge`, walking by `step`, but not past `limit`."""
+    index = edge
+    while window[index] and (index < limit if step > 0 else index > limit):
+        window[index] = False
+        index += step
 
 
 def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, dub_text: str, languages: tuple[str, str],

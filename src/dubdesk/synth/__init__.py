@@ -79,8 +79,11 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
                            f"commercial use: {NON_COMMERCIAL_LICENCES[engine_name]}")
     engine = voice_engine(engine_name, settings)
     extra = {"references": references} if engine_name == "xtts" else {}
-    audio, rate = engine.speak(text, voice, language, grant, profile_id, **extra)
+    speech = engine.speak(text, voice, language, grant, profile_id, **extra)
+    audio, rate = speech.audio, speech.rate
     clip_settings = {"voice": voice, "use": use}
+    if speech.phonemes:  # voice matching keeps every duration, so these hold for the stored clip
+        clip_settings["phonemes"] = [list(phoneme) for phoneme in speech.phonemes]
     if matcher and pitch is not None:
         audio, match = matcher.apply(audio, rate, references, f"{record.hash}:{engine_name}:{voice}", pitch)
         clip_settings["voice_match"] = {**asdict(match), "applied": match.helps, "tool": VOICE_MATCH_TOOL}

