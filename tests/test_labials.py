@@ -47,8 +47,8 @@ def test_piper_reports_phoneme_times_and_the_estimate_finds_its_closures(workben
 
     # Fitted 20% faster, the engine's times move with the clip and still meet the closures heard in it.
     clip = clips[2]
-    fit = fit_clip(folder / clip.path, folder, 0.0, 2.0, 9.0, FitSettings(), on_screen=True)
-    moved = fitted_closures(clip.settings["phonemes"], *sf.read(folder / clip.path, dtype="float32"), 1.2)
+    fit = fit_clip(folder / clip.path, folder, 0.0, 1.5, 9.0, FitSettings(), on_screen=True)
+    moved = fitted_closures(clip.settings["phonemes"], *sf.read(folder / clip.path, dtype="float32"), fit.rate)
     fitted = resample(*sf.read(folder / fit.path, dtype="float32"), RATE)
     words = transcribe_lines({"fit": fitted}, "en", get_transcriber(settings))["fit"]
     heard = closures_from_words(words, words_phonemes([w.text for w in words], "en"), BandLevel.of(fitted))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from dubdesk.bench.lipsync import delayed
 from dubdesk.config import QCSettings, Settings
 from dubdesk.faces import FaceTrack
 from dubdesk.fit import fit_clip
@@ -15,11 +16,6 @@ from dubdesk.qc.lipsync import RATE, MouthTrack, SpeechLevel, av_sync_check
 from .conftest import AMI_SAMPLE, SAMPLE
 
 FPS, SECONDS, MOUTH_LEADS_S = 25.0, 20.0, 0.12
-
-
-def _delayed(audio: np.ndarray, seconds: float) -> np.ndarray:
-    shift = round(seconds * RATE)
-    return np.concatenate([np.zeros(shift), audio[:len(audio) - shift]])
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +39,7 @@ def test_the_offset_and_a_planted_one_are_recovered(mouth, speech):
     assert found.reliable and found.offset_s == pytest.approx(MOUTH_LEADS_S, abs=0.01)
     for planted in (0.2, -0.2):
         shifted = speech if planted > 0 else speech[round(-planted * RATE):]
-        level = SpeechLevel(_delayed(shifted, planted) if planted > 0 else shifted)
+        level = SpeechLevel(delayed(shifted, planted) if planted > 0 else shifted)
         moved = mouth.offset(level, 0.0, SECONDS)
         assert moved.offset_s - found.offset_s == pytest.approx(planted, abs=0.04)
 
@@ -57,7 +53,7 @@ def test_a_dub_is_judged_against_the_sources_own_offset(mouth, speech):
     limits = QCSettings()
     in_sync = av_sync_check(mouth, 1.0, SpeechLevel(speech), 8.0, 14.0, MOUTH_LEADS_S, limits)
     assert in_sync.verdict == "pass", in_sync.reason
-    late = av_sync_check(mouth, 1.0, SpeechLevel(_delayed(speech, 0.15)), 8.0, 14.0, MOUTH_LEADS_S, limits)
+    late = av_sync_check(mouth, 1.0, SpeechLevel(delayed(speech, 0.15)), 8.0, 14.0, MOUTH_LEADS_S, limits)
     assert late.verdict == "fail" and late.numbers["relative_offset_s"] == pytest.approx(0.15, abs=0.04)
     assert "ms against the picture" in late.reason
 

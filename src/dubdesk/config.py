@@ -92,8 +92,9 @@ class QCSettings(BaseModel):
     offscreen_looser_by: float = Field(2.0, description="timing limits are multiplied by this for lines off screen")
     av_offset_s: Limits = Field(Limits(warn=0.045, fail=0.09), description="audio-visual offset (ITU-R BT.1359 "
                                                                            "detectability ~45 ms)")
-    labial_mismatch: Limits = Field(Limits(warn=0.5, fail=0.75), description="share of lip closures (p, b, m) in the source "
-                                    "and the dub together with no partner in the other within the tolerance; on-screen lines")
+    labial_mismatch: Limits = Field(Limits(warn=0.5, fail=0.8), description="share of lip closures (p, b, m) in the source "
+                                    "and the dub together with no partner in the other within the tolerance, on-screen lines; "
+                                    "the estimate alone misses or misplaces ~30% against Piper's own times (bench qc)")
     labial_tolerance_s: float = Field(0.1, description="a dub closure this near a source closure is in sync")
     emotion_distance: Limits = Field(Limits(warn=1.8, fail=2.3), description="prosody drift, levels against each "
                                      "voice's habitual level; p90 of same-emotion pairs across speakers (bench qc)")

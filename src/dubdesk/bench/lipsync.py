@@ -37,7 +37,8 @@ def _script(folder: Path, language: str) -> list[tuple[Line, str, bool]]:
              row["Target Sentence"], row["On-screen/Off-screen"].strip() == "on") for index, row in enumerate(rows, 1)]
 
 
-def _delayed(audio: np.ndarray, seconds: float) -> np.ndarray:
+def delayed(audio: np.ndarray, seconds: float) -> np.ndarray:
+    """The audio `seconds` later (earlier if negative), its length kept: a planted offset."""
     shift = round(seconds * RATE)
     return np.concatenate([np.zeros(shift), audio[:len(audio) - shift]]) if shift >= 0 else \
         np.concatenate([audio[-shift:], np.zeros(-shift)])
@@ -48,7 +49,7 @@ def sync_rows(folder: Path, mouth: MouthTrack, audio: np.ndarray, lines: list[tu
     on_screen = [line for line, _, seen in lines if seen]
 
     def estimates(shift: float):
-        level = SpeechLevel(_delayed(audio, shift))
+        level = SpeechLevel(delayed(audio, shift))
         overall = mouth.offset(level, 0.0, len(audio) / RATE)
         centre = overall.offset_s or 0.0
         return overall, [mouth.offset(level, line.start - CONTEXT_S, line.end + CONTEXT_S, centre) for line in on_screen]
