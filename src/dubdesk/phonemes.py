@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from .errors import DubdeskError, ModelMissingError
 
-ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr-fr", "de": "de", "it": "it", "pt": "pt", "ja": "ja", "nl": "nl"}
+# Languages whose words espeak-ng reads well enough to place closures (its Japanese reads no kanji).
+ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr-fr", "de": "de", "it": "it", "pt": "pt", "nl": "nl"}
 BILABIALS = frozenset("pbmβɸ")
 MARKS = frozenset("ˈˌːˑ‍‿͡-_'.,!?")  # stress, length, ties and punctuation: not phonemes of their own
 WORD_CHARACTERS = re.compile(r"[^\w'’-]+")
@@ -42,7 +43,9 @@ def words_phonemes(words: Sequence[str], language: str) -> list[list[str]]:
     if program is None:
         raise ModelMissingError("espeak-ng (phonemes for the bilabial check)", ["PATH"],
                                 hint="install the Debian package espeak-ng")
-    voice = ESPEAK_VOICES.get(language, language)
+    if language not in ESPEAK_VOICES:
+        raise DubdeskError(f"no phonemes for '{language}': espeak-ng is used for {', '.join(ESPEAK_VOICES)}")
+    voice = ESPEAK_VOICES[language]
     cleaned = [WORD_CHARACTERS.sub(" ", word).strip() for word in words]
     result = subprocess.run([program, "-q", "--ipa=3", "-v", voice], input="".join(f"{word}.\n" for word in cleaned),
                             capture_output=True, text=True)

@@ -96,7 +96,7 @@ def timing_rows(folder: Path, settings: Settings, mouth: MouthTrack, faces, sour
                                    ("en", language[:2]), settings.qc, on_screen)
             sync = av_sync_check(mouth, faces.face_share(line.start, line.end), level, line.start, line.end,
                                  source_offset, settings.qc)
-            lips = labial_check(source_closures[line.id], dub_closures[line.id], None if on_screen else "off screen",
+            lips = labial_check(source_closures[line.id], dub_closures[line.id], None if on_screen else "off screen, lips not seen",
                                 settings.qc)
             rows.append({"language": language, "line": line.id, "on screen": on_screen,
                          "face share": round(faces.face_share(line.start, line.end), 2),

@@ -109,8 +109,8 @@ def match_closures(source: Sequence[float], dub: Sequence[float], tolerance: flo
     return pairs
 
 
-def labial_check(source: Sequence[float], dub: Sequence[float], picture: str | None, limits: QCSettings) -> CheckResult:
-    """`picture`: None when the lips are seen; else why they are not (audio-only, off screen)."""
+def labial_check(source: Sequence[float], dub: Sequence[float], unjudged: str | None, limits: QCSettings) -> CheckResult:
+    """`unjudged`: None when the lips are seen and both languages have phonemes; else why not."""
     tolerance = limits.labial_tolerance_s
     pairs = match_closures(source, dub, tolerance)
     missing, extra = len(source) - len(pairs), len(dub) - len(pairs)
@@ -122,9 +122,9 @@ def labial_check(source: Sequence[float], dub: Sequence[float], picture: str | N
         numbers["mean_offset_s"] = round(float(np.mean([d - s for s, d in pairs])), 3)
     summary = (f"{missing} of the source's {len(source)} lip closures have none in the dub within "
                f"±{tolerance * 1000:.0f} ms; {extra} of the dub's {len(dub)} fall where the source's lips are not closing")
-    if picture is not None:
-        return CheckResult("labials", "n/a", numbers, f"{picture}, lips not seen: {len(pairs)} of the source's "
-                                                       f"{len(source)} closures matched, {extra} more in the dub")
+    if unjudged is not None:
+        return CheckResult("labials", "n/a", numbers, f"{unjudged}: {len(pairs)} of the source's {len(source)} "
+                                                       f"closures matched, {extra} more in the dub")
     if total == 0:
         return CheckResult("labials", "pass", numbers, "no lip closures in the source or the dub")
     verdict = grade(mismatch, limits.labial_mismatch)

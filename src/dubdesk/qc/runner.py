@@ -14,7 +14,7 @@ from ..activity import FRAME_S, speech_frames
 from ..core import Line, Script, Word
 from ..fit import Fit
 from ..ingest import resample
-from ..phonemes import words_phonemes
+from ..phonemes import ESPEAK_VOICES, words_phonemes
 from ..praat import run_praat
 from ..script import join_words
 from ..store.models import Clip, QCResult
@@ -74,7 +74,7 @@ class LineQC:
                 timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, clip.text,
                              (self.script.language, self.language), self.settings, fit.on_screen),
                 av_sync(line),
-                labial_check(*closures[line_id], self._unseen(fit), self.settings),
+                labial_check(*closures[line_id], self._unjudged(fit), self.settings),
                 emotion[line_id],
                 self._voice(line_id, clip.profile_id, voices, referenced, embeddings),
             ]
@@ -102,6 +102,8 @@ class LineQC:
         """(source, dub) lip-closure times of each line, on the programme's clock. Phonemes come from one
         espeak-ng run per language; a dub whose engine reported phoneme times uses those instead."""
         source_words = [list(line.words) for line in self.lines.values()]
+        if not {self.script.language, self.language} <= ESPEAK_VOICES.keys():
+            return {line_id: ([], []) for line_id in self.lines}
         source_phonemes = iter(words_phonemes([w.text for words in source_words for w in words], self.script.language))
         dub_phonemes = iter(words_phonemes([w.text for line_id in self.lines for w in heard[line_id]], self.language))
         closures = {}
@@ -116,11 +118,14 @@ class LineQC:
     def _engine_closures(self, clip: Clip) -> list[float]:
         return fitted_closures(clip.settings["phonemes"], *sf.read(self.folder / clip.path, dtype="float32"), clip.fit["rate"])
 
-    def _unseen(self, fit: Fit) -> str | None:
-        """Why the speaker's lips are not seen in this line, or None if they are."""
+    def _unjudged(self, fit: Fit) -> str | None:
+        """Why lip closures cannot be judged in this line, or None if they can."""
         if self.faces is None:
-            return "audio-only source"
-        return None if fit.on_screen else "off screen"
+            return "audio-only source, lips not seen"
+        if not fit.on_screen:
+            return "off screen, lips not seen"
+        missing = [lang for lang in (self.script.language, self.language) if lang not in ESPEAK_VOICES]
+        return f"no phonemes for {', '.join(missing)}" if missing else None
 
     def _av_sync(self, speech16k: dict[str, np.ndarray]):
         """The check of one line against the picture: the dubs, placed at their starts, against the
