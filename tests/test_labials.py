@@ -12,6 +12,7 @@ from dubdesk.ingest import resample
 from dubdesk.phonemes import closure_positions, words_phonemes
 from dubdesk.qc.intelligibility import transcribe_lines
 from dubdesk.qc.labials import BandLevel, closures_from_phonemes, closures_from_words, fitted_closures, labial_check, match_closures
+from dubdesk.qc.runner import LineQC
 from dubdesk.qc.timing import line_window
 from dubdesk.transcribe import get_transcriber
 
@@ -75,3 +76,23 @@ def test_a_neighbours_speech_across_the_window_edge_is_not_the_lines_onset():
     assert np.flatnonzero(window)[0] == 50  # the scripted start (0.5 s margin), not the 0.25 s tolerance edge
     frames[476:485] = False  # a pause at 4.76-4.85 s, inside the tolerance: the line's own speech starts early
     assert np.flatnonzero(line_window(frames, 5.0, 1.0, 200))[0] == 35
+
+
+def test_qc_takes_a_dub_engines_phoneme_times_over_the_estimate(workbench, sample_project):
+    script = workbench.script(sample_project)
+    line = script.lines[-3]
+    workbench.synthesize(sample_project, line.id, "Maybe my mother baked a pie.", "en", "stock-piper-en-us-joe")
+    fit = workbench.fit_line(sample_project, script, line.id, "en")
+    clip = workbench.current_clips(sample_project, "en")[line.id]
+    folder = workbench.folder(sample_project)
+    expected = fitted_closures(clip.settings["phonemes"], *sf.read(folder / clip.path, dtype="float32"), fit.rate)
+    lips = _labials(workbench, sample_project, script, line.id, clip)
+    assert lips.verdict == "n/a" and lips.reason.startswith("audio-only source")
+    assert lips.numbers["dub_closures"] == len(expected) >= 5
+    clip.settings = {**clip.settings, "phonemes": [["m", 0.2, 0.3], ["a", 0.3, 0.4], ["p", 0.5, 0.6]]}
+    assert _labials(workbench, sample_project, script, line.id, clip).numbers["dub_closures"] == 2
+
+
+def _labials(workbench, project, script, line_id, clip):
+    checks = LineQC(workbench, project, "en", script, {line_id: clip}).run(lambda *_: None)[line_id]
+    return next(check for check in checks if check.check == "labials")

@@ -11,6 +11,7 @@ from .core import Word
 
 RATE = 16000
 FRAME_S = 0.01
+WORD_EDGES = "moved onto voice activity"  # part of a transcript's stage inputs: earlier ones are redone
 
 
 def speech_frames(audio16k: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 import soundfile as sf
 from sqlalchemy import select
 
+from .activity import WORD_EDGES
 from .cast import cast_speaker, castings
 from .config import Settings
 from .core import Line, Script, Transcript, Turn, Word
@@ -162,7 +163,8 @@ class Workbench:
 
     def _transcribe_inputs(self, project: Project) -> dict:
         config = self.settings.transcribe
-        return {"source": project.source_sha256, "settings": config.model_dump(), "engine_version": package_version(config.engine)}
+        return {"source": project.source_sha256, "settings": config.model_dump(), "engine_version": package_version(config.engine),
+                "word_edges": WORD_EDGES}
 
     def _diarize_inputs(self, project: Project) -> dict:
         return {"source": project.source_sha256, "settings": self.settings.diarize.model_dump(),
