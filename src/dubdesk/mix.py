@@ -40,7 +40,7 @@ OVERSAMPLING = 4
 class PlacedLine:
     line_id: str
     start: float
-    audio: np.ndarray  # mono, MIX_RATE
+    audio: np.ndarray  # mono, MIX_RATE (or the rate given to place_lines)
 
 
 Mark = Callable[[list[np.ndarray]], list[np.ndarray]]  # a watermark: MIX_RATE signals in, marked out, one batch
@@ -63,11 +63,11 @@ class Mix:
                 "dialogue_stem_true_peak_dbtp": round(true_peak_dbtp(self.dialogue), 2)}
 
 
-def place_lines(lines: list[PlacedLine], samples: int) -> np.ndarray:
+def place_lines(lines: list[PlacedLine], samples: int, rate: int = MIX_RATE) -> np.ndarray:
     """The dub premix: each line at its start (lines never move; overlaps add)."""
     premix = np.zeros(samples, dtype=np.float64)
     for line in lines:
-        begin = int(round(line.start * MIX_RATE))
+        begin = int(round(line.start * rate))
         part = line.audio[:max(0, samples - begin)]
         premix[begin:begin + len(part)] += part
     return premix
@@ -85,10 +85,11 @@ def duck(background: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray
     return background * (1 + (10 ** (DUCK_DB / 20) - 1) * depth)[:, None]
 
 
-def loudness(audio: np.ndarray) -> float:
-    block = int(0.4 * MIX_RATE)
+def loudness(audio: np.ndarray, rate: int = MIX_RATE) -> float:
+    """BS.1770 integrated loudness; audio shorter than one 400 ms block is padded with silence."""
+    block = int(0.4 * rate)
     padded = np.pad(audio, [(0, max(0, block - len(audio)))] + [(0, 0)] * (audio.ndim - 1))
-    return float(pyloudnorm.Meter(MIX_RATE).integrated_loudness(padded))
+    return float(pyloudnorm.Meter(rate).integrated_loudness(padded.astype(np.float64)))
 
 
 def dialogue_loudness(audio: np.ndarray, spans: list[tuple[float, float]]) -> float:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from .access import AccessDenied, require
-from .activity import FRAME_S, speech_frames
+from .activity import FRAME_S, RATE, speech_frames
 from .errors import BadInputError
 from .ingest import decode_audio
 from .store.models import User, VoiceProfile
@@ -28,7 +28,7 @@ MIN_PEAK_DBFS = -30.0
 def check_reference(path: Path) -> None:
     """A usable reference: decodes, 3 s to 2 min, mostly speech, not clipped, not too quiet."""
     audio = decode_audio(Path(path))
-    seconds = len(audio) / 16000
+    seconds = len(audio) / RATE
     if not REFERENCE_S[0] <= seconds <= REFERENCE_S[1]:
         raise BadInputError(path, f"{seconds:.1f} s long; a reference must be {REFERENCE_S[0]:.0f}-{REFERENCE_S[1]:.0f} s")
     peak = float(np.max(np.abs(audio))) if len(audio) else 0.0

@@ -446,7 +446,6 @@ class Workbench:
                 query = query.where(Clip.profile_id == profile_id)
             return list(session.scalars(query))
 
-
     def prepare_dub(self, project: Project, language: str, voice: str, progress: Progress = no_progress,
                     timed: Callable[[str, Callable], object] | None = None) -> dict[str, list[CheckResult]]:
         """Every stage up to review: script, translation, every uncast speaker cast to `voice`, speech,

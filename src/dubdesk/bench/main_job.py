@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
 from ..config import Settings
 from ..workbench import Workbench
-from .report import publish
+from .report import StageTimes, publish
 
 REVIEWER = "Benchmark Reviewer"
 
@@ -22,14 +21,7 @@ def timed_main_job(workbench: Workbench, sample: Path, language: str, voice: str
                    until: str = "verify") -> tuple[object, dict[str, float], object]:
     """Run the main job (up to `until`), timing each stage; returns the project, the timings and the
     last stage's result."""
-    timings: dict[str, float] = {}
-
-    def timed(stage: str, run):
-        began = time.perf_counter()
-        result = run()
-        timings[stage] = time.perf_counter() - began
-        return result
-
+    timed = StageTimes()
     project = timed("ingest", lambda: workbench.create_project(sample, name="main job"))
     result = workbench.prepare_dub(project, language, voice, timed=timed)
     if until != "qc":
@@ -38,7 +30,7 @@ def timed_main_job(workbench: Workbench, sample: Path, language: str, voice: str
                                   for line_id in workbench.current_clips(project, language)])
         folder = timed("deliver", lambda: workbench.deliver(project, language, out))
         result = timed("verify", lambda: workbench.verify(folder))
-    return project, timings, result
+    return project, timed, result
 
 
 def run(settings: Settings, sample: Path, out: Path, language: str = "es", voice: str = "stock-pico-es-es") -> dict:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import platform
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +12,17 @@ from rich.console import Console
 from rich.table import Table
 
 from ..export.script_files import write_text
+
+
+class StageTimes(dict[str, float]):
+    """Wall seconds per stage: calling it with (stage, run) runs `run`, records how long it took and
+    returns its result (the shape Workbench.prepare_dub's `timed` takes)."""
+
+    def __call__(self, stage: str, run: Callable[[], object]) -> object:
+        began = time.perf_counter()
+        result = run()
+        self[stage] = time.perf_counter() - began
+        return result
 
 
 def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:

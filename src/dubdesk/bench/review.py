@@ -19,7 +19,7 @@ from ..access import add_user
 from ..config import Settings
 from ..core import Transcript, Turn, Word
 from ..workbench import Workbench
-from .report import publish
+from .report import StageTimes, publish
 
 SECONDS_PER_WORD, GAP_S = 0.32, 1.2
 PASSWORD = "benchmark only"
@@ -40,14 +40,7 @@ def generated_project(workbench: Workbench, sample: Path, sentences: list[str], 
     source = folder / "programme.wav"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(sample), "-t",
                     f"{at + 1:.1f}", "-ac", "1", str(source)], check=True)
-    timings = {}
-
-    def timed(stage, run):
-        began = time.perf_counter()
-        result = run()
-        timings[stage] = time.perf_counter() - began
-        return result
-
+    timed = StageTimes()
     project = timed("ingest", lambda: workbench.create_project(source, name="review benchmark"))
     script = timed("import script", lambda: workbench.import_transcript(
         project, Transcript("en", 1.0, tuple(words)), turns, "FLORES-200 dev (CC-BY-SA 4.0), generated timing"))
@@ -55,7 +48,7 @@ def generated_project(workbench: Workbench, sample: Path, sentences: list[str], 
     for speaker in script.speakers:
         workbench.cast(project, speaker, LANGUAGE, VOICE)
     timed("synthesize", lambda: workbench.synthesize_language(project, LANGUAGE))
-    return project, script, timings
+    return project, script, timed
 
 
 def browser_timings(workbench: Workbench, project, script, pages: int = 5) -> list[dict]:

@@ -25,7 +25,7 @@ from ..core import Line, Script
 from ..errors import DubdeskError
 from ..ingest import sha256_file
 from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
-from ..mix import MIX_RATE, Mix, ebur128, true_peak_dbtp
+from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
 from ..mix import loudness as mix_loudness
 from ..translate.production import LANGUAGE_NAMES
 from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
@@ -183,7 +183,7 @@ def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], 
     manifest = {
         "tool": "dubdesk", "label": AI_LABEL, "project": request.project_name, "language": request.language,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "loudness": {"target_lkfs": -27.0, "this_meter": request.mix.loudness(), "ffmpeg_ebur128": readings,
+        "loudness": {"target_lkfs": TARGET_LKFS, "this_meter": request.mix.loudness(), "ffmpeg_ebur128": readings,
                      "mix_gain_db": round(request.mix.gain_db, 2)},
         "background": request.background_kind,
         "watermark": request.watermark and {**request.watermark, "files": sorted(speech)},

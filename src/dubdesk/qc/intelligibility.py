@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..activity import RATE
 from ..bench.metrics import transcript_errors
 from ..config import QCSettings
 from ..core import Word
@@ -15,7 +16,6 @@ from ..engines import Transcriber
 from ..script import UNSPACED_LANGUAGES
 from . import CheckResult, graded
 
-RATE = 16000
 WINDOW_S = 28.0
 GAP_S = 1.0
 

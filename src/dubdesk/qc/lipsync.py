@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from ..activity import RATE
 from ..config import QCSettings
 from ..faces import FaceTrack
 from . import CheckResult, grade
 
-RATE = 16000
 BAND_HZ = (1000.0, 3000.0)
 LEVEL_WINDOW_S = 0.04
 DETREND_S, SMOOTH_FRAMES = 1.0, 3

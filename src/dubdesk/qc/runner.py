@@ -10,10 +10,11 @@ import numpy as np
 import soundfile as sf
 from sqlalchemy import delete
 
-from ..activity import FRAME_S, speech_frames
+from ..activity import FRAME_S, RATE, speech_frames
 from ..core import Line, Script, Word
 from ..fit import Fit
 from ..ingest import resample
+from ..mix import PlacedLine, place_lines
 from ..phonemes import ESPEAK_VOICES, words_phonemes
 from ..praat import run_praat
 from ..script import join_words
@@ -28,8 +29,6 @@ from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
 from .timing import WINDOW_MARGIN_S, timing_check
 from .voice import voice_check
-
-RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,9 @@ class LineQC:
         self.folder = workbench.folder(project)
         self.clips = clips
         self.lines = {line.id: line for line in script.lines if line.id in clips}
-        self.duration = script.duration
         self.dubs = {line_id: sf.read(self.folder / clip.fit["path"], dtype="float32") for line_id, clip in clips.items()}
+        self.raws = {line_id: sf.read(self.folder / clip.path, dtype="float32") for line_id, clip in clips.items()}
+        self.without_phonemes = [lang for lang in (script.language, language) if lang not in ESPEAK_VOICES]
         self.faces = workbench.face_track(project)
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
@@ -69,7 +69,7 @@ class LineQC:
             clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
             fit = Fit(**clip.fit)
             results[line_id] = [
-                technical_check(audio, rate, sf.read(self.folder / clip.path, dtype="float32")[0], self.settings),
+                technical_check(audio, rate, self.raws[line_id][0], self.settings),
                 intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
                 timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, clip.text,
                              (self.script.language, self.language), self.settings, fit.on_screen),
@@ -83,7 +83,7 @@ class LineQC:
     def _read_source(self, folder: Path) -> SourceReading:
         """Each checked line's stretch of the source, read once: its speech frames (with margins, placed
         in the programme), its band level, and the line itself as a file for Praat."""
-        frames = np.zeros(int(np.ceil(self.duration / FRAME_S)) + 1, dtype=bool)
+        frames = np.zeros(int(np.ceil(self.script.duration / FRAME_S)) + 1, dtype=bool)
         bands, excerpts = {}, {}
         for line_id, line in self.lines.items():
             start = max(0.0, line.start - WINDOW_MARGIN_S - 1.0)
@@ -101,22 +101,20 @@ class LineQC:
                   speech16k: dict[str, np.ndarray]) -> dict[str, tuple[list[float], list[float]]]:
         """(source, dub) lip-closure times of each line, on the programme's clock. Phonemes come from one
         espeak-ng run per language; a dub whose engine reported phoneme times uses those instead."""
-        source_words = [list(line.words) for line in self.lines.values()]
-        if not {self.script.language, self.language} <= ESPEAK_VOICES.keys():
+        if self.without_phonemes:
             return {line_id: ([], []) for line_id in self.lines}
+        source_words = [list(line.words) for line in self.lines.values()]
         source_phonemes = iter(words_phonemes([w.text for words in source_words for w in words], self.script.language))
         dub_phonemes = iter(words_phonemes([w.text for line_id in self.lines for w in heard[line_id]], self.language))
         closures = {}
         for line_id, words in zip(self.lines, source_words):
             source = closures_from_words(words, [next(source_phonemes) for _ in words], bands[line_id])
             clip, phonemes = self.clips[line_id], [next(dub_phonemes) for _ in heard[line_id]]
-            dub = (self._engine_closures(clip) if clip.settings.get("phonemes") else
+            dub = (fitted_closures(clip.settings["phonemes"], *self.raws[line_id], clip.fit["rate"])
+                   if clip.settings.get("phonemes") else
                    closures_from_words(heard[line_id], phonemes, BandLevel.of(speech16k[line_id])))
             closures[line_id] = (source, [clip.fit["start"] + time for time in dub])
         return closures
-
-    def _engine_closures(self, clip: Clip) -> list[float]:
-        return fitted_closures(clip.settings["phonemes"], *sf.read(self.folder / clip.path, dtype="float32"), clip.fit["rate"])
 
     def _unjudged(self, fit: Fit) -> str | None:
         """Why lip closures cannot be judged in this line, or None if they can."""
@@ -124,8 +122,7 @@ class LineQC:
             return "audio-only source, lips not seen"
         if not fit.on_screen:
             return "off screen, lips not seen"
-        missing = [lang for lang in (self.script.language, self.language) if lang not in ESPEAK_VOICES]
-        return f"no phonemes for {', '.join(missing)}" if missing else None
+        return f"no phonemes for {', '.join(self.without_phonemes)}" if self.without_phonemes else None
 
     def _av_sync(self, speech16k: dict[str, np.ndarray]):
         """The check of one line against the picture: the dubs, placed at their starts, against the
@@ -134,12 +131,8 @@ class LineQC:
             return lambda line: av_sync_check(None, 0.0, None, line.start, line.end, 0.0, self.settings)
         mouth, source = MouthTrack(self.faces), self.workbench.source_audio(self.project)
         source_offset = mouth.offset(SpeechLevel(source), 0.0, len(source) / RATE).offset_s or 0.0
-        timeline = np.zeros(len(source))
-        for line_id, audio in speech16k.items():
-            begin = int(round(self.clips[line_id].fit["start"] * RATE))
-            part = audio[:max(0, len(timeline) - begin)]
-            timeline[begin:begin + len(part)] += part
-        dubs = SpeechLevel(timeline)
+        dubs = SpeechLevel(place_lines([PlacedLine(line_id, self.clips[line_id].fit["start"], audio)
+                                        for line_id, audio in speech16k.items()], len(source), RATE))
         return lambda line: av_sync_check(mouth, self.faces.face_share(line.start, line.end), dubs, line.start,
                                           line.end, source_offset, self.settings)
 

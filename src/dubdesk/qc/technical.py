@@ -2,21 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pyloudnorm
 
 from ..config import QCSettings
 from ..fit import sound_span
+from ..mix import TARGET_LKFS, loudness
 from . import CheckResult, graded
 
 CLIP_LEVEL = 0.999
-DIALOGUE_TARGET_LUFS = -27.0
-
-
-def loudness_lufs(audio: np.ndarray, rate: int) -> float:
-    """BS.1770 integrated loudness; lines shorter than one 400 ms block are padded with silence."""
-    block = int(0.4 * rate)
-    padded = np.pad(audio, (0, max(0, block - len(audio))))
-    return float(pyloudnorm.Meter(rate).integrated_loudness(padded.astype(np.float64)))
 
 
 def technical_check(audio: np.ndarray, rate: int, raw: np.ndarray, limits: QCSettings) -> CheckResult:
@@ -26,14 +18,14 @@ def technical_check(audio: np.ndarray, rate: int, raw: np.ndarray, limits: QCSet
         return CheckResult("technical", "fail", {"seconds": len(audio) / rate}, "silent: the clip holds no sound")
     clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
     dc = float(abs(np.mean(audio)))
-    lufs = loudness_lufs(audio, rate)
+    lufs = loudness(audio, rate)
     lead = sound_span(raw, rate).start / rate
     numbers = {"clipped_share": round(clipped, 6), "dc_offset": round(dc, 5), "loudness_lufs": round(lufs, 1),
                "leading_silence_s": round(lead, 3), "peak_dbfs": round(20 * np.log10(np.max(np.abs(audio))), 1)}
     return graded("technical", numbers, {
         "clipped": (clipped, limits.clipped_share), "dc": (dc, limits.dc_offset),
-        "loudness": (abs(lufs - DIALOGUE_TARGET_LUFS), limits.loudness_from_target_lu),
+        "loudness": (abs(lufs - TARGET_LKFS), limits.loudness_from_target_lu),
         "lead": (lead, limits.leading_silence_s)}, {
         "clipped": f"clipping: {clipped:.3%} of samples at full scale", "dc": f"DC offset {dc:.3f}",
-        "loudness": f"loudness {lufs:.1f} LUFS, far from {DIALOGUE_TARGET_LUFS:.0f}",
+        "loudness": f"loudness {lufs:.1f} LUFS, far from {TARGET_LKFS:.0f}",
         "lead": f"{lead:.2f} s of silence before the speech", "ok": f"clean: {lufs:.1f} LUFS, no clipping"})
