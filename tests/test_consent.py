@@ -2,21 +2,29 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 import soundfile as sf
+from sqlalchemy import update
 
+from dubdesk import errors
 from dubdesk.config import Settings
 from dubdesk.errors import DubdeskError, ModelMissingError
 from dubdesk.ingest import resample
+from dubdesk.seal import KEY_FILE, Seal
+from dubdesk.store import open_database
+from dubdesk.store.models import VoiceProfile
 from dubdesk.synth import STOCK_FILE
 from dubdesk.synth.engines import voice_engine
+from dubdesk.synth.voice_match import VoiceMatcher
 from dubdesk.voices import consent
-from dubdesk.voices.consent import ConsentGrant, authorize
+from dubdesk.voices.consent import ConsentGrant, Voice, authorize
 from dubdesk.voices.records import ConsentTerms
-from dubdesk.voices.registry import ConsentError, ConsentRegistry, TamperedError
+from dubdesk.voices.registry import ConsentError, TamperedError
 from dubdesk.workbench import Workbench
 
 from .conftest import SAMPLE, ffmpeg
@@ -36,7 +44,7 @@ def bench(tmp_path):
 def actor(workbench, reference, **terms):
     defaults = dict(languages=("es",), titles=("Pilot",), uses=("dubbing",), valid_from=TODAY - timedelta(days=1),
                     valid_until=TODAY + timedelta(days=30), terms_ref="contract 42")
-    return workbench.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference])
+    return workbench.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference], by="Ana Actriz")
 
 
 def speak(workbench, project, profile_id, language="es", text="Hola."):
@@ -80,13 +88,13 @@ def test_revocation_refuses_new_lines_and_blocks_unmixed_ones(bench):
     workbench, project, reference = bench
     profile = actor(workbench, reference)
     speak(workbench, project, profile.profile_id)
-    assert workbench.revoke_voice(profile.profile_id, "actor withdrew consent") == 1
+    assert workbench.revoke_voice(profile.profile_id, "actor withdrew consent", by="Ana Actriz") == 1
     with pytest.raises(ConsentError, match="revoked .*actor withdrew consent"):
         speak(workbench, project, profile.profile_id)
     (clip,) = workbench.clips()
     assert clip.status == "blocked" and "actor withdrew consent" in clip.blocked_reason
     with pytest.raises(ConsentError, match="revoked"):
-        workbench.registry.update_terms(profile.profile_id, profile.terms)
+        workbench.registry.update_terms(profile.profile_id, profile.terms, by="Ana Actriz")
 
 
 def test_edited_record_is_detected(bench):
@@ -101,21 +109,76 @@ def test_edited_record_is_detected(bench):
 def test_removed_revocation_is_detected(bench):
     workbench, project, reference = bench
     profile = actor(workbench, reference)
-    workbench.revoke_voice(profile.profile_id, "withdrawn")
+    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
     history = workbench.registry.folder / profile.profile_id / "history.jsonl"
     history.write_text(history.read_text().splitlines(keepends=True)[0])
     with pytest.raises(TamperedError, match="does not end at the registered head"):
         speak(workbench, project, profile.profile_id)
 
 
+def test_a_revocation_cannot_be_undone_through_the_files_the_database_or_the_api(bench, tmp_path):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    revoked = workbench.registry.current(profile.profile_id)
+    with pytest.raises(ConsentError, match="revocation is final"):  # a new record after it, through the registry
+        workbench.registry._append(revoked.next(revoked_at=None, revocation_reason=""), by="attacker", action="undo")
+    history = workbench.registry.folder / profile.profile_id / "history.jsonl"
+    history.write_text(history.read_text().splitlines(keepends=True)[0])  # the revocation record removed ...
+    database = sqlite3.connect(workbench.settings.home / "dubdesk.db")
+    with pytest.raises(sqlite3.DatabaseError, match="only moves forward"):  # ... and the head rolled back
+        database.execute("UPDATE voice_profiles SET head_hash = ?, version = 1 WHERE id = ?", (profile.hash, profile.profile_id))
+    with pytest.raises(sqlite3.DatabaseError, match="revocation is final"):
+        database.execute("DELETE FROM revocations WHERE profile_id = ?", (profile.profile_id,))
+    database.execute("DROP TRIGGER voice_profiles_forward")  # an attacker who removes the guard too
+    database.execute("UPDATE voice_profiles SET head_hash = ?, version = 1 WHERE id = ?", (profile.hash, profile.profile_id))
+    database.commit()
+    with pytest.raises(TamperedError, match="the revocation was removed"):
+        speak(workbench, project, profile.profile_id)
+
+
+def test_a_revoked_voice_cannot_come_back_under_a_new_profile(bench, tmp_path):
+    from .test_pipeline import run_cli
+
+    workbench, _, reference = bench
+    profile = actor(workbench, reference)
+    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    rewrapped = tmp_path / "same voice.flac"  # the same recording, another container and name
+    ffmpeg("-i", str(reference), str(rewrapped))
+    with pytest.raises(ConsentError, match="a revoked voice cannot be registered again"):
+        actor(workbench, rewrapped)
+    again = run_cli("voices", "add", "--actor", "Ana", "--language", "es", "--reference", str(rewrapped),
+                    home=workbench.settings.home)
+    assert again.returncode == 2 and "cannot be registered again" in again.stderr
+
+
 def test_record_signed_with_another_key_is_refused(bench, tmp_path):
     workbench, project, reference = bench
     profile = actor(workbench, reference)
-    impostor = ConsentRegistry(tmp_path / "other-home", workbench.sessions)  # files and database, not the key
-    impostor.folder = workbench.registry.folder
-    impostor._append(profile.next(terms=replace(profile.terms, languages=("es", "fr"))))
+    other_key = Seal(tmp_path / "other-keys", open_database(f"sqlite:///{tmp_path / 'other.db'}"))
+    forged = replace(profile.next(terms=replace(profile.terms, languages=("es", "fr"))), signer=other_key.fingerprint)
+    forged = replace(forged, signature=other_key.sign_bytes(forged.signed_content()))
+    history = workbench.registry.folder / profile.profile_id / "history.jsonl"
+    with history.open("a") as lines:  # the files and the database, but not the key
+        lines.write(json.dumps(forged.to_json()) + "\n")
+    with workbench.sessions() as session:
+        session.execute(update(VoiceProfile).where(VoiceProfile.id == profile.profile_id)
+                        .values(head_hash=forged.hash, version=forged.version))
+        session.commit()
     with pytest.raises(TamperedError, match="signed by an unknown key"):
         speak(workbench, project, profile.profile_id, "fr")
+
+
+def test_a_replaced_registry_key_is_refused_by_its_pins(bench, tmp_path):
+    workbench, _, _ = bench
+    pinned = workbench.registry.signer
+    key_file = workbench.settings.home / "keys" / KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file.unlink()  # an attacker brings a key of their own, to re-sign every history with it
+    with pytest.raises(errors.TamperedError, match="the database pins"):
+        Workbench(workbench.settings).registry.profile_ids()
+    with pytest.raises(errors.TamperedError, match="the settings pin"):
+        Workbench(Settings(home=tmp_path / "fresh", key_fingerprint=pinned)).registry.profile_ids()
 
 
 def test_changed_reference_recording_is_refused(bench):
@@ -127,23 +190,56 @@ def test_changed_reference_recording_is_refused(bench):
         speak(workbench, project, profile.profile_id)
 
 
+def pico_voice(record, references):
+    return Voice("pico", "es-ES", tuple(references))
+
+
 def test_engines_refuse_without_a_grant_from_the_consent_check(bench, monkeypatch):
     workbench, _, reference = bench
     profile = actor(workbench, reference)
     other = actor(workbench, reference, languages=("de",))
     engine = voice_engine("pico")
-    forged = ConsentGrant(profile.profile_id, profile.hash, "es", "Pilot", "dubbing", 0.0, mac="0" * 64)
+    voice = pico_voice(profile, workbench.registry.reference_paths(profile))
+    forged = ConsentGrant(profile.profile_id, profile.hash, "es", "Pilot", "dubbing", "pico", "es-ES", (), 0.0, mac="0" * 64)
     for grant in (None, "yes", forged):
         with pytest.raises(ConsentError, match="no valid consent grant"):
-            engine.speak("Hola.", "es-ES", "es", grant, profile.profile_id)
-    _, granted = authorize(workbench.registry, other.profile_id, "de", "Pilot", "dubbing")
+            engine.speak("Hola.", voice, "es", grant, profile.profile_id)
+    _, _, granted = authorize(workbench.registry, other.profile_id, "de", "Pilot", "dubbing", pico_voice)
     with pytest.raises(ConsentError, match="covers"):
-        engine.speak("Hola.", "es-ES", "es", granted, profile.profile_id)
-    _, fresh = authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing")
+        engine.speak("Hola.", voice, "es", granted, profile.profile_id)
+    _, _, fresh = authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing", pico_voice)
     later = fresh.issued + consent.GRANT_LIFETIME_S + 1
     monkeypatch.setattr(consent.time, "monotonic", lambda: later)
     with pytest.raises(ConsentError, match="expired"):
-        engine.speak("Hola.", "es-ES", "es", fresh, profile.profile_id)
+        engine.speak("Hola.", voice, "es", fresh, profile.profile_id)
+
+
+def test_a_grant_binds_the_voice_and_references_and_dies_with_a_revocation(bench, tmp_path):
+    workbench, project, reference = bench
+    profile = actor(workbench, reference)
+    engine = voice_engine("pico")
+    _, voice, grant = authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing", pico_voice)
+    assert engine.speak("Hola.", voice, "es", grant, profile.profile_id).audio.size > 0
+    with pytest.raises(ConsentError, match="covers"):  # another of the engine's voices
+        engine.speak("Hola.", replace(voice, name="it-IT"), "es", grant, profile.profile_id)
+    stranger = tmp_path / "someone else.wav"
+    ffmpeg("-i", str(SAMPLE), "-ss", "0", "-t", "5", str(stranger))
+    with pytest.raises(ConsentError, match="does not cover the recording"):  # a reference nobody consented with
+        engine.speak("Hola.", replace(voice, references=(stranger,)), "es", grant, profile.profile_id)
+    with pytest.raises(ConsentError, match="does not cover the recording"):  # nor may the voice matcher hear one
+        VoiceMatcher(workbench.folder(project)).apply(np.zeros(16000, np.float32), 16000, grant, (stranger,), "k", 200.0)
+    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    with pytest.raises(ConsentError, match="revoked"):  # a grant minted before the revocation is dead at once
+        engine.speak("Hola.", voice, "es", grant, profile.profile_id)
+
+
+def test_consent_is_checked_for_today_only(bench):
+    workbench, _, reference = bench
+    profile = actor(workbench, reference, valid_until=TODAY - timedelta(days=1))
+    with pytest.raises(TypeError):
+        authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing", pico_voice, day=TODAY - timedelta(days=5))
+    with pytest.raises(ConsentError, match="expired"):
+        authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing", pico_voice)
 
 
 def test_piper_stock_voice_speaks_intelligibly_through_the_gate(bench, settings):

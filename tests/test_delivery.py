@@ -32,7 +32,7 @@ def reviewed(workbench, make_media):
                         seconds=12.0, video=True)
     project = workbench.create_project(source, name="Entrega «prueba»")
     voice = workbench.registry.create("Delivery Voice", ConsentTerms(("es",), uses=("*",), terms_ref="test"),
-                                      stock=StockVoice("pico", "es-ES", "Apache-2.0", "Debian libttspico"))
+                                      stock=StockVoice("pico", "es-ES", "Apache-2.0", "Debian libttspico"), by="test")
     script = workbench.script(project)
     workbench.translate(project, "es")
     for speaker in {line.speaker for line in script.lines}:
@@ -173,7 +173,7 @@ def test_a_consent_revoked_after_delivery_fails_verify_and_blocks_a_new_mix(work
     with workbench.sessions() as session:
         assert session.query(Clip).filter_by(project_id=project.id, status="mixed").count() > 0
         assert session.query(AuditEvent).filter_by(project_id=project.id, action="delivered").count() == 1
-    workbench.revoke_voice(profile, "actor withdrew consent")
+    workbench.revoke_voice(profile, "actor withdrew consent", by="Delivery Voice")
     problems = _problems(workbench.verify(delivered))
     assert any("consent revoked" in p and "actor withdrew consent" in p for p in problems)
     with pytest.raises(ConsentError, match="mix refused: .* consent revoked"):

@@ -45,7 +45,7 @@ def test_translation_marks_lines_over_budget_and_keeps_human_edits(workbench, sa
 def _actor(workbench, languages=("es",), until=None, titles=("*",)):
     terms = ConsentTerms(tuple(languages), titles=titles, valid_from=date.today() - timedelta(days=1),
                          valid_until=until or date.today() + timedelta(days=10), terms_ref="contract 7")
-    return workbench.registry.create("Bea Voz", terms).profile_id
+    return workbench.registry.create("Bea Voz", terms, by="Bea Voz").profile_id
 
 
 def test_only_consented_voices_are_offered_and_cast(workbench, sample_project):
@@ -76,7 +76,7 @@ def test_stale_casting_cannot_synthesize_after_revocation(workbench, sample_proj
         workbench.cast(sample_project, speaker, "es", voice)
     clips, refused = workbench.synthesize_language(sample_project, "es")
     assert clips and not refused
-    workbench.revoke_voice(voice, "withdrawn")
+    workbench.revoke_voice(voice, "withdrawn", by="Bea Voz")
     clips_after, refused_after = workbench.synthesize_language(sample_project, "es")
     assert clips_after == [] and all("revoked" in reason for reason in refused_after.values())
     assert {c.status for c in workbench.clips(sample_project) if c.profile_id == voice} == {"blocked"}

@@ -8,7 +8,7 @@ import gradio as gr
 from dubdesk.cast import eligible_voices
 from dubdesk.workbench import Workbench
 
-from .guard import for_roles
+from .guard import for_roles, person
 
 LANGUAGES = ["es", "fr", "de", "it", "pt", "ja", "en"]
 
@@ -22,7 +22,8 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
     def create(upload, name, targets, request: gr.Request):
         if not upload:
             raise ValueError("choose a source file to upload")
-        project = workbench.create_project(Path(upload), name or None, tuple(targets or ()))
+        project = workbench.create_project(Path(upload), name or None, tuple(targets or ()),
+                                           by=person(workbench, request).name)
         label = f"{project.id} {project.name}"
         return gr.update(choices=project_choices(workbench), value=label), f"Created project {label}"
 
@@ -41,9 +42,10 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
         def report(stage, done=None, total=None):
             progress((done or 0, total) if total else 0, desc=stage)
 
-        results = workbench.prepare_dub(project, language, voice, report)
-        failed = sum(any(c.verdict == "fail" for c in checks) for checks in results.values())
-        return f"Ready for review: {len(results)} line(s), {failed} with a QC fail"
+        dub = workbench.prepare_dub(project, language, voice, report, by=person(workbench, request).name)
+        failed = sum(any(c.verdict == "fail" for c in checks) for checks in dub.results.values())
+        refused = f"; {len(dub.refused)} line(s) not spoken: {next(iter(dub.refused.values()))}" if dub.refused else ""
+        return f"Ready for review: {len(dub.results)} line(s), {failed} with a QC fail{refused}"
 
     with gr.Row():
         upload = gr.File(label="Source (audio or video)", type="filepath", elem_id="project-upload")

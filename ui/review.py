@@ -83,7 +83,8 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
         if waiting:
             shown = ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
             return f"Mix unavailable: {len(waiting)} line(s) not approved: {shown}"
-        folder = workbench.deliver(project, language, workbench.settings.home / "deliveries")
+        folder = workbench.deliver(project, language, workbench.settings.home / "deliveries",
+                                   by=person(workbench, request).name)
         return f"Delivered: {folder.name}"
 
     with gr.Row():

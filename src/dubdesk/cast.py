@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import DubdeskError
+from .review import audit
 from .store.models import Casting, Project
-from .voices.consent import authorize
+from .voices.consent import check_consent
 from .voices.records import ProfileRecord
 from .voices.registry import ConsentError, ConsentRegistry
 
@@ -20,7 +21,7 @@ def eligible_voices(registry: ConsentRegistry, project: Project, language: str, 
     offered = []
     for profile_id in registry.profile_ids():
         try:
-            record, _ = authorize(registry, profile_id, language, project.name, use)
+            record = check_consent(registry, profile_id, language, project.name, use)
         except ConsentError:
             continue
         offered.append(record)
@@ -37,9 +38,9 @@ def series_voice(session: Session, project: Project, character: str | None, lang
 
 
 def cast_speaker(sessions: sessionmaker[Session], registry: ConsentRegistry, project: Project, speaker: str,
-                 language: str, profile_id: str, use: str = "dubbing") -> Casting:
+                 language: str, profile_id: str, by: str, use: str = "dubbing") -> Casting:
     """Cast `profile_id` as `speaker` in `language`, if its consent covers it and the series agrees."""
-    authorize(registry, profile_id, language, project.name, use)
+    check_consent(registry, profile_id, language, project.name, use)
     character = (project.characters or {}).get(speaker)
     with sessions() as session:
         earlier = series_voice(session, project, character, language)
@@ -51,6 +52,7 @@ def cast_speaker(sessions: sessionmaker[Session], registry: ConsentRegistry, pro
         casting = casting or Casting(project_id=project.id, speaker=speaker, language=language)
         casting.profile_id, casting.series, casting.character = profile_id, project.series, character
         session.add(casting)
+        audit(session, by, "cast", project.id, speaker=speaker, language=language, voice_profile=profile_id)
         session.commit()
         return casting
 

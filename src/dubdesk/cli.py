@@ -1,6 +1,7 @@
 """The command line: thin wrappers over `workbench`, with rich progress and one-line errors."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from contextlib import contextmanager
@@ -37,6 +38,13 @@ AsrEngine = Annotated[Optional[str], typer.Option("--asr-engine", help="faster-w
 BeamSize = Annotated[Optional[int], typer.Option(help="ASR beam size")]
 Diarizer = Annotated[Optional[str], typer.Option("--diarizer", help="embedded | pyannote")]
 Speakers = Annotated[Optional[int], typer.Option("--speakers", help="exact number of speakers, if known")]
+By = Annotated[Optional[str], typer.Option("--by", envvar="DUBDESK_USER",
+                                           help="who is doing this, for the audit log (default: the login name)")]
+
+
+def person(by: str | None) -> str:
+    """Who a command acts for: --by, else $DUBDESK_USER, else the login name."""
+    return (by or "").strip() or getpass.getuser()
 MinSpeakers = Annotated[Optional[int], typer.Option(help="at least this many speakers")]
 MaxSpeakers = Annotated[Optional[int], typer.Option(help="at most this many speakers")]
 
@@ -88,13 +96,13 @@ def stage_progress():
 def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project name")] = None,
         target: Annotated[Optional[list[str]], typer.Option(help="target language (repeatable)")] = None,
         commercial: Annotated[bool, typer.Option(help="the dub will be used commercially")] = False,
-        home: Home = None) -> None:
+        by: By = None, home: Home = None) -> None:
     """Create a project from an audio or video file (the original is kept untouched)."""
     from .workbench import Workbench
 
     with reported_errors(), stage_progress() as progress:
         progress("ingest")
-        project = Workbench(load_settings(home)).create_project(source, name, tuple(target or ()), commercial)
+        project = Workbench(load_settings(home)).create_project(source, name, tuple(target or ()), commercial, person(by))
     typer.echo(project.id)
 
 
@@ -199,6 +207,7 @@ def voices_add(
     valid_from: Annotated[Optional[datetime], typer.Option("--from", formats=["%Y-%m-%d"])] = None,
     valid_until: Annotated[Optional[datetime], typer.Option("--until", formats=["%Y-%m-%d"])] = None,
     terms: Annotated[str, typer.Option(help="compensation / contract reference")] = "",
+    by: By = None,
     home: Home = None,
 ) -> None:
     """Register a voice profile with signed consent terms; prints its id."""
@@ -208,7 +217,7 @@ def voices_add(
     consent = ConsentTerms(tuple(language), tuple(title or (ANY,)), tuple(use or ("dubbing",)),
                            (valid_from or datetime.now()).date(), valid_until.date() if valid_until else None, terms)
     with reported_errors():
-        record = Workbench(load_settings(home)).registry.create(actor, consent, list(reference or []))
+        record = Workbench(load_settings(home)).registry.create(actor, consent, list(reference or []), by=person(by))
     typer.echo(record.profile_id)
 
 
@@ -256,12 +265,12 @@ def voices_show(profile_id: str, home: Home = None) -> None:
 
 @voices_app.command("revoke")
 def voices_revoke(profile_id: str, reason: Annotated[str, typer.Option(help="why consent is withdrawn")],
-                  home: Home = None) -> None:
+                  by: By = None, home: Home = None) -> None:
     """Withdraw consent now: no new synthesis, and unmixed lines in this voice are blocked."""
     from .workbench import Workbench
 
     with reported_errors():
-        blocked = Workbench(load_settings(home)).revoke_voice(profile_id, reason)
+        blocked = Workbench(load_settings(home)).revoke_voice(profile_id, reason, by=person(by))
     typer.echo(f"revoked {profile_id}; {blocked} unmixed clip(s) blocked")
 
 
@@ -369,13 +378,13 @@ def glossary(project: int, term: str, language: TargetLanguage,
 
 @app.command()
 def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="voice profile id")],
-         language: TargetLanguage, home: Home = None) -> None:
+         language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Cast a consented voice as a source speaker (see voices-for for the voices on offer)."""
     from .workbench import Workbench
 
     with reported_errors():
         workbench = Workbench(load_settings(home))
-        workbench.cast(workbench.project(project), speaker, language, voice)
+        workbench.cast(workbench.project(project), speaker, language, voice, person(by))
     typer.echo(f"{speaker} -> {voice} ({language})")
 
 
@@ -394,17 +403,26 @@ def voices_for(project: int, language: TargetLanguage,
 
 
 @app.command()
-def synth(project: int, language: TargetLanguage,
-          home: Home = None) -> None:
-    """Speak every translated, cast line in its voice (consent is checked per line)."""
+def synth(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
+    """Speak every translated, cast line in its voice (consent is checked per line); exit 1 if any
+    line could not be spoken."""
     from .workbench import Workbench
 
     workbench = Workbench(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        clips, refused = workbench.synthesize_language(workbench.project(project), language, progress)
+        clips, refused = workbench.synthesize_language(workbench.project(project), language, progress, by=person(by))
     typer.echo(f"{len(clips)} line(s) synthesized")
+    _exit_if_refused(refused)
+
+
+def _exit_if_refused(refused: dict[str, str]) -> None:
+    """Each line not spoken, with why, and exit status 1 if there is any."""
     for line_id, reason in refused.items():
         typer.secho(f"{line_id}: not synthesized: {reason}", err=True, fg=typer.colors.YELLOW)
+    if refused:
+        typer.secho(f"{len(refused)} line(s) not synthesized; they cannot be approved or mixed", err=True,
+                    fg=typer.colors.RED)
+        raise typer.Exit(1)
 
 
 VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "n/a": "dim"}
@@ -450,14 +468,17 @@ def _print_qc(results: dict, language: str) -> None:
 @app.command()
 def dub(project: int, language: TargetLanguage,
         voice: Annotated[str, typer.Option(help="voice profile for every speaker not cast yet")],
-        home: Home = None) -> None:
-    """Every stage up to review: script, translate, cast, synthesize, fit, QC; then print the verdicts."""
+        by: By = None, home: Home = None) -> None:
+    """Every stage up to review: script, translate, cast, synthesize, fit, QC; then print the verdicts.
+    Run again, it redoes only what changed (approvals of unchanged lines stand); exit 1 if any line
+    could not be spoken (say, its voice's consent was revoked)."""
     from .workbench import Workbench
 
     workbench = Workbench(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        results = workbench.prepare_dub(workbench.project(project), language, voice, progress)
-    _print_qc(results, language)
+        report = workbench.prepare_dub(workbench.project(project), language, voice, progress, by=person(by))
+    _print_qc(report.results, language)
+    _exit_if_refused(report.refused)
 
 
 @app.command()
@@ -497,13 +518,13 @@ def deliver(project: int, language: TargetLanguage,
             out: Annotated[Path, typer.Option(help="folder the delivery package is written into")] = Path("delivery"),
             me: Annotated[Optional[Path], typer.Option("--me", help="an M&E stem to mix over (default: the original, "
                                                                     "ducked under the dub)")] = None,
-            home: Home = None) -> None:
+            by: By = None, home: Home = None) -> None:
     """Mix the approved lines and write the labelled, signed package: mix, stems, lines, script, timeline, video."""
     from .workbench import Workbench
 
     workbench = Workbench(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        folder = workbench.deliver(workbench.project(project), language, out, me, progress)
+        folder = workbench.deliver(workbench.project(project), language, out, me, progress, by=person(by))
     loudness = json.loads((folder / "manifest.json").read_text("utf-8"))["loudness"]["ffmpeg_ebur128"]
     for role, reading in loudness.items():
         typer.echo(f"{role}: dialogue {reading['dialogue']['integrated_lkfs']:.1f} LKFS, programme "

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=_default_home, description="database, projects and model cache")
+    key_fingerprint: str | None = Field(None, description="pin of the workbench key that signs consent records and "
+                                                          "takes (a record's 'signer'); the database pins it too")
     ingest: IngestSettings = IngestSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
     diarize: DiarizeSettings = DiarizeSettings()

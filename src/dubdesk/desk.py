@@ -17,6 +17,7 @@ from .export.timecode import timecode_in, timecode_out
 from .qc.runner import LineQC, store_results
 from .store import Project
 from .store.models import Clip, LineTranslation, QCResult, Review
+from .translate.edits import TextEdit
 from .workbench import Workbench
 
 SHOW = ("all", "pending", "failed QC", "approved", "rejected")
@@ -95,13 +96,14 @@ def _shown(row: ReviewRow, show: str) -> bool:
 
 def regenerate_line(workbench: Workbench, project: Project, line_id: str, language: str, text: str, editor: str,
                     expected_version: int) -> ReviewRow:
-    """Save a person's edit (refused if the line changed since they opened it), speak it again in its
-    cast voice (consent is checked now) and fit it: this line only. Its QC follows (`check_line`)."""
-    workbench.edit_translation(project, line_id, language, text, editor, expected_version)
+    """Speak a person's edit again in the line's cast voice (consent is checked now) and save the text
+    and the clip together: refused whole if the line changed since they opened it or the voice may
+    not speak it. Then fit it: this line only. Its QC follows (`check_line`)."""
     previous = workbench.current_clips(project, language).get(line_id)
     if previous is None:
         raise LookupError(f"line {line_id} has no {language} clip to regenerate; run synthesis first")
-    workbench.synthesize(project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"))
+    workbench.synthesize(project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"),
+                         edit=TextEdit(line_id, language, text, editor, expected_version), by=editor)
     workbench.fit_line(project, workbench.script(project), line_id, language)
     return review_row(workbench, project, language, line_id)
 
@@ -110,7 +112,7 @@ def check_line(workbench: Workbench, project: Project, line_id: str, language: s
     """Every QC check on one line's current clip, stored with it."""
     clip = workbench.current_clips(project, language)[line_id]
     checks = LineQC(workbench, project, language, workbench.script(project), {line_id: clip}).run(lambda *_: None)
-    store_results(workbench.sessions, {line_id: clip}, checks)
+    store_results(workbench.sessions, workbench.seal, {line_id: clip}, checks)
     return review_row(workbench, project, language, line_id)
 
 

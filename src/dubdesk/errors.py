@@ -40,3 +40,7 @@ class EngineUnavailableError(DubdeskError):
 
 class ProjectError(DubdeskError):
     """A project that does not exist or is in a state that forbids the action."""
+
+
+class TamperedError(DubdeskError):
+    """A signed record, row or file does not verify: it was changed outside dubdesk."""

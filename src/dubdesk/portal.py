@@ -67,7 +67,7 @@ def create_profile(workbench: Workbench, person: User, actor: str, languages: li
     for reference in references:
         check_reference(reference)
     terms = _terms(languages, uses, valid_until, terms_ref)
-    record = workbench.registry.create(actor.strip() or person.name, terms, list(references))
+    record = workbench.registry.create(actor.strip() or person.name, terms, list(references), by=person.name)
     with workbench.sessions() as session:
         session.execute(update(VoiceProfile).where(VoiceProfile.id == record.profile_id).values(owner=person.name))
         session.commit()
@@ -77,7 +77,7 @@ def create_profile(workbench: Workbench, person: User, actor: str, languages: li
 def change_terms(workbench: Workbench, person: User, profile_id: str, languages: list[str], uses: list[str],
                  valid_until: date | None, terms_ref: str) -> ProfileRecord:
     own_profile(workbench, person, profile_id)
-    return workbench.registry.update_terms(profile_id, _terms(languages, uses, valid_until, terms_ref))
+    return workbench.registry.update_terms(profile_id, _terms(languages, uses, valid_until, terms_ref), by=person.name)
 
 
 def _terms(languages: list[str], uses: list[str], valid_until: date | None, terms_ref: str) -> ConsentTerms:
@@ -87,4 +87,4 @@ def _terms(languages: list[str], uses: list[str], valid_until: date | None, term
 def revoke(workbench: Workbench, person: User, profile_id: str, reason: str) -> int:
     """Withdraw consent now; returns how many unmixed lines were blocked."""
     own_profile(workbench, person, profile_id)
-    return workbench.revoke_voice(profile_id, reason or "withdrawn by the actor")
+    return workbench.revoke_voice(profile_id, reason or "withdrawn by the actor", by=person.name)

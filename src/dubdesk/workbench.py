@@ -9,6 +9,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -21,32 +22,36 @@ from .cast import cast_speaker, castings
 from .config import Settings
 from .core import Line, Script, Transcript, Turn, Word
 from .engines import EngineIdentity
-from .errors import ProjectError
+from .errors import ProjectError, TamperedError
 from .export.credentials import SigningIdentity, make_project_ca
 from .export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
 from .export.script_files import SCRIPT_FORMATS, export_script
 from .faces import WORKER as FACE_WORKER
 from .faces import FaceTrack, track_faces
-from .fit import Fit, fit_clip
+from .fit import Fit, bounds_for, fit_clip
 from .ingest import MediaInfo, decode_audio, ingest, load_working_audio, resample, sha256_file
 from .mix import MIX_RATE, PlacedLine, mixdown
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
 from .review import audit, decide, qc_results
 from .script import build_script
+from .seal import Seal
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
 from .store.models import Clip, LineTranslation, QCResult, Review, utcnow
 from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .synth.engines import NON_COMMERCIAL_LICENCES
+from .takes import check_take, fit_body
 from .transcribe.chunking import chunk_bounds
 from .translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
+from .translate.edits import TextEdit, apply_edit
 from .verify import Finding, Verifier
 from .voices.registry import ConsentError, ConsentRegistry
 from .watermark import Watermarker
 
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
 SOURCE_FOLDER = "source"
+SYSTEM = "dubdesk"  # the actor audited for work nobody in particular asked for (tests, benchmarks)
 
 
 def no_progress(stage: str, done: int | None = None, total: int | None = None) -> None:
@@ -74,9 +79,15 @@ class Workbench:
     def registry(self) -> ConsentRegistry:
         """The consent registry, with the stock voices registered on first use."""
         if self._registry is None:
-            self._registry = ConsentRegistry(self.settings.home, self.sessions)
+            seal = Seal(self.settings.home / "keys", self.sessions, self.settings.key_fingerprint)
+            self._registry = ConsentRegistry(self.settings.home, self.sessions, seal)
             register_stock_voices(self._registry)
         return self._registry
+
+    @property
+    def seal(self) -> Seal:
+        """The key takes are sealed with (the registry's)."""
+        return self.registry.seal
 
     # projects -----------------------------------------------------------------
 
@@ -84,8 +95,8 @@ class Workbench:
         return self.settings.projects_dir / project.folder
 
     def create_project(self, source: Path, name: str | None = None, target_languages: tuple[str, ...] = (),
-                       commercial: bool = False) -> Project:
-        """Ingest `source` into a new project; on any error nothing is left behind."""
+                       commercial: bool = False, by: str = SYSTEM) -> Project:
+        """Ingest `source` into a new project, audited in `by`'s name; on any error nothing is left behind."""
         source = Path(source)
         folder_name = f"{_slug(name or source.stem)}-{uuid.uuid4().hex[:8]}"
         folder = self.settings.projects_dir / folder_name
@@ -96,6 +107,9 @@ class Workbench:
                                   source_sha256=media.sha256, media=media.to_json(),
                                   target_languages=list(target_languages), commercial=commercial)
                 session.add(project)
+                session.flush()
+                audit(session, by, "project created", project.id, source=source.name, name=project.name,
+                      target_languages=list(target_languages), commercial=commercial)
                 session.commit()
                 return project
         except Exception:
@@ -306,47 +320,51 @@ class Workbench:
                          expected_version: int) -> LineTranslation:
         """A person's text for one line. An edit made on an older version is refused, never lost silently."""
         with self.sessions() as session:
-            row = session.scalars(_line_texts(project, language).where(LineTranslation.line_id == line_id)).first()
-            if row is None:
-                raise ProjectError(f"line {line_id} has no {language} text yet; translate first")
-            if row.version != expected_version:
-                raise ProjectError(f"line {line_id} ({language}) was changed by {row.edited_by or 'the machine'} "
-                                   f"since you opened it (version {row.version}, yours {expected_version}); reload it")
-            row.text, row.origin, row.edited_by = text.strip(), "human", editor
-            row.version, row.updated_at = row.version + 1, utcnow()
-            row.over_budget = len(row.text) > row.budget_chars
+            apply_edit(session, project.id, TextEdit(line_id, language, text, editor, expected_version))
+            audit(session, editor, "text edited", project.id, line_id, language=language, text=text.strip())
             session.commit()
-            return row
+        return self.translations(project, language)[line_id]
 
     # voices ---------------------------------------------------------------------------------
 
-    def cast(self, project: Project, speaker: str, language: str, profile_id: str) -> None:
-        cast_speaker(self.sessions, self.registry, project, speaker, language, profile_id)
+    def cast(self, project: Project, speaker: str, language: str, profile_id: str, by: str = SYSTEM) -> None:
+        cast_speaker(self.sessions, self.registry, project, speaker, language, profile_id, by)
 
     def synthesize_language(self, project: Project, language: str, progress: Progress = no_progress,
-                            use: str = "dubbing") -> tuple[list[Clip], dict[str, str]]:
-        """Every translated, cast line spoken; returns the clips and, per line not spoken, why."""
+                            use: str = "dubbing", by: str = SYSTEM) -> tuple[list[Clip], dict[str, str]]:
+        """Every translated, cast line spoken, except lines whose current take already says the same
+        in the same voice (so their decisions stand); returns the new clips and, per line not
+        spoken, why."""
         script, cast = self.script(project), castings(self.sessions, project, language)
-        texts = self.translations(project, language)
+        texts, current = self.translations(project, language), self.current_clips(project, language)
         clips, refused = [], {}
         for index, line in enumerate(script.lines):
             progress("synthesize", index, len(script.lines))
             if line.speaker not in cast or line.id not in texts:
                 refused[line.id] = "speaker not cast" if line.speaker not in cast else "no translation"
                 continue
+            take = current.get(line.id)
+            if take is not None and (take.text, take.profile_id, take.settings.get("use")) == (
+                    texts[line.id].text, cast[line.speaker], use):
+                if take.status == "blocked":
+                    refused[line.id] = take.blocked_reason or "blocked"
+                continue
             try:
                 clips.append(self.synthesize(project, line.id, texts[line.id].text, language, cast[line.speaker], use))
             except ConsentError as error:
                 refused[line.id] = str(error)
+        with self.sessions() as session:
+            audit(session, by, "lines synthesized", project.id, language=language, spoken=len(clips), refused=len(refused))
+            session.commit()
         return clips, refused
 
     def synthesize(self, project: Project, line_id: str, text: str, language: str, profile_id: str,
-                   use: str = "dubbing") -> Clip:
+                   use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
         return synthesize_line(self.sessions, self.registry, project, self.folder(project), line_id, text, language,
-                               profile_id, self.settings, use)
+                               profile_id, self.settings, use, edit, by)
 
-    def revoke_voice(self, profile_id: str, reason: str) -> int:
-        return revoke_voice(self.sessions, self.registry, profile_id, reason)
+    def revoke_voice(self, profile_id: str, reason: str, *, by: str) -> int:
+        return revoke_voice(self.sessions, self.registry, profile_id, reason, by=by)
 
     def current_clips(self, project: Project, language: str) -> dict[str, Clip]:
         """Each line's newest clip in `language`: the line version under review."""
@@ -376,9 +394,12 @@ class Workbench:
 
     def _fit_line(self, project: Project, script: Script, line: Line, slot: float, clip: Clip, language: str,
                   faces: FaceTrack | None) -> Fit:
-        """Fit one clip, with the off-screen bounds where the video shows no face during the line."""
+        """Fit one clip, with the off-screen bounds where the video shows no face during the line; a
+        clip already fitted to this slot and bounds keeps its fit (and so the decisions on it)."""
         on_screen = faces is None or faces.on_screen(line.start, line.end)
         folder = self.folder(project)
+        if _fit_stands(clip, folder, line, slot, bounds_for(self.settings.fit, on_screen)):
+            return Fit(**clip.fit)
         fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, self.settings.fit, on_screen)
         if not fitted.fits:
             shorter = self._shorter_clip(project, script, line, clip, language, fitted)
@@ -387,7 +408,9 @@ class Workbench:
                 fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, self.settings.fit,
                                   on_screen)
         with self.sessions() as session:
-            session.get(Clip, clip.id).fit = fitted.to_json()
+            row = session.get(Clip, clip.id)
+            row.fit = fitted.to_json()
+            row.fit_seal = self.seal.sign("fit", fit_body(row))
             session.commit()
         return fitted
 
@@ -414,15 +437,20 @@ class Workbench:
 
     # QC and review --------------------------------------------------------------------------
 
-    def qc(self, project: Project, language: str, progress: Progress = no_progress) -> dict[str, list[CheckResult]]:
-        """Every check on each line's current clip (fitted first where it is not); verdicts are stored per clip."""
+    def qc(self, project: Project, language: str, progress: Progress = no_progress,
+           again: bool = False) -> dict[str, list[CheckResult]]:
+        """Every check on each line's current clip (fitted first where it is not); verdicts are stored
+        per clip. Clips checked before keep their verdicts (and the decisions on them) unless `again`."""
         clips = self.current_clips(project, language)
         if any(clip.fit is None for clip in clips.values()):
             self.fit(project, language, progress)
             clips = self.current_clips(project, language)
-        results = LineQC(self, project, language, self.script(project), clips).run(progress)
-        store_results(self.sessions, clips, results)
-        return results
+        unchecked = {line_id: clip for line_id, clip in clips.items() if again or clip.qc_seal is None}
+        if unchecked:
+            results = LineQC(self, project, language, self.script(project), unchecked).run(progress)
+            store_results(self.sessions, self.seal, unchecked, results)
+        return {line_id: [CheckResult(r.check, r.verdict, r.numbers, r.reason) for r in rows]
+                for line_id, rows in self.qc_results(project, language).items()}
 
     def review(self, project: Project, line_id: str, language: str, reviewer: str, approve: bool,
                note: str | None = None, override_reason: str | None = None) -> Review:
@@ -430,7 +458,7 @@ class Workbench:
         clip = self.current_clips(project, language).get(line_id)
         if clip is None:
             raise ProjectError(f"line {line_id} has no {language} clip to review")
-        return decide(self.sessions, clip.id, reviewer, approve, note, override_reason)
+        return decide(self.sessions, self.seal, clip.id, reviewer, approve, note, override_reason)
 
     def qc_results(self, project: Project, language: str) -> dict[str, list[QCResult]]:
         """The stored verdicts of each line's current clip."""
@@ -447,18 +475,19 @@ class Workbench:
             return list(session.scalars(query))
 
     def prepare_dub(self, project: Project, language: str, voice: str, progress: Progress = no_progress,
-                    timed: Callable[[str, Callable], object] | None = None) -> dict[str, list[CheckResult]]:
+                    timed: Callable[[str, Callable], object] | None = None, by: str = SYSTEM) -> DubReport:
         """Every stage up to review: script, translation, every uncast speaker cast to `voice`, speech,
-        fit and QC. Approval stays with a person. `timed(stage, run)` may wrap each stage (benchmarks)."""
+        fit and QC. Approval stays with a person. Run again, it redoes only what changed, and the
+        decisions on unchanged lines stand. `timed(stage, run)` may wrap each stage (benchmarks)."""
         timed = timed or (lambda stage, run: run())
         script = timed("script", lambda: self.script(project, progress))
         timed("translate", lambda: self.translate(project, language))
         cast = castings(self.sessions, project, language)
-        timed("cast", lambda: [self.cast(project, speaker, language, voice) for speaker in script.speakers
+        timed("cast", lambda: [self.cast(project, speaker, language, voice, by) for speaker in script.speakers
                                if speaker not in cast])
-        timed("synthesize", lambda: self.synthesize_language(project, language, progress))
+        _, refused = timed("synthesize", lambda: self.synthesize_language(project, language, progress, by=by))
         timed("fit", lambda: self.fit(project, language, progress))
-        return timed("qc", lambda: self.qc(project, language, progress))
+        return DubReport(timed("qc", lambda: self.qc(project, language, progress)), refused)
 
     # mixdown and delivery ----------------------------------------------------------------------
 
@@ -472,15 +501,17 @@ class Workbench:
         return {line_id: review for line_id, review in latest.items() if review.decision == "approved"}
 
     def deliver(self, project: Project, language: str, out: Path, background: Path | None = None,
-                progress: Progress = no_progress) -> Path:
+                progress: Progress = no_progress, by: str = SYSTEM) -> Path:
         """Mix the approved lines and write the labelled, signed delivery package (see export.delivery).
 
         Refused, saying why, while any line is not approved, when a line's consent has been revoked or
-        has lapsed, or when a commercial project holds a line from non-commercial weights."""
+        has lapsed, when a commercial project holds a line from non-commercial weights, and when any
+        take's seals or fitted file do not check out (see takes.py)."""
         script, clips = self.script(project), self.current_clips(project, language)
         approvals = self.approvals(project, language)
         _refuse_unready(script, clips, approvals, language)
         self._refuse_consent_and_licence(project, language, clips)
+        self._refuse_unsealed(project, clips, approvals)
         progress("mix")
         delivered = [self._delivered_line(project, line, clips[line.id], approvals[line.id]) for line in script.lines]
         spans = [(d.start, d.start + len(d.audio) / MIX_RATE) for d in delivered]
@@ -506,8 +537,7 @@ class Workbench:
         with self.sessions() as session:
             for clip in clips.values():
                 session.get(Clip, clip.id).status = "mixed"
-            audit(session, "dubdesk", "delivered", project.id, language=language, folder=str(folder),
-                  lines=len(delivered))
+            audit(session, by, "delivered", project.id, language=language, folder=str(folder), lines=len(delivered))
             session.commit()
         return folder
 
@@ -521,10 +551,28 @@ class Workbench:
         folder = self.settings.export.signing_folder or self.settings.home / "signing"
         return make_project_ca(folder, "dubdesk studio")
 
+    def _refuse_unsealed(self, project: Project, clips: dict[str, Clip], approvals: dict[str, Review]) -> None:
+        """Every take exactly as dubdesk made it: clip, fit, fitted file, verdicts and approval."""
+        problems = []
+        with self.sessions() as session:
+            for line_id, clip in clips.items():
+                try:
+                    check_take(self.seal, clip, qc_results(session, clip.id), approvals[line_id], self.folder(project))
+                except TamperedError as error:
+                    problems.append(str(error))
+        if problems:
+            raise TamperedError(f"mix refused: {len(problems)} line(s) do not check out: " + "; ".join(problems[:8])
+                                + (f"; and {len(problems) - 8} more" if len(problems) > 8 else ""))
+
     def _refuse_consent_and_licence(self, project: Project, language: str, clips: dict[str, Clip]) -> None:
         today = date.today()
         for profile in sorted({clip.profile_id for clip in clips.values()}):
             lines = sorted(line_id for line_id, clip in clips.items() if clip.profile_id == profile)
+            known = {record.hash for record in self.registry.history(profile)}
+            unknown = sorted(line_id for line_id in lines if clips[line_id].consent_record not in known)
+            if unknown:
+                raise ConsentError(f"mix refused: {len(unknown)} line(s) ({_listed(unknown)}) name a consent record "
+                                   f"that voice '{profile}' never had")
             uses = {clip.settings.get("use", "dubbing") for clip in clips.values() if clip.profile_id == profile}
             for use in uses:
                 refusal = consent_refusal(self.registry.current(profile), language, project.name, use, today)
@@ -561,6 +609,24 @@ class Workbench:
             records.update({record.hash: record for record in self.registry.history(profile)})
         return [{"profile": profile, "record": record_hash, "actor": records[record_hash].actor,
                  "terms": records[record_hash].to_json()["terms"]} for profile, record_hash in used]
+
+
+@dataclass(frozen=True)
+class DubReport:
+    """What `prepare_dub` left for review: each line's verdicts, and each line not spoken, with why."""
+
+    results: dict[str, list[CheckResult]]
+    refused: dict[str, str]
+
+
+def _fit_stands(clip: Clip, folder: Path, line: Line, slot: float, bounds: tuple[float, float]) -> bool:
+    """The clip's sealed fit is for this slot and these bounds, and its fitted file is intact."""
+    fit = clip.fit
+    if not fit or not clip.fit_seal:
+        return False
+    same = (fit["start"], fit["source_s"], fit["slot_s"], tuple(fit["bounds"])) == (line.start, line.duration, slot, bounds)
+    fitted = folder / fit["path"]
+    return same and fitted.is_file() and sha256_file(fitted) == fit["sha256"]
 
 
 def _listed(ids: list[str], most: int = 8) -> str:

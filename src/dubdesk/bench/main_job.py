@@ -23,7 +23,7 @@ def timed_main_job(workbench: Workbench, sample: Path, language: str, voice: str
     last stage's result."""
     timed = StageTimes()
     project = timed("ingest", lambda: workbench.create_project(sample, name="main job"))
-    result = workbench.prepare_dub(project, language, voice, timed=timed)
+    result = workbench.prepare_dub(project, language, voice, timed=timed).results
     if until != "qc":
         timed("approve", lambda: [workbench.review(project, line_id, language, REVIEWER, approve=True,
                                                    override_reason="benchmark: every line accepted as it is")

@@ -18,7 +18,9 @@ from ..mix import PlacedLine, place_lines
 from ..phonemes import ESPEAK_VOICES, words_phonemes
 from ..praat import run_praat
 from ..script import join_words
+from ..seal import Seal
 from ..store.models import Clip, QCResult
+from ..takes import verdicts_body
 from ..transcribe import get_transcriber
 from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
 from . import CheckResult, grade
@@ -195,12 +197,14 @@ def _baselines(profiles: dict[str, dict], owner: dict[str, str]) -> dict[str, di
                        {who: speaker_baseline(found) for who, found in groups.items()})
 
 
-def store_results(sessions, clips: dict[str, Clip], results: dict[str, list[CheckResult]]) -> None:
-    """Replace each clip's stored verdicts with these."""
+def store_results(sessions, seal: Seal, clips: dict[str, Clip], results: dict[str, list[CheckResult]]) -> None:
+    """Replace each clip's stored verdicts with these, sealed (see takes.py)."""
     with sessions() as session:
         for line_id, checks in results.items():
-            clip_id = clips[line_id].id
-            session.execute(delete(QCResult).where(QCResult.clip_id == clip_id))
-            session.add_all(QCResult(clip_id=clip_id, check=c.check, verdict=c.verdict, numbers=c.numbers, reason=c.reason)
-                            for c in checks)
+            clip = session.get(Clip, clips[line_id].id)
+            session.execute(delete(QCResult).where(QCResult.clip_id == clip.id))
+            rows = [QCResult(clip_id=clip.id, check=c.check, verdict=c.verdict, numbers=c.numbers, reason=c.reason)
+                    for c in checks]
+            session.add_all(rows)
+            clip.qc_seal = seal.sign("verdicts", verdicts_body(clip, rows))
         session.commit()

@@ -103,6 +103,10 @@ class Clip(Base):
     blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # see fit.Fit
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # seals (see dubdesk.takes): what mixing trusts, beyond what the database alone can say
+    seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    fit_seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    qc_seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Casting(Base):
@@ -168,6 +172,7 @@ class Review(Base):
     note: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     override_reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seal: Mapped[str | None] = mapped_column(String(200), nullable=True)  # binds it to the clip and verdicts decided on
 
 
 class AuditEvent(Base):
@@ -182,3 +187,25 @@ class AuditEvent(Base):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True)
     line_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class KeyPin(Base):
+    """The fingerprint of a signing key, pinned on first use; it can be neither changed nor removed."""
+
+    __tablename__ = "key_pins"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    pinned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Revocation(Base):
+    """A revoked voice profile and the decoded-PCM hashes of its references: kept apart from the
+    profile's history so that removing the revocation there is caught, and so that the same
+    recordings cannot back a new profile. Rows are never changed or removed."""
+
+    __tablename__ = "revocations"
+
+    profile_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    pcm_sha256: Mapped[list] = mapped_column(JSON, default=list)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,8 +6,8 @@ the consent record's hash. `revoke_voice` stops a voice at once and blocks its u
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,14 +17,19 @@ from ..config import Settings
 from ..errors import DubdeskError
 from ..ingest import sha256_file
 from ..labels import AI_LABEL, labelled_name, write_labelled_wav
-from ..store.models import Clip, Project
-from ..voices.consent import authorize
+from ..review import audit
+from ..seal import Seal
+from ..store.models import Clip, Project, utcnow
+from ..takes import clip_body
+from ..translate.edits import TextEdit, apply_edit
+from ..voices.consent import Voice, authorize
 from ..voices.records import ConsentTerms, ProfileRecord, StockVoice
 from ..voices.registry import ConsentRegistry
 from .engines import NON_COMMERCIAL_LICENCES, voice_engine
 from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
 STOCK_FILE = Path(__file__).resolve().parents[3] / "voices" / "stock.json"
+STOCK_REGISTRAR = "dubdesk (stock voices)"
 # Base voices for actor profiles spoken by embedded engines: (engine, voice, sex of the voice).
 EMBEDDED_VOICES = {"en": [("pico", "en-US", "female"), ("piper", "en_US-joe-medium", "male")],
                    "de": [("pico", "de-DE", "female")], "es": [("pico", "es-ES", "female")],
@@ -39,16 +44,19 @@ def register_stock_voices(registry: ConsentRegistry, stock_file: Path = STOCK_FI
         if entry["profile_id"] not in known:
             registry.create(entry["actor"], ConsentTerms(tuple(entry["languages"]), uses=("*",), terms_ref="stock voice"),
                             stock=StockVoice(entry["engine"], entry["voice"], entry["weights_licence"], entry["source"]),
-                            profile_id=entry["profile_id"])
+                            profile_id=entry["profile_id"], by=STOCK_REGISTRAR)
 
 
-def _speaker_for(record: ProfileRecord, has_references: bool, language: str, settings: Settings,
-                 pitch_median_hz: float | None) -> tuple[str, str]:
+def _voice_for(record: ProfileRecord, references: list[Path], language: str, settings: Settings,
+               matcher: VoiceMatcher) -> Voice:
+    """Who speaks for this verified record: its stock voice, XTTS on its references, or the embedded
+    voice nearest its references' pitch (then matched to them)."""
     if record.stock is not None:
-        return record.stock.engine, record.stock.voice
-    if settings.synth.engine == "xtts" and has_references:
-        return "xtts", record.profile_id
-    return _base_voice(language, pitch_median_hz)
+        return Voice(record.stock.engine, record.stock.voice)
+    if settings.synth.engine == "xtts" and references:
+        return Voice("xtts", record.profile_id, tuple(references))
+    pitch = matcher.reference_pitch(record.hash, references) if references else None
+    return Voice(*_base_voice(language, pitch), tuple(references))
 
 
 def _base_voice(language: str, pitch_median_hz: float | None) -> tuple[str, str]:
@@ -61,50 +69,69 @@ def _base_voice(language: str, pitch_median_hz: float | None) -> tuple[str, str]
     return engine, voice
 
 
-def _clip_name(line_id: str, language: str, profile_id: str, text: str) -> str:
-    digest = hashlib.sha256(f"{profile_id}\n{text}".encode()).hexdigest()[:8]
-    return labelled_name(f"{line_id}_{language}_{profile_id}_{digest}")
+def _clip_name(line_id: str, language: str, profile_id: str) -> str:
+    """Unique per take, so a take refused after speaking never touches another one's file."""
+    return labelled_name(f"{line_id}_{language}_{profile_id}_{uuid.uuid4().hex[:10]}")
 
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
-                    text: str, language: str, profile_id: str, settings: Settings, use: str = "dubbing") -> Clip:
-    """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now."""
-    record, grant = authorize(registry, profile_id, language, project.name, use)
-    references = registry.reference_paths(record)
-    matcher = VoiceMatcher(project_folder) if references and record.stock is None and settings.synth.engine != "xtts" else None
-    pitch = matcher.reference_pitch(record.hash, references) if matcher else None
-    engine_name, voice = _speaker_for(record, bool(references), language, settings, pitch)
-    if project.commercial and engine_name in NON_COMMERCIAL_LICENCES:
-        raise DubdeskError(f"project '{project.name}' is commercial, and {engine_name}'s weights licence forbids "
-                           f"commercial use: {NON_COMMERCIAL_LICENCES[engine_name]}")
-    engine = voice_engine(engine_name, settings)
-    extra = {"references": references} if engine_name == "xtts" else {}
-    speech = engine.speak(text, voice, language, grant, profile_id, **extra)
+                    text: str, language: str, profile_id: str, settings: Settings, use: str = "dubbing",
+                    edit: TextEdit | None = None, by: str | None = None) -> Clip:
+    """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now.
+
+    With `edit`, the person's text is saved in the same transaction as the clip: both or neither.
+    With `by`, the take is audited in that person's name."""
+    matcher = VoiceMatcher(project_folder)
+    record, voice, grant = authorize(registry, profile_id, language, project.name, use,
+                                     lambda verified, references: _voice_for(verified, references, language, settings,
+                                                                             matcher))
+    if project.commercial and voice.engine in NON_COMMERCIAL_LICENCES:
+        raise DubdeskError(f"project '{project.name}' is commercial, and {voice.engine}'s weights licence forbids "
+                           f"commercial use: {NON_COMMERCIAL_LICENCES[voice.engine]}")
+    engine = voice_engine(voice.engine, settings)
+    speech = engine.speak(text, voice, language, grant, profile_id)
     audio, rate = speech.audio, speech.rate
-    clip_settings = {"voice": voice, "use": use}
+    clip_settings = {"voice": voice.name, "use": use}
     if speech.phonemes:  # voice matching keeps every duration, so these hold for the stored clip
         clip_settings["phonemes"] = [list(phoneme) for phoneme in speech.phonemes]
-    if matcher and pitch is not None:
-        audio, match = matcher.apply(audio, rate, references, f"{record.hash}:{engine_name}:{voice}", pitch)
+    if voice.references and voice.engine != "xtts":
+        pitch = matcher.reference_pitch(record.hash, list(voice.references))
+        audio, match = matcher.apply(audio, rate, grant, voice.references, f"{record.hash}:{voice.engine}:{voice.name}",
+                                     pitch)
         clip_settings["voice_match"] = {**asdict(match), "applied": match.helps, "tool": VOICE_MATCH_TOOL}
-    path = project_folder / "clips" / _clip_name(line_id, language, profile_id, text)
+    path = project_folder / "clips" / _clip_name(line_id, language, profile_id)
     description = (f"{AI_LABEL}: AI-generated voice. Voice profile {profile_id} ({record.actor}); "
                    f"consent record {record.hash}; engine {engine.identity.engine} {engine.identity.model}, "
                    f"weights licence {engine.identity.weights_licence}")
-
     write_labelled_wav(path, audio, rate, f"{line_id} {language} [{AI_LABEL}]", f"{record.actor} [{AI_LABEL}]", description)
     clip = Clip(project_id=project.id, line_id=line_id, language=language, text=text, profile_id=profile_id,
                 consent_record=record.hash, engine=engine.identity.to_json(), settings=clip_settings,
-                path=str(path.relative_to(project_folder)), sha256=sha256_file(path))
-    with sessions() as session:
-        session.add(clip)
-        session.commit()
+                path=str(path.relative_to(project_folder)), sha256=sha256_file(path), created_at=utcnow())
+    try:
+        _store_take(sessions, registry.seal, project, clip, edit, by)
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
     return clip
 
 
-def revoke_voice(sessions, registry: ConsentRegistry, profile_id: str, reason: str) -> int:
+def _store_take(sessions, seal: Seal, project: Project, clip: Clip, edit: TextEdit | None, by: str | None) -> None:
+    """The person's text (if any), the sealed clip and its audit event, in one transaction."""
+    with sessions() as session:
+        if edit is not None:
+            apply_edit(session, project.id, edit)  # first: it takes the write lock, then checks the version
+        session.add(clip)
+        session.flush()
+        clip.seal = seal.sign("clip", clip_body(clip))
+        if by:
+            audit(session, by, "regenerated" if edit else "synthesized", project.id, clip.line_id, clip_id=clip.id,
+                  language=clip.language, text=clip.text, voice_profile=clip.profile_id)
+        session.commit()
+
+
+def revoke_voice(sessions, registry: ConsentRegistry, profile_id: str, reason: str, *, by: str) -> int:
     """Revoke consent now; every clip in that voice not yet mixed is blocked. Returns how many."""
-    record = registry.revoke(profile_id, reason)
+    record = registry.revoke(profile_id, reason, by=by)
     with sessions() as session:
         blocked = session.execute(
             update(Clip).where(Clip.profile_id == profile_id, Clip.status != "mixed")

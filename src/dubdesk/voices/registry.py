@@ -3,13 +3,15 @@
 Tamper evidence: every record is signed with the registry key and chained to the one before; the
 database keeps each profile's head hash, so a truncated history (say, a revocation removed) is
 caught too. Anything that does not verify is refused with the reason.
+
+A revocation is final: no record may follow it, a revocation row that can be neither changed nor
+removed catches a history that lost it, and its reference recordings (by decoded-PCM hash) cannot
+back a new profile. The key is the workbench's seal, pinned outside the key file (see seal.py).
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import os
 import re
 import shutil
 import uuid
@@ -17,16 +19,16 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import errors
 from ..errors import DubdeskError
 from ..export.script_files import atomic_write
 from ..ingest import decode_audio, sha256_file
-from ..store.models import VoiceProfile, utcnow
+from ..review import audit
+from ..seal import Seal
+from ..store.models import Revocation, VoiceProfile, utcnow
 from .records import ConsentTerms, ProfileRecord, Reference, StockVoice
 
 HISTORY = "history.jsonl"
@@ -36,41 +38,29 @@ class ConsentError(DubdeskError):
     """Synthesis in this voice is not allowed now; the message says why."""
 
 
-class TamperedError(ConsentError):
+class TamperedError(ConsentError, errors.TamperedError):
     """A profile's records do not verify."""
 
 
-def _load_or_create_key(folder: Path) -> Ed25519PrivateKey:
-    path = folder / "registry-ed25519.pem"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        atomic_write(path, lambda tmp: (tmp.write_bytes(pem), os.chmod(tmp, 0o600)))
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
-
-
-def fingerprint(key: Ed25519PublicKey) -> str:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "ed25519:" + hashlib.sha256(raw).hexdigest()[:32]
-
-
 class ConsentRegistry:
-    def __init__(self, home: Path, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, home: Path, sessions: sessionmaker[Session], seal: Seal) -> None:
         self.folder = home / "voices"
         self.sessions = sessions
-        self._key = _load_or_create_key(home / "keys")
-        self.public_key = self._key.public_key()
-        self.signer = fingerprint(self.public_key)
+        self.seal = seal
+        self.signer = seal.fingerprint
 
     # writing ---------------------------------------------------------------------------------
 
     def _history_path(self, profile_id: str) -> Path:
         return self.folder / profile_id / HISTORY
 
-    def _append(self, record: ProfileRecord) -> ProfileRecord:
+    def _append(self, record: ProfileRecord, by: str, action: str) -> ProfileRecord:
+        """Sign `record` and make it the profile's head, audited in `by`'s name. Nothing follows a
+        revocation: it is final."""
+        if record.previous is not None and self.current(record.profile_id).revoked:
+            raise ConsentError(f"voice profile '{record.profile_id}' is revoked; a revocation is final")
         signed = replace(record, signer=self.signer)
-        signed = replace(signed, signature=base64.b64encode(self._key.sign(signed.signed_content())).decode())
+        signed = replace(signed, signature=self.seal.sign_bytes(signed.signed_content()))
         path = self._history_path(record.profile_id)
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
         line = json.dumps(signed.to_json(), ensure_ascii=False, sort_keys=True) + "\n"
@@ -79,13 +69,21 @@ class ConsentRegistry:
             row.actor, row.stock, row.head_hash, row.version, row.updated_at = (
                 signed.actor, signed.stock is not None, signed.hash, signed.version, utcnow())
             session.add(row)
+            if signed.revoked:
+                session.add(Revocation(profile_id=signed.profile_id, revoked_at=signed.revoked_at,
+                                       pcm_sha256=[r.pcm_sha256 for r in signed.references]))
+            audit(session, by, action, None, voice_profile=signed.profile_id, version=signed.version,
+                  record=signed.hash, reason=signed.revocation_reason or None)
+            session.flush()  # the database refuses a head that moves backwards before the file changes
             atomic_write(path, lambda tmp: tmp.write_text(existing + line, encoding="utf-8"))
             session.commit()
         return signed
 
     def _store_references(self, profile_id: str, files: list[Path]) -> tuple[Reference, ...]:
-        """Check every recording first (it must decode), then copy them in."""
+        """Check every recording first (it must decode, and no revoked voice may come back through
+        it), then copy them in."""
         checked = [(Path(source), decode_audio(Path(source))) for source in files]
+        self._refuse_revoked_recordings([(source, _pcm_sha256(audio)) for source, audio in checked])
         folder = self.folder / profile_id / "references"
         folder.mkdir(parents=True, exist_ok=True)
         references = []
@@ -93,29 +91,37 @@ class ConsentRegistry:
             digest = sha256_file(source)
             target = folder / f"{digest[:16]}{source.suffix.lower()}"
             shutil.copyfile(source, target)
-            references.append(Reference(target.name, digest, hashlib.sha256(audio.tobytes()).hexdigest(),
-                                        round(len(audio) / 16000, 2)))
+            references.append(Reference(target.name, digest, _pcm_sha256(audio), round(len(audio) / 16000, 2)))
         return tuple(references)
 
+    def _refuse_revoked_recordings(self, recordings: list[tuple[Path, str]]) -> None:
+        with self.sessions() as session:
+            revoked = {pcm: row.profile_id for row in session.scalars(select(Revocation)) for pcm in row.pcm_sha256}
+        for source, pcm in recordings:
+            if pcm in revoked:
+                raise ConsentError(f"{source.name}: this recording backed voice profile '{revoked[pcm]}', whose consent "
+                                   f"was revoked; a revoked voice cannot be registered again")
+
     def create(self, actor: str, terms: ConsentTerms, references: list[Path] = (), stock: StockVoice | None = None,
-               profile_id: str | None = None) -> ProfileRecord:
+               profile_id: str | None = None, *, by: str) -> ProfileRecord:
         profile_id = profile_id or f"{re.sub(r'[^a-z0-9]+', '-', actor.lower()).strip('-')[:24]}-{uuid.uuid4().hex[:6]}"
         if self._history_path(profile_id).exists():
             raise DubdeskError(f"voice profile '{profile_id}' exists already")
         record = ProfileRecord(profile_id, 1, None, actor, terms, self._store_references(profile_id, references), stock)
-        return self._append(record)
+        return self._append(record, by, "consent given")
 
-    def update_terms(self, profile_id: str, terms: ConsentTerms) -> ProfileRecord:
+    def update_terms(self, profile_id: str, terms: ConsentTerms, *, by: str) -> ProfileRecord:
         current = self.current(profile_id)
         if current.revoked:
             raise ConsentError(f"voice profile '{profile_id}' is revoked; create a new profile to give consent again")
-        return self._append(current.next(terms=terms))
+        return self._append(current.next(terms=terms), by, "consent terms changed")
 
-    def revoke(self, profile_id: str, reason: str) -> ProfileRecord:
+    def revoke(self, profile_id: str, reason: str, *, by: str) -> ProfileRecord:
         current = self.current(profile_id)
         if current.revoked:
             return current
-        return self._append(current.next(revoked_at=datetime.now(), revocation_reason=reason or "revoked"))
+        return self._append(current.next(revoked_at=datetime.now(), revocation_reason=reason or "revoked"), by,
+                            "consent revoked")
 
     # reading ---------------------------------------------------------------------------------
 
@@ -133,11 +139,21 @@ class ConsentRegistry:
         previous = None
         for index, record in enumerate(records, start=1):
             self._verify(record, profile_id, index, previous)
+            if index > 1 and records[index - 2].revoked:
+                raise TamperedError(f"voice profile '{profile_id}', version {index}: follows its revocation, which is final")
             previous = record.hash
         if not records or records[-1].hash != row.head_hash:
             raise TamperedError(f"voice profile '{profile_id}': history does not end at the registered head "
                                 f"(version {row.version}); records were removed or replaced")
+        self._check_revocation_kept(profile_id, records[-1])
         return records
+
+    def _check_revocation_kept(self, profile_id: str, head: ProfileRecord) -> None:
+        with self.sessions() as session:
+            revocation = session.get(Revocation, profile_id)
+        if revocation is not None and not head.revoked:
+            raise TamperedError(f"voice profile '{profile_id}' was revoked on {revocation.revoked_at:%Y-%m-%d}, but its "
+                                f"history no longer says so: the revocation was removed")
 
     def _verify(self, record: ProfileRecord, profile_id: str, version: int, previous: str | None) -> None:
         where = f"voice profile '{profile_id}', version {version}"
@@ -145,10 +161,8 @@ class ConsentRegistry:
             raise TamperedError(f"{where}: breaks the hash chain")
         if record.signer != self.signer:
             raise TamperedError(f"{where}: signed by an unknown key {record.signer}")
-        try:
-            self.public_key.verify(base64.b64decode(record.signature), record.signed_content())
-        except (InvalidSignature, ValueError) as error:
-            raise TamperedError(f"{where}: signature does not verify; the record was edited") from error
+        if not self.seal.verifies(record.signed_content(), record.signature):
+            raise TamperedError(f"{where}: signature does not verify; the record was edited")
 
     def current(self, profile_id: str) -> ProfileRecord:
         return self.history(profile_id)[-1]
@@ -166,3 +180,8 @@ class ConsentRegistry:
 
     def reference_paths(self, record: ProfileRecord) -> list[Path]:
         return [self.folder / record.profile_id / "references" / r.file for r in record.references]
+
+
+def _pcm_sha256(audio) -> str:
+    """The hash of the decoded audio: the same recording re-wrapped or renamed has the same one."""
+    return hashlib.sha256(audio.tobytes()).hexdigest()
