@@ -133,6 +133,7 @@ def test_a_revocation_cannot_be_undone_through_the_files_the_database_or_the_api
     database.execute("DROP TRIGGER voice_profiles_forward")  # an attacker who removes the guard too
     database.execute("UPDATE voice_profiles SET head_hash = ?, version = 1 WHERE id = ?", (profile.hash, profile.profile_id))
     database.commit()
+    database.close()
     with pytest.raises(TamperedError, match="the revocation was removed"):
         speak(workbench, project, profile.profile_id)
 

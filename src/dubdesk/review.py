@@ -3,7 +3,7 @@ only with a written override reason; every decision goes to the audit log and is
 with the seals of the clip, fit and verdicts it was made on (see takes.py)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .errors import ProjectError
 from .seal import Seal
@@ -19,12 +19,20 @@ def qc_results(session, clip_id: int) -> list[QCResult]:
     return list(session.scalars(select(QCResult).where(QCResult.clip_id == clip_id).order_by(QCResult.id)))
 
 
+def decisions(session, clip_id: int) -> list[Review]:
+    """Every decision on a clip, in the order made."""
+    return list(session.scalars(select(Review).where(Review.clip_id == clip_id).order_by(Review.id)))
+
+
 def decide(sessions, seal: Seal, clip_id: int, reviewer: str, approve: bool, note: str | None = None,
            override_reason: str | None = None) -> Review:
     """Record a decision. Approval needs QC run and no QC fail, unless `override_reason` explains why."""
     if not reviewer.strip():
         raise ProjectError("a decision must name the person who made it")
     with sessions() as session:
+        # first a write on the clip's row: it holds the row (the database) until commit, so two decisions
+        # on one clip are made one after the other, each chained to the one before
+        session.execute(update(Clip).where(Clip.id == clip_id).values(status=Clip.status))
         clip = session.get(Clip, clip_id)
         if clip is None:
             raise ProjectError(f"no clip {clip_id}")
@@ -33,9 +41,9 @@ def decide(sessions, seal: Seal, clip_id: int, reviewer: str, approve: bool, not
             _check_approvable(session, seal, clip, override_reason)
         review = Review(clip_id=clip.id, decision="approved" if approve else "rejected", reviewer=reviewer.strip(),
                         note=note, override_reason=override_reason, created_at=utcnow())
+        earlier = decisions(session, clip.id)
+        review.seal = seal.sign("decision", decision_body(review, clip, earlier[-1] if earlier else None))
         session.add(review)
-        session.flush()
-        review.seal = seal.sign("decision", decision_body(review, clip))
         audit(session, reviewer.strip(), review.decision, clip.project_id, clip.line_id, clip_id=clip.id,
               language=clip.language, note=note, override_reason=override_reason)
         session.commit()

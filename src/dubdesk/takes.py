@@ -38,11 +38,13 @@ def verdicts_body(clip: Clip, results: list[QCResult]) -> dict[str, Any]:
             "verdicts": sorted([r.check, r.verdict, r.reason] for r in results)}
 
 
-def decision_body(review: Review, clip: Clip) -> dict[str, Any]:
-    return {"id": review.id, "clip": clip.id, "decision": review.decision, "reviewer": review.reviewer,
-            "note": review.note, "override_reason": review.override_reason, "created_at": _when(review.created_at),
+def decision_body(review: Review, clip: Clip, previous: Review | None) -> dict[str, Any]:
+    """A decision bound to what it was made on and to the decision before it on the same clip, so an
+    old approval copied in after a rejection does not check out."""
+    return {"clip": clip.id, "decision": review.decision, "reviewer": review.reviewer, "note": review.note,
+            "override_reason": review.override_reason, "created_at": _when(review.created_at),
             "clip_seal": digest(clip.seal or ""), "fit_seal": digest(clip.fit_seal or ""),
-            "qc_seal": digest(clip.qc_seal or "")}
+            "qc_seal": digest(clip.qc_seal or ""), "previous": digest(previous.seal or "") if previous else None}
 
 
 def check_clip(seal: Seal, clip: Clip) -> None:
@@ -53,9 +55,9 @@ def check_verdicts(seal: Seal, clip: Clip, results: list[QCResult]) -> None:
     seal.check("verdicts", verdicts_body(clip, results), clip.qc_seal, f"line {clip.line_id}: its QC verdicts")
 
 
-def check_take(seal: Seal, clip: Clip, results: list[QCResult], approval: Review, project_folder: Path) -> None:
-    """TamperedError naming the line unless its clip, fit, fitted file, verdicts and approval are
-    exactly what dubdesk made."""
+def check_take(seal: Seal, clip: Clip, results: list[QCResult], decisions: list[Review], project_folder: Path) -> None:
+    """TamperedError naming the line unless its clip, fit, fitted file, verdicts and latest decision
+    (an approval, of `decisions` in the order made) are exactly what dubdesk made."""
     check_clip(seal, clip)
     seal.check("fit", fit_body(clip), clip.fit_seal, f"line {clip.line_id}: its fit")
     fitted = project_folder / clip.fit["path"]
@@ -63,4 +65,5 @@ def check_take(seal: Seal, clip: Clip, results: list[QCResult], approval: Review
         raise TamperedError(f"line {clip.line_id}: the fitted clip {fitted.name} is missing or was replaced after it "
                             f"was made; regenerate the line")
     check_verdicts(seal, clip, results)
-    seal.check("decision", decision_body(approval, clip), approval.seal, f"line {clip.line_id}: its approval")
+    approval, previous = decisions[-1], decisions[-2] if len(decisions) > 1 else None
+    seal.check("decision", decision_body(approval, clip, previous), approval.seal, f"line {clip.line_id}: its approval")

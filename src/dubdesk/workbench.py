@@ -33,7 +33,7 @@ from .ingest import MediaInfo, decode_audio, ingest, load_working_audio, resampl
 from .mix import MIX_RATE, PlacedLine, mixdown
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
-from .review import audit, decide, qc_results
+from .review import audit, decide, decisions, qc_results
 from .script import build_script
 from .seal import Seal
 from .stages import StageResult, package_version, run_stage
@@ -511,7 +511,7 @@ class Workbench:
         approvals = self.approvals(project, language)
         _refuse_unready(script, clips, approvals, language)
         self._refuse_consent_and_licence(project, language, clips)
-        self._refuse_unsealed(project, clips, approvals)
+        self._refuse_unsealed(project, clips)
         progress("mix")
         delivered = [self._delivered_line(project, line, clips[line.id], approvals[line.id]) for line in script.lines]
         spans = [(d.start, d.start + len(d.audio) / MIX_RATE) for d in delivered]
@@ -551,13 +551,14 @@ class Workbench:
         folder = self.settings.export.signing_folder or self.settings.home / "signing"
         return make_project_ca(folder, "dubdesk studio")
 
-    def _refuse_unsealed(self, project: Project, clips: dict[str, Clip], approvals: dict[str, Review]) -> None:
+    def _refuse_unsealed(self, project: Project, clips: dict[str, Clip]) -> None:
         """Every take exactly as dubdesk made it: clip, fit, fitted file, verdicts and approval."""
         problems = []
         with self.sessions() as session:
-            for line_id, clip in clips.items():
+            for clip in clips.values():
                 try:
-                    check_take(self.seal, clip, qc_results(session, clip.id), approvals[line_id], self.folder(project))
+                    check_take(self.seal, clip, qc_results(session, clip.id), decisions(session, clip.id),
+                               self.folder(project))
                 except TamperedError as error:
                     problems.append(str(error))
         if problems:

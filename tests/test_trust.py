@@ -1,0 +1,182 @@
+"""Trust under attack and under load: two people on one line, a dub run again, and mixing that
+relies on nothing the database alone can say (rows edited, inserted or relabelled, files replaced)."""
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import sqlite3
+
+import pytest
+from sqlalchemy import select
+
+from dubdesk.config import Settings
+from dubdesk.core import Transcript, Turn, Word
+from dubdesk.desk import regenerate_line
+from dubdesk.errors import ProjectError, TamperedError
+from dubdesk.store.models import AuditEvent, Clip
+from dubdesk.translate.edits import StaleEditError
+from dubdesk.voices.registry import ConsentError
+from dubdesk.workbench import Workbench
+
+from .conftest import SAMPLE
+from .test_pipeline import run_cli
+
+LANGUAGE, VOICE, REVIEWER = "es", "stock-pico-es-es", "Rita Reviewer"
+SENTENCES = ["Good morning, everyone.", "We start the meeting now.", "Thank you for coming today."]
+RACES = 20
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """A three-line programme of its own (own data folder: a test here revokes the stock voice),
+    dubbed up to review."""
+    workbench = Workbench(Settings(home=tmp_path_factory.mktemp("trust-home")))
+    project = workbench.create_project(SAMPLE, name="Trust", by="Paula Producer")
+    words, turns, at = [], [], 1.0
+    for index, sentence in enumerate(SENTENCES):
+        start = at
+        for token in sentence.split():
+            words.append(Word(token, at, at + 0.3))
+            at += 0.35
+        turns.append(Turn(start, at, f"SPEAKER_{index % 2:02d}"))
+        at += 1.5
+    workbench.import_transcript(project, Transcript("en", 1.0, tuple(words)), turns, "test transcript")
+    report = workbench.prepare_dub(project, LANGUAGE, VOICE, by="Paula Producer")
+    assert not report.refused
+    return workbench, project
+
+
+def _clip_ids(workbench, project) -> dict[str, int]:
+    return {line_id: clip.id for line_id, clip in workbench.current_clips(project, LANGUAGE).items()}
+
+
+def test_running_the_dub_again_does_no_new_work_and_keeps_every_decision(desk):
+    workbench, project = desk
+    for line_id in workbench.current_clips(project, LANGUAGE):
+        workbench.review(project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted as it is")
+    before, approved = _clip_ids(workbench, project), set(workbench.approvals(project, LANGUAGE))
+    report = workbench.prepare_dub(project, LANGUAGE, VOICE, by="Paula Producer")
+    assert not report.refused and set(report.results) == set(before)
+    assert _clip_ids(workbench, project) == before, "no line was spoken again"
+    assert set(workbench.approvals(project, LANGUAGE)) == approved == set(before)
+    assert len(workbench.clips(project)) == len(before)
+
+
+def _race(home: str, project_id: int, line_id: str, name: str, barrier, outcomes) -> None:
+    """One reviewer: each round, read the line's version, wait for the other, then save an edit."""
+    workbench = Workbench(Settings(home=home))
+    project = workbench.project(project_id)
+    for round_ in range(RACES):
+        barrier.wait()
+        version = workbench.translations(project, LANGUAGE)[line_id].version
+        barrier.wait()  # both hold the same version now
+        try:
+            regenerate_line(workbench, project, line_id, LANGUAGE, f"Versión {round_} de {name}.", name, version)
+            outcomes.put((round_, name, "saved"))
+        except StaleEditError:
+            outcomes.put((round_, name, "refused"))
+
+
+def test_two_processes_editing_one_line_lose_no_edit(desk):
+    workbench, project = desk
+    line_id = next(iter(workbench.current_clips(project, LANGUAGE)))
+    context = multiprocessing.get_context("spawn")
+    barrier, outcomes = context.Barrier(2), context.Queue()
+    racers = [context.Process(target=_race, args=(str(workbench.settings.home), project.id, line_id, name, barrier, outcomes))
+              for name in ("ana", "bruno")]
+    for racer in racers:
+        racer.start()
+    results = [outcomes.get(timeout=600) for _ in range(2 * RACES)]
+    for racer in racers:
+        racer.join(60)
+        assert racer.exitcode == 0
+    saved = sorted((round_, name) for round_, name, outcome in results if outcome == "saved")
+    assert [round_ for round_, _ in saved] == list(range(RACES)), "exactly one of the two wins each round"
+    translation = workbench.translations(project, LANGUAGE)[line_id]
+    clip = workbench.current_clips(project, LANGUAGE)[line_id]
+    last_round, last_winner = saved[-1]
+    assert translation.text == clip.text == f"Versión {last_round} de {last_winner}."
+    assert translation.edited_by == last_winner
+    with workbench.sessions() as session:
+        takes = {c.text for c in session.scalars(select(Clip).where(Clip.line_id == line_id))}
+        audited = [(e.actor, e.detail["text"]) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "regenerated", AuditEvent.line_id == line_id))]
+    won = {f"Versión {round_} de {name}." for round_, name in saved}
+    lost = {f"Versión {round_} de {name}." for round_, name, outcome in results if outcome == "refused"}
+    assert won <= takes and not lost & takes, "every saved edit has its take; no refused edit left one"
+    assert sorted(text for _, text in audited) == sorted(won)
+    spoken = {path.name for path in (workbench.folder(project) / "clips").iterdir() if "_fit" not in path.name}
+    assert len(spoken) == len(workbench.clips(project)), "a refused take leaves no file behind"
+
+
+def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(desk, tmp_path):
+    workbench, project = desk
+    clips = workbench.current_clips(project, LANGUAGE)
+    first, second, third = clips
+    workbench.qc(project, LANGUAGE)  # the race left a new take: check it, then approve it by name
+    for line_id in clips:
+        if line_id not in workbench.approvals(project, LANGUAGE):
+            workbench.review(project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted")
+    database = sqlite3.connect(workbench.settings.home / "dubdesk.db")
+
+    database.execute("UPDATE clips SET profile_id = 'stock-pico-it-it' WHERE id = ?", (clips[first].id,))
+    database.commit()
+    with pytest.raises(ConsentError, match=f"{first}\\) name a consent record that voice 'stock-pico-it-it' never had"):
+        workbench.deliver(project, LANGUAGE, tmp_path)
+    database.execute("UPDATE clips SET profile_id = ?, text = 'Otra cosa.' WHERE id = ?", (VOICE, clips[first].id))
+    database.commit()
+    with pytest.raises(TamperedError, match=f"line {first}: its clip record does not match its seal"):
+        workbench.deliver(project, LANGUAGE, tmp_path)
+    database.execute("UPDATE clips SET text = ? WHERE id = ?", (clips[first].text, clips[first].id))
+    database.commit()
+
+    fitted = workbench.folder(project) / clips[second].fit["path"]
+    kept = fitted.read_bytes()
+    shutil.copyfile(SAMPLE, fitted)  # a human recording over the generated line
+    with pytest.raises(TamperedError, match=f"line {second}: the fitted clip .* was replaced"):
+        workbench.deliver(project, LANGUAGE, tmp_path)
+    fitted.write_bytes(kept)
+
+    workbench.review(project, third, LANGUAGE, REVIEWER, approve=False, note="too flat")
+    database.execute("INSERT INTO reviews (clip_id, decision, reviewer, created_at) VALUES (?, 'approved', ?, "
+                     "CURRENT_TIMESTAMP)", (clips[third].id, REVIEWER))
+    database.commit()
+    with pytest.raises(TamperedError, match=f"line {third}: its approval carries no seal"):
+        workbench.deliver(project, LANGUAGE, tmp_path)
+
+    database.execute("UPDATE qc_results SET verdict = 'pass', reason = 'fine' WHERE clip_id = ?", (clips[third].id,))
+    database.commit()
+    with pytest.raises(TamperedError, match=f"line {third}: its QC verdicts does not match its seal"):
+        workbench.review(project, third, LANGUAGE, REVIEWER, approve=True)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        database.execute("DELETE FROM reviews WHERE clip_id = ?", (clips[third].id,))
+    database.rollback()
+    database.close()
+    assert not list(tmp_path.iterdir()), "a refused mix writes nothing"
+
+
+def test_a_revoked_voice_stops_a_regeneration_whole_and_a_dub_run_says_so(desk):
+    workbench, project = desk
+    line_id, clip = next(iter(workbench.current_clips(project, LANGUAGE).items()))
+    row = workbench.translations(project, LANGUAGE)[line_id]
+    workbench.revoke_voice(VOICE, "the stock voice is withdrawn", by="Vera Voice")
+    with pytest.raises(ConsentError, match="revoked"):
+        regenerate_line(workbench, project, line_id, LANGUAGE, "Un texto nuevo.", "ana", row.version)
+    after = workbench.translations(project, LANGUAGE)[line_id]
+    assert (after.text, after.version) == (row.text, row.version), "the refused regeneration saved no text"
+    assert workbench.current_clips(project, LANGUAGE)[line_id].id == clip.id
+    with pytest.raises(ProjectError, match="blocked"):
+        workbench.deliver(project, LANGUAGE, workbench.settings.home / "out")
+    again = run_cli("dub", str(project.id), "--to", LANGUAGE, "--voice", VOICE, "--by", "Paula Producer",
+                    home=workbench.settings.home)
+    assert again.returncode == 1 and "revoked" in again.stderr and "not synthesized" in again.stderr
+
+
+def test_every_change_is_audited_with_the_person_who_made_it(desk):
+    workbench, project = desk
+    with workbench.sessions() as session:
+        events = {(e.action, e.actor) for e in session.scalars(select(AuditEvent))}
+    for expected in [("project created", "Paula Producer"), ("cast", "Paula Producer"),
+                     ("lines synthesized", "Paula Producer"), ("approved", REVIEWER), ("rejected", REVIEWER),
+                     ("regenerated", "ana"), ("consent revoked", "Vera Voice")]:
+        assert expected in events
