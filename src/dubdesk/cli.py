@@ -1,6 +1,7 @@
 """The command line: thin wrappers over `workbench`, with rich progress and one-line errors."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from contextlib import contextmanager
@@ -546,7 +547,7 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="localization | 
     from .workbench import Workbench
 
     with reported_errors():
-        add_user(Workbench(load_settings(home)).sessions, name, password, role)
+        add_user(Workbench(load_settings(home)).sessions, name, password, role, actor=f"{getpass.getuser()} (command line)")
     typer.echo(f"user {name} added ({role})")
 
 

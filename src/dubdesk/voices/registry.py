@@ -41,12 +41,15 @@ class TamperedError(ConsentError):
 
 
 def _load_or_create_key(folder: Path) -> Ed25519PrivateKey:
+    """The registry key, readable by its owner only (a key written 0644 by an older dubdesk is closed up)."""
     path = folder / "registry-ed25519.pem"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        atomic_write(path, lambda tmp: (tmp.write_bytes(pem), os.chmod(tmp, 0o600)))
+        atomic_write(path, lambda tmp: tmp.write_bytes(pem), mode=0o600)
+    elif path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
