@@ -30,12 +30,13 @@ from dubdesk.store.models import AuditEvent, Review
 from dubdesk.workbench import Workbench
 
 from .conftest import SAMPLE
+from .test_ui import PASSWORD, browser, choose, open_line, shot, sign_in  # noqa: F401 - browser is a fixture
 
-PASSWORD = "web security"
 PEOPLE = {"lucia": "localization", "vera": "voice_actor", "olive": "voice_actor", "dino": "distributor", "adam": "admin",
           "tess": "distributor", "tim": "distributor"}
 ROLE_HOLDERS = ("lucia", "vera", "dino", "adam")
 LANGUAGE = "es"
+SCREEN = "Web security"
 FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/", "/file=", "/file/")
 
 
@@ -62,7 +63,7 @@ def served(workbench, make_media, tmp_path_factory):
     profiles = {actor: portal.create_profile(workbench, user(workbench.sessions, actor), actor.title(), [LANGUAGE], ["dubbing"],
                                              None, "contract", [_reference(references, actor, start)]).profile_id
                 for actor, start in (("vera", 2), ("olive", 14))}
-    project = workbench.create_project(make_media("web-security.flac", seconds=6.0), name="Web security")
+    project = workbench.create_project(make_media("web-security.flac", seconds=6.0), name=SCREEN)
     words = (Word("Hello", 0.5, 0.9), Word("there.", 1.0, 1.4), Word("Good", 3.0, 3.3), Word("morning.", 3.4, 3.9))
     script = workbench.import_transcript(project, Transcript("en", 1.0, words),
                                          [Turn(0.4, 1.5, "SPEAKER_00"), Turn(2.9, 4.0, "SPEAKER_01")], "test")
@@ -294,3 +295,52 @@ def test_a_database_another_user_owns_is_refused_at_start(tmp_path):
     os.chown(tmp_path / "dubdesk.db", 65534, 65534)
     with pytest.raises(DubdeskError, match="belongs to user id 65534"):
         Workbench(Settings(home=tmp_path))
+
+
+def test_a_distributor_in_the_browser_cannot_fetch_a_key_or_the_database(served, browser):
+    workbench, _, profiles, url = served
+    secrets = secrets_of(workbench, profiles)
+    page = sign_in(browser, url, "dino")
+    for what in ("signing key", "registry key", "database"):
+        for route in ("/gradio_api/file=", "/file="):
+            response = page.request.get(f"{url}{route}{secrets[what]}")
+            assert response.status != 200, f"the browser fetched the {what}"
+    page.goto(f"{url}/gradio_api/file={secrets['signing key']}")
+    shot(page, "distributor-asks-for-the-signing-key")
+    page.context.close()
+
+
+def test_opening_another_line_empties_the_override_box(served, browser):
+    workbench, project, _, url = served
+    first, second = (line.id for line in workbench.script(project).lines[:2])
+    page = sign_in(browser, url, "lucia")
+    page.click("[role=tab]:has-text('Review')")
+    choose(page, "project-choice", f"{project.id} {project.name}")
+    page.fill("#review-language textarea, #review-language input", LANGUAGE)
+    open_line(page, first)
+    override = page.locator("#review-override textarea, #review-override input").first
+    override.fill("fine for line one")
+    open_line(page, second)
+    assert override.input_value() == ""
+    page.context.close()
+
+
+def test_refusals_read_as_one_plain_message_without_server_paths_or_tracebacks(served, browser, capfd, tmp_path):
+    *_, url = served
+    page = sign_in(browser, url, "vera")
+    page.locator("#voices-until textarea, #voices-until input").first.fill("31/12/2027")
+    page.click("#voices-create")
+    page.wait_for_selector("text=is not a date")
+    shot(page, "refusal-bad-date")
+    short = tmp_path / "my take.wav"
+    write_labelled_wav(short, decode_audio(SAMPLE)[16000 * 2:16000 * 3], 16000, "reference", "vera", "reference")
+    page.locator("#voices-until textarea, #voices-until input").first.fill("")
+    page.set_input_files("#voices-references input[type=file]", str(short))
+    page.wait_for_selector("#voices-references :text('my take.wav')")
+    page.click("#voices-create")
+    page.wait_for_selector("text=my take.wav: 1.0 s long")
+    shot(page, "refusal-short-reference")
+    shown = page.inner_text("body")
+    assert "isoformat" not in shown and str(cache_folder()) not in shown and "/tmp" not in shown
+    page.context.close()
+    assert "Traceback" not in capfd.readouterr().err
