@@ -1,9 +1,8 @@
 """Open (and migrate) the database. SQLite runs in WAL mode with foreign keys on."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
