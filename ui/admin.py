@@ -7,32 +7,43 @@ import gradio as gr
 from sqlalchemy import select
 
 from dubdesk.access import ROLES, add_user, users
+from dubdesk.errors import DubdeskError
 from dubdesk.store.models import AuditEvent
 from dubdesk.workbench import Workbench
 
-from .guard import for_roles
+from .files import Handouts
+from .guard import for_roles, person
 
 
 def deliveries_folder(workbench: Workbench) -> Path:
     return workbench.settings.home / "deliveries"
 
 
-def build_deliveries(workbench: Workbench) -> None:
+def delivery_names(workbench: Workbench) -> list[str]:
+    folder = deliveries_folder(workbench)
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.exists() else []
+
+
+def delivery(workbench: Workbench, name: str | None) -> Path:
+    """A delivery package by the name the browser sent: one of those listed, never a path elsewhere."""
+    if name not in delivery_names(workbench):
+        raise DubdeskError("choose a delivery from the list (Refresh shows the newest)")
+    return deliveries_folder(workbench) / name
+
+
+def build_deliveries(workbench: Workbench, handouts: Handouts) -> None:
     @for_roles(workbench, "distributor", "localization")
     def listing(request: gr.Request):
-        folder = deliveries_folder(workbench)
-        names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.exists() else []
+        names = delivery_names(workbench)
         return gr.update(choices=names, value=names[0] if names else None)
 
     @for_roles(workbench, "distributor", "localization")
     def check(name, request: gr.Request):
-        if not name:
-            raise ValueError("choose a delivery")
-        package = deliveries_folder(workbench) / name
+        package = delivery(workbench, name)
         findings = workbench.verify(package)
         problems = sum(f.ok is False for f in findings)
         rows = [[f.file, f.check, {True: "ok", False: "FAIL", None: "not checked"}[f.ok], f.message] for f in findings]
-        files = sorted(str(p) for p in package.rglob("*") if p.is_file())
+        files = [handouts.give(request, p) for p in sorted(package.rglob("*")) if p.is_file()]
         return rows, f"{problems} problem(s)" if problems else "Verified: no problems", files
 
     with gr.Row():
@@ -43,7 +54,7 @@ def build_deliveries(workbench: Workbench) -> None:
     findings = gr.Dataframe(headers=["file", "check", "", "finding"], interactive=False, elem_id="deliveries-findings")
     files = gr.File(label="Files", file_count="multiple", interactive=False, elem_id="deliveries-files")
     refresh.click(listing, None, chosen)
-    verify.click(check, chosen, [findings, status, files])
+    verify.click(check, chosen, [findings, status, files], api_name="verify_delivery")
 
 
 def build_audit(workbench: Workbench) -> None:
@@ -70,7 +81,7 @@ def build_users(workbench: Workbench) -> None:
 
     @for_roles(workbench, "admin")
     def create(name, password, role, request: gr.Request):
-        add_user(workbench.sessions, name, password, role)
+        add_user(workbench.sessions, name, password, role, actor=person(workbench, request).name)
         return rows(), f"User {name} added"
 
     with gr.Row():
@@ -81,5 +92,5 @@ def build_users(workbench: Workbench) -> None:
     status = gr.Markdown(elem_id="users-status")
     table = gr.Dataframe(headers=["name", "role", "since"], interactive=False, elem_id="users-table")
     refresh = gr.Button("Refresh", elem_id="users-refresh")
-    add.click(create, [name, password, role], [table, status])
+    add.click(create, [name, password, role], [table, status], api_name="add_user")
     refresh.click(listing, None, table)

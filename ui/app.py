@@ -4,12 +4,15 @@ from __future__ import annotations
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from dubdesk.access import authenticate
+from dubdesk.access import LoginThrottle
 from dubdesk.workbench import Workbench
 
 from . import admin, projects, review, voices
+from .files import FileGate, Handouts, cache_folder
 from .guard import person
+from .signin import ClientAddress, password_check
 
 PAGES = {  # tab id -> roles that see it
     "projects": ("localization",), "review": ("localization",), "voices": ("voice_actor",),
@@ -17,7 +20,7 @@ PAGES = {  # tab id -> roles that see it
 }
 
 
-def build_app(workbench: Workbench) -> gr.Blocks:
+def build_app(workbench: Workbench, handouts: Handouts) -> gr.Blocks:
     with gr.Blocks(title="dubdesk") as app:
         whoami = gr.Markdown(elem_id="whoami")
         project_choice = gr.Dropdown([], label="Project", elem_id="project-choice", visible=False, allow_custom_value=True)
@@ -26,11 +29,11 @@ def build_app(workbench: Workbench) -> gr.Blocks:
             with gr.Tab("Projects", id="projects", visible=False) as tabs["projects"]:
                 projects.build(workbench, project_choice)
             with gr.Tab("Review", id="review", visible=False) as tabs["review"]:
-                review.build(workbench, project_choice)
+                review.build(workbench, project_choice, handouts)
             with gr.Tab("My voices", id="voices", visible=False) as tabs["voices"]:
-                voices.build(workbench)
+                voices.build(workbench, handouts)
             with gr.Tab("Deliveries", id="deliveries", visible=False) as tabs["deliveries"]:
-                admin.build_deliveries(workbench)
+                admin.build_deliveries(workbench, handouts)
             with gr.Tab("Audit log", id="audit", visible=False) as tabs["audit"]:
                 admin.build_audit(workbench)
             with gr.Tab("Users", id="users", visible=False) as tabs["users"]:
@@ -57,12 +60,19 @@ def _warm_up(workbench: Workbench) -> None:
     voice_encoder()
 
 
-def serve(workbench: Workbench, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> tuple[gr.Blocks, str]:
-    """Serve the app with a login page (audio from the data folder only); the app and its address."""
-    app = build_app(workbench)
+def serve(workbench: Workbench, host: str = "127.0.0.1", port: int = 7860, block: bool = True,
+          throttle: LoginThrottle | None = None) -> tuple[gr.Blocks, str]:
+    """Serve the app behind a throttled login; the app and its address.
+
+    No folder is an allowed path: the browser fetches only copies handed to the person asking (see
+    ui.files), from a private cache folder outside the data folder, so keys, the database and other
+    people's recordings are never served."""
+    handouts = Handouts(cache_folder(workbench.settings.home))
+    app = build_app(workbench, handouts)
     app.queue(default_concurrency_limit=4)
     threading.Thread(target=_warm_up, args=(workbench,), daemon=True).start()
-    _, url, _ = app.launch(server_name=host, server_port=port, auth=lambda name, password: authenticate(
-        workbench.sessions, name, password), allowed_paths=[str(workbench.settings.home)], prevent_thread_lock=not block,
-        quiet=True, footer_links=[])
+    middleware = [Middleware(ClientAddress), Middleware(FileGate, handouts=handouts)]
+    _, url, _ = app.launch(server_name=host, server_port=port, auth=password_check(workbench, throttle or LoginThrottle()),
+                           prevent_thread_lock=not block, quiet=True, footer_links=[], run_history=False,
+                           app_kwargs={"middleware": middleware})
     return app, url

@@ -6,6 +6,8 @@ from pathlib import Path
 import gradio as gr
 
 from dubdesk.cast import eligible_voices
+from dubdesk.errors import DubdeskError
+from dubdesk.store import Project
 from dubdesk.workbench import Workbench
 
 from .guard import for_roles, person
@@ -17,11 +19,19 @@ def project_choices(workbench: Workbench) -> list[str]:
     return [f"{p.id} {p.name}" for p in workbench.projects()]
 
 
+def chosen_project(workbench: Workbench, choice: str | None) -> Project:
+    """The project a choice ("12 Episode 3") names; the choice comes from the browser, so it is checked."""
+    number = str(choice or "").split(" ")[0]
+    if not number.isdigit():
+        raise DubdeskError("choose a project first")
+    return workbench.project(int(number))
+
+
 def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
     @for_roles(workbench, "localization")
     def create(upload, name, targets, request: gr.Request):
         if not upload:
-            raise ValueError("choose a source file to upload")
+            raise DubdeskError("choose a source file to upload")
         project = workbench.create_project(Path(upload), name or None, tuple(targets or ()),
                                            by=person(workbench, request).name)
         label = f"{project.id} {project.name}"
@@ -29,15 +39,15 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
 
     @for_roles(workbench, "localization")
     def voices(project_id, language, request: gr.Request):
-        project = workbench.project(int(project_id.split(" ")[0]))
+        project = chosen_project(workbench, project_id)
         offered = [record.profile_id for record in eligible_voices(workbench.registry, project, language)]
         return gr.update(choices=offered, value=offered[0] if offered else None)
 
     @for_roles(workbench, "localization")
     def run(project_id, language, voice, request: gr.Request, progress=gr.Progress()):
-        if not (project_id and voice):
-            raise ValueError("choose a project and a voice")
-        project = workbench.project(int(project_id.split(" ")[0]))
+        project = chosen_project(workbench, project_id)
+        if not voice:
+            raise DubdeskError("choose a voice for the uncast speakers")
 
         def report(stage, done=None, total=None):
             progress((done or 0, total) if total else 0, desc=stage)

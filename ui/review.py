@@ -5,9 +5,12 @@ from __future__ import annotations
 import gradio as gr
 
 from dubdesk.desk import SHOW, check_line, regenerate_line, review_page, review_row, review_rows, source_segment, unapproved
+from dubdesk.errors import DubdeskError
 from dubdesk.workbench import Workbench
 
+from .files import Handouts
 from .guard import for_roles, person
+from .projects import chosen_project
 
 PAGE_SIZE = 50
 COLUMNS = ["line", "speaker", "in", "out", "source", "dub", "QC", "decision"]
@@ -24,11 +27,9 @@ def _verdicts(row) -> str:
     return "\n".join(f"- **{check}**: {verdict} — {reason}" for check, (verdict, reason) in row.qc.items())
 
 
-def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
+def build(workbench: Workbench, project_choice: gr.Dropdown, handouts: Handouts) -> None:
     def project_of(project_id):
-        if not project_id:
-            raise ValueError("choose a project first")
-        return workbench.project(int(str(project_id).split(" ")[0]))
+        return chosen_project(workbench, project_id)
 
     @for_roles(workbench, *LOCALIZATION)
     def load(project_id, language, show, speaker, page, request: gr.Request):
@@ -39,13 +40,16 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
                 gr.update(choices=speakers))
 
     def open_line(project_id, language, line_id, request: gr.Request):
+        """The line's view, with empty note and override boxes (they were written for another line)
+        and the take shown, which a decision must still be about."""
         project = project_of(project_id)
-        return line_view(project, review_row(workbench, project, language, line_id.strip()))
+        row = review_row(workbench, project, language, line_id.strip())
+        return (*line_view(project, row, request), "", "", row.clip_id)
 
-    def line_view(project, row):
-        dub = str(workbench.folder(project) / row.clip_path) if row.clip_path else None
-        return (row.line_id, row.text, row.version, str(source_segment(workbench, project, row.line_id)), dub,
-                f"**{row.line_id}** · {row.speaker} · {row.timecode_in}–{row.timecode_out} · {row.decision}\n\n"
+    def line_view(project, row, request):
+        dub = handouts.give(request, workbench.folder(project) / row.clip_path if row.clip_path else None)
+        return (row.line_id, row.text, row.version, handouts.give(request, source_segment(workbench, project, row.line_id)),
+                dub, f"**{row.line_id}** · {row.speaker} · {row.timecode_in}–{row.timecode_out} · {row.decision}\n\n"
                 f"*Source:* {row.source_text}\n\n{_verdicts(row)}")
 
     open_guarded = for_roles(workbench, *LOCALIZATION)(open_line)
@@ -58,21 +62,27 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
     def regenerate(project_id, language, line_id, text, version, request: gr.Request):
         project = project_of(project_id)
         row = regenerate_line(workbench, project, line_id, language, text, person(workbench, request).name, int(version))
-        _, text, version, _, dub, details = line_view(project, row)
-        return text, version, dub, details, f"{line_id} regenerated; checking it…"  # the source has not changed
+        _, text, version, _, dub, details = line_view(project, row, request)
+        # the source has not changed; the reviewer now hears the new take, and its QC follows
+        return text, version, dub, details, f"{line_id} regenerated; checking it…", row.clip_id, line_id
 
     @for_roles(workbench, *LOCALIZATION)
     def check(project_id, language, line_id, request: gr.Request):
+        """QC of a line just regenerated (`line_id` is empty when regenerating was refused)."""
+        if not line_id:
+            return gr.skip()
         row = check_line(workbench, project_of(project_id), line_id, language)
-        return line_view(project_of(project_id), row)[-1], f"{line_id} regenerated and checked"
+        return line_view(project_of(project_id), row, request)[-1], f"{line_id} regenerated and checked", None
 
     def decide(approve: bool):
         @for_roles(workbench, *LOCALIZATION)
-        def handler(project_id, language, line_id, note, override, request: gr.Request):
+        def handler(project_id, language, line_id, note, override, clip_id, request: gr.Request):
+            if clip_id is None:
+                raise DubdeskError("open a line first (click it in the table, or type its id and press Enter)")
             project = project_of(project_id)
             workbench.review(project, line_id, language, person(workbench, request).name, approve,
-                             note=note or None, override_reason=override or None)
-            details = open_line(project_id, language, line_id, request)[-1]
+                             note=note or None, override_reason=override or None, expected_clip_id=clip_id)
+            details = open_line(project_id, language, line_id, request)[5]
             return details, f"{line_id} {'approved' if approve else 'rejected'}"
         return handler
 
@@ -114,16 +124,19 @@ def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
         reject_button = gr.Button("Reject", variant="stop", elem_id="review-reject")
         mix_button = gr.Button("Mix and deliver", elem_id="review-mix")
     status = gr.Markdown(elem_id="review-status")
+    clip_id = gr.State(None)  # the take the reviewer opened; a decision is refused once the line has another
+    checking = gr.State(None)  # the line just regenerated, whose QC follows
 
-    line_outputs = [line_id, text, version, source_player, dub_player, details]
+    line_outputs = [line_id, text, version, source_player, dub_player, details, note, override, clip_id]
     filters = [project_choice, language, show, speaker, page]
     load_button.click(load, filters, [table, page_info, ids, speaker])
     page.submit(load, filters, [table, page_info, ids, speaker])
     table.select(select, [project_choice, language, ids], line_outputs)
     line_id.submit(open_guarded, [project_choice, language, line_id], line_outputs)
     regenerate_button.click(regenerate, [project_choice, language, line_id, text, version],
-                            [text, version, dub_player, details, status]).success(
-        check, [project_choice, language, line_id], [details, status])
-    approve_button.click(decide(True), [project_choice, language, line_id, note, override], [details, status])
-    reject_button.click(decide(False), [project_choice, language, line_id, note, override], [details, status])
+                            [text, version, dub_player, details, status, clip_id, checking]).then(
+        check, [project_choice, language, checking], [details, status, checking])
+    decision = [project_choice, language, line_id, note, override, clip_id]
+    approve_button.click(decide(True), decision, [details, status], api_name="approve")
+    reject_button.click(decide(False), decision, [details, status], api_name="reject")
     mix_button.click(mix, [project_choice, language], status)

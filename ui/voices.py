@@ -8,8 +8,10 @@ import gradio as gr
 
 from dubdesk import portal
 from dubdesk.desk import usage_log
+from dubdesk.errors import DubdeskError
 from dubdesk.workbench import Workbench
 
+from .files import Handouts
 from .guard import for_roles, person
 
 USAGE_COLUMNS = ["when", "project", "line", "language", "text", "status"]
@@ -17,10 +19,21 @@ USAGE_COLUMNS = ["when", "project", "line", "language", "text", "status"]
 
 def _terms(languages: str, uses: str, until: str) -> tuple[list[str], list[str], date | None]:
     split = [part.strip() for part in languages.split(",") if part.strip()]
-    return split, [u.strip() for u in uses.split(",") if u.strip()], date.fromisoformat(until) if until.strip() else None
+    return split, [u.strip() for u in uses.split(",") if u.strip()], _date(until)
 
 
-def build(workbench: Workbench) -> None:
+def _date(text: str) -> date | None:
+    """A 'valid until' date as a person types it; empty means open-ended."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DubdeskError(f"'{text.strip()}' is not a date: write it as year-month-day, e.g. 2027-06-30, "
+                           f"or leave it empty for no end date") from None
+
+
+def build(workbench: Workbench, handouts: Handouts) -> None:
     def listing(request):
         records = portal.own_profiles(workbench, person(workbench, request))
         rows = [[r.profile_id, r.actor, ", ".join(r.terms.languages), ", ".join(r.terms.uses),
@@ -58,7 +71,7 @@ def build(workbench: Workbench) -> None:
 
     @for_roles(workbench, "voice_actor")
     def play(paths, event: gr.SelectData, request: gr.Request):
-        return paths[event.index[0]]
+        return handouts.give(request, paths[event.index[0]])
 
     profiles = gr.Dataframe(headers=["profile", "actor", "languages", "uses", "until", "state"], interactive=False,
                             elem_id="voices-table")

@@ -567,7 +567,7 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="localization | 
     from .workbench import Workbench
 
     with reported_errors():
-        add_user(Workbench(load_settings(home)).sessions, name, password, role)
+        add_user(Workbench(load_settings(home)).sessions, name, password, role, actor=f"{getpass.getuser()} (command line)")
     typer.echo(f"user {name} added ({role})")
 
 

@@ -37,6 +37,7 @@ class ReviewRow:
     clip_path: str | None  # the fitted clip (or the raw one before fitting), relative to the project folder
     qc: dict[str, tuple[str, str]]  # check -> (verdict, reason)
     decision: str  # pending | approved | rejected | blocked
+    clip_id: int | None  # the take shown, so a decision on it can be refused once the line has a newer one
 
     @property
     def worst(self) -> str:
@@ -70,7 +71,7 @@ def review_rows(workbench: Workbench, project: Project, language: str) -> list[R
                               timecode_out(line.end, rate), line.text, text.text if text else "",
                               text.version if text else 0,
                               (clip.fit or {}).get("path", clip.path) if clip else None,
-                              verdicts.get(clip.id, {}) if clip else {}, decision))
+                              verdicts.get(clip.id, {}) if clip else {}, decision, clip.id if clip else None))
     return rows
 
 

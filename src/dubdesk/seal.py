@@ -41,8 +41,11 @@ def digest(signature: str) -> str:
 
 
 def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The key at `path`; made once, readable by its owner only. Two processes starting together
-    agree on one key: the file is linked into place only if it is not there yet."""
+    """The key at `path`; made once, readable by its owner only (a key left readable by others is
+    closed up). Two processes starting together agree on one key: the file is linked into place
+    only if it is not there yet."""
+    if path.exists() and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)

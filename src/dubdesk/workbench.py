@@ -453,11 +453,15 @@ class Workbench:
                 for line_id, rows in self.qc_results(project, language).items()}
 
     def review(self, project: Project, line_id: str, language: str, reviewer: str, approve: bool,
-               note: str | None = None, override_reason: str | None = None) -> Review:
-        """Approve or reject a line's current clip (see review.decide)."""
+               note: str | None = None, override_reason: str | None = None,
+               expected_clip_id: int | None = None) -> Review:
+        """Approve or reject a line's current clip (see review.decide). With `expected_clip_id` (the clip
+        the reviewer heard) the decision is refused when the line has been regenerated since."""
         clip = self.current_clips(project, language).get(line_id)
         if clip is None:
             raise ProjectError(f"line {line_id} has no {language} clip to review")
+        if expected_clip_id is not None and clip.id != expected_clip_id:
+            raise ProjectError(f"line {line_id} changed since you opened it (it has a new take); reload it and decide again")
         return decide(self.sessions, self.seal, clip.id, reviewer, approve, note, override_reason)
 
     def qc_results(self, project: Project, language: str) -> dict[str, list[QCResult]]:

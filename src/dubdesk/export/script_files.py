@@ -24,14 +24,15 @@ DIALOGUE_LIST_COLUMNS = ("In-TC", "Out-TC", "Source", "Dialogue", "Burned-in", "
 SUBTITLE_ROW_CHARS = 42
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Let `write` fill a temporary file beside `path`, then rename it into place."""
+def atomic_write(path: Path, write: Callable[[Path], None], mode: int = 0o644) -> Path:
+    """Let `write` fill a temporary file beside `path`, then rename it into place with `mode`
+    (mkstemp makes it private while it is written; a deliverable is not, a key stays so: 0o600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     try:
         write(Path(temporary))
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a deliverable is not
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
