@@ -327,8 +327,7 @@ def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
 
 
 @app.command()
-def translate(project: int, language: TargetLanguage,
-              home: Home = None) -> None:
+def translate(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Translate every line, with a character budget from its slot; over-budget lines are marked."""
     from .translate import route
     from .workbench import Workbench
@@ -339,7 +338,7 @@ def translate(project: int, language: TargetLanguage,
         script = workbench.script(chosen, progress)
         progress("translate")
         quality = route(script.language, language, workbench.settings.translate).describe()
-        rows = workbench.translate(chosen, language)
+        rows = workbench.translate(chosen, language, by=person(by))
     table = Table("line", "budget", "chars", "", "text", title=quality)
     for line_id, row in sorted(rows.items()):
         table.add_row(line_id, str(row.budget_chars), str(len(row.text)), "OVER" if row.over_budget else "", row.text)
@@ -350,7 +349,7 @@ def translate(project: int, language: TargetLanguage,
 def characters(project: int,
                names: Annotated[Optional[list[str]], typer.Argument(help="SPEAKER=Character pairs")] = None,
                series: Annotated[Optional[str], typer.Option(help="series this episode belongs to")] = None,
-               home: Home = None) -> None:
+               by: By = None, home: Home = None) -> None:
     """Name the characters (kept verbatim in translation) and the series (one voice per character)."""
     from .workbench import Workbench
 
@@ -359,20 +358,20 @@ def characters(project: int,
         fail("give characters as SPEAKER=Name")
     with reported_errors():
         workbench = Workbench(load_settings(home))
-        row = workbench.describe_project(workbench.project(project), series=series, characters=pairs)
+        row = workbench.describe_project(workbench.project(project), series=series, characters=pairs, by=person(by))
     typer.echo(f"series: {row.series or '-'}; characters: {row.characters}")
 
 
 @app.command()
 def glossary(project: int, term: str, language: TargetLanguage,
              translation: Annotated[str, typer.Option("--as", help="the required translation")],
-             home: Home = None) -> None:
+             by: By = None, home: Home = None) -> None:
     """Require a translation for a term in one language (applied at the next translate)."""
     from .workbench import Workbench
 
     with reported_errors():
         workbench = Workbench(load_settings(home))
-        workbench.describe_project(workbench.project(project), glossary={term: {language: translation}})
+        workbench.describe_project(workbench.project(project), glossary={term: {language: translation}}, by=person(by))
     typer.echo(f"{term} -> {translation} ({language})")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .activity import WORD_EDGES
 from .cast import cast_speaker, castings
@@ -38,13 +38,13 @@ from .script import build_script
 from .seal import Seal
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
-from .store.models import Clip, LineTranslation, QCResult, Review, utcnow
+from .store.models import Clip, LineTranslation, QCResult, Review
 from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .synth.engines import NON_COMMERCIAL_LICENCES
 from .takes import check_take, fit_body
 from .transcribe.chunking import chunk_bounds
 from .translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
-from .translate.edits import TextEdit, apply_edit
+from .translate.edits import StaleEditError, TextEdit, apply_edit
 from .verify import Finding, Verifier
 from .voices.registry import ConsentError, ConsentRegistry
 from .watermark import Watermarker
@@ -250,7 +250,7 @@ class Workbench:
 
     # translation ----------------------------------------------------------------------------
 
-    def translate(self, project: Project, language: str) -> dict[str, LineTranslation]:
+    def translate(self, project: Project, language: str, by: str = SYSTEM) -> dict[str, LineTranslation]:
         """Machine-translate every line into `language`; a person's edits are never overwritten."""
         script = self.script(project)
         chosen = route(script.language, language, self.settings.translate)
@@ -268,17 +268,19 @@ class Workbench:
 
         result = self._run(project, f"translate-{language}", inputs, compute)
         with self.sessions() as session:
-            existing = {row.line_id: row for row in session.scalars(_line_texts(project, language))}
-            machine = result.load()
+            existing = {row.line_id for row in session.scalars(_line_texts(project, language))}
+            machine, engine = result.load(), chosen.identity.to_json()
             for line, budget in zip(script.lines, budgets):
-                row = existing.get(line.id)
-                if row is not None and row.origin == "human":
-                    continue
-                row = row or LineTranslation(project_id=project.id, line_id=line.id, language=language)
-                row.text, row.origin, row.engine = machine[line.id], "machine", chosen.identity.to_json()
-                row.budget_chars = budget
-                row.over_budget = len(row.text) > row.budget_chars
-                session.add(row)
+                text = machine[line.id]
+                values = {"text": text, "origin": "machine", "engine": engine, "budget_chars": budget,
+                          "over_budget": len(text) > budget}
+                if line.id not in existing:
+                    session.add(LineTranslation(project_id=project.id, line_id=line.id, language=language, **values))
+                else:  # a person's text is never overwritten, not even one saved a moment ago
+                    session.execute(update(LineTranslation).where(
+                        LineTranslation.project_id == project.id, LineTranslation.line_id == line.id,
+                        LineTranslation.language == language, LineTranslation.origin == "machine").values(**values))
+            audit(session, by, "translated", project.id, language=language, route=chosen.describe())
             session.commit()
         return self.translations(project, language)
 
@@ -296,7 +298,7 @@ class Workbench:
         return terms
 
     def describe_project(self, project: Project, series: str | None = None, characters: dict[str, str] | None = None,
-                         glossary: dict[str, dict[str, str]] | None = None) -> Project:
+                         glossary: dict[str, dict[str, str]] | None = None, by: str = SYSTEM) -> Project:
         """Set the series, character names (speaker -> name) and glossary entries (merged in)."""
         with self.sessions() as session:
             row = session.get(Project, project.id)
@@ -309,6 +311,7 @@ class Workbench:
                 for term, targets in glossary.items():
                     merged.setdefault(term, {}).update(targets)
                 row.glossary = merged
+            audit(session, by, "project described", project.id, series=series, characters=characters, glossary=glossary)
             session.commit()
             return row
 
@@ -427,12 +430,12 @@ class Workbench:
         terms = self.protected_terms(project, language)
         for text in shorter_alternatives(line.text, script.language, language, max_chars, terms, self.settings.translate):
             if len(text) < len(clip.text):
-                with self.sessions() as session:
-                    stored = session.get(LineTranslation, row.id)
-                    stored.text, stored.version, stored.updated_at = text, stored.version + 1, utcnow()
-                    stored.over_budget = len(text) > stored.budget_chars
-                    session.commit()
-                return self.synthesize(project, line.id, text, language, clip.profile_id, clip.settings.get("use", "dubbing"))
+                wording = TextEdit(line.id, language, text, row.engine["engine"], row.version, origin="machine")
+                try:
+                    return self.synthesize(project, line.id, text, language, clip.profile_id,
+                                           clip.settings.get("use", "dubbing"), edit=wording)
+                except StaleEditError:  # a person wrote the line meanwhile: theirs stands
+                    return None
         return None
 
     # QC and review --------------------------------------------------------------------------
@@ -485,7 +488,7 @@ class Workbench:
         decisions on unchanged lines stand. `timed(stage, run)` may wrap each stage (benchmarks)."""
         timed = timed or (lambda stage, run: run())
         script = timed("script", lambda: self.script(project, progress))
-        timed("translate", lambda: self.translate(project, language))
+        timed("translate", lambda: self.translate(project, language, by))
         cast = castings(self.sessions, project, language)
         timed("cast", lambda: [self.cast(project, speaker, language, voice, by) for speaker in script.speakers
                                if speaker not in cast])

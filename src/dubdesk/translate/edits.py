@@ -25,19 +25,24 @@ class TextEdit:
     line_id: str
     language: str
     text: str
-    editor: str
+    editor: str  # a person, or the engine that offered a shorter wording
     expected_version: int  # the version the editor saw
+    origin: str = "human"  # "machine": applies only while no person has written the line
 
 
 def apply_edit(session: Session, project_id: int, edit: TextEdit) -> None:
     """Write the edit in `session`'s transaction, or raise (the caller rolls back)."""
     text = edit.text.strip()
+    values = {"text": text, "origin": edit.origin, "version": LineTranslation.version + 1, "updated_at": utcnow(),
+              "over_budget": LineTranslation.budget_chars < len(text)}
+    if edit.origin == "human":
+        values["edited_by"] = edit.editor
     done = session.execute(
         update(LineTranslation)
         .where(LineTranslation.project_id == project_id, LineTranslation.line_id == edit.line_id,
-               LineTranslation.language == edit.language, LineTranslation.version == edit.expected_version)
-        .values(text=text, origin="human", edited_by=edit.editor, version=LineTranslation.version + 1,
-                updated_at=utcnow(), over_budget=LineTranslation.budget_chars < len(text))
+               LineTranslation.language == edit.language, LineTranslation.version == edit.expected_version,
+               LineTranslation.origin.in_(("human", "machine") if edit.origin == "human" else ("machine",)))
+        .values(**values)
         .execution_options(synchronize_session=False))
     if done.rowcount == 1:
         return
