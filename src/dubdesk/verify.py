@@ -79,7 +79,7 @@ class Verifier:
         if folder is None:
             missing = Finding(target.name, "manifest", False, f"no {MANIFEST} in this folder or above it: a package "
                                                                "cannot be checked without its signed manifest")
-            return [missing] if target.is_dir() else [], {}
+            return ([missing] if target.is_dir() else []), {}
         findings, listed = self._manifest(folder)
         if listed is None:
             return findings, {}
@@ -94,8 +94,8 @@ class Verifier:
             if not (isinstance(listed, dict) and isinstance(chain, str)):
                 raise TypeError("'files' is not an object or 'signing_certificate' is not text")
         except (OSError, ValueError, KeyError, TypeError) as error:
-            return [Finding(MANIFEST, "manifest", False, f"cannot be read ({error!r}): nothing in the package can be "
-                                                         "checked against it")], None
+            return [Finding(MANIFEST, "manifest", False, f"cannot be read ({type(error).__name__}: {error}): nothing in "
+                                                         "the package can be checked against it")], None
         return [self._signature(folder, body, chain)], listed
 
     def _signature(self, folder: Path, body: bytes, chain: str) -> Finding:
