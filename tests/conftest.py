@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from dubdesk.config import Settings
+from dubdesk.voices.records import ConsentTerms, StockVoice
 from dubdesk.workbench import Workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "pyannote_sample" / "sample.wav"
 AMI_SAMPLE = ROOT / "samples" / "ami_dev00" / "dev00.wav"
+REVIEWER = "Rita Reviewer"
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +57,43 @@ def make_media(media_dir):
         return target
 
     return make
+
+
+@pytest.fixture(scope="session")
+def reviewed(workbench, make_media):
+    """A 12 s video (test card + the sample's speech) dubbed into Spanish in a voice of its own, fitted and
+    checked, and every line but the last approved by a named reviewer."""
+    source = make_media("delivery.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+                        seconds=12.0, video=True)
+    project = workbench.create_project(source, name="Entrega «prueba»")
+    voice = workbench.registry.create("Delivery Voice", ConsentTerms(("es",), uses=("*",), terms_ref="test"),
+                                      stock=StockVoice("pico", "es-ES", "Apache-2.0", "Debian libttspico"), by="test")
+    script = workbench.script(project)
+    workbench.translate(project, "es")
+    for speaker in {line.speaker for line in script.lines}:
+        workbench.cast(project, speaker, "es", voice.profile_id)
+    workbench.synthesize_language(project, "es")
+    workbench.qc(project, "es")
+    for line in script.lines[:-1]:
+        workbench.review(project, line.id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+    return project, script, voice.profile_id
+
+
+@pytest.fixture(scope="session")
+def delivered(workbench, reviewed, tmp_path_factory):
+    """The one delivery of the test session (test_delivery, test_verify_tampering): copy it before changing it."""
+    project, script, _ = reviewed
+    workbench.review(project, script.lines[-1].id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+    return workbench.deliver(project, "es", tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture
+def home_copy(workbench, reviewed, tmp_path) -> Workbench:
+    """The session's data folder copied whole (the database by SQLite's backup), opened as a workbench
+    of its own: for a test that revokes a voice, which is final, without touching the session's."""
+    home = tmp_path / "home-copy"
+    shutil.copytree(workbench.settings.home, home, ignore=shutil.ignore_patterns("dubdesk.db*"))
+    with closing(sqlite3.connect(workbench.settings.home / "dubdesk.db")) as source, \
+            closing(sqlite3.connect(home / "dubdesk.db")) as target:
+        source.backup(target)
+    return Workbench(workbench.settings.model_copy(update={"home": home}))

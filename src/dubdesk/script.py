@@ -7,6 +7,7 @@ in a gap), so every word lands in exactly one line.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .config import ScriptSettings
@@ -15,6 +16,7 @@ from .core import Line, Script, Transcript, Turn, Word
 SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 UNSPACED_LANGUAGES = {"ja", "zh", "yue", "th", "lo", "km", "my"}
 SOLE_SPEAKER = "SPEAKER_00"
+LINE_ID = re.compile(r"L\d{4,}")  # build_script's line ids, L0001 on; a delivered line clip's name starts with its id
 
 
 def speaker_of(word: Word, turns: Sequence[Turn]) -> str:

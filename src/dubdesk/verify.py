@@ -1,28 +1,41 @@
 """Verify a delivered dub, a whole package or a single file received alone.
 
-For each audio or video file: the "AI beta" label in its name and metadata, its C2PA manifest
-(signed by a certificate the trusted root issued, hashes intact), the watermark where the
-detector is installed and the file holds generated speech, and every consent its lines were
-generated under: known here, covering the line on the day it was generated, and not revoked
-since. Where the package's manifest is at hand, its signature and every file's SHA-256 are
-checked too. The detector runs once for all the files (it takes seconds to start).
+A package is checked as a whole first, because a file removed leaves nothing behind to check: its
+manifest present and signed, every file the manifest lists present with its SHA-256, every file
+present listed, and a file of a type no package holds reported. Then each audio or video file: the
+"AI beta" label in its name and metadata, its C2PA manifest (signed by a certificate the trusted
+root issued, hashes intact), the line its name names against the line its credential was signed
+for, the watermark where the detector is installed and the file holds generated speech, and every
+consent its lines were generated under: known here, covering the line on the day it was generated,
+and not revoked since. A consent that cannot be checked fails: a damaged or missing registry record
+is how a revocation would be hidden. A file that cannot be read is one finding, and the others are
+still checked. The detector runs once for all the readable files (it takes seconds to start, and
+one unreadable file would fail the whole batch).
 """
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .errors import DubdeskError
+import soundfile as sf
+
+from .errors import BadInputError, DubdeskError
 from .export.credentials import ASSERTION_LABEL, MIME_TYPES, ProvenanceReport, check_detached, read_provenance
-from .export.delivery import MANIFEST, SIGNATURE
+from .export.delivery import DOCUMENT_SUFFIXES, MANIFEST, SIGNATURE
 from .ingest import sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
+from .script import LINE_ID
 from .voices.records import ProfileRecord
 from .voices.registry import ConsentError, ConsentRegistry
 from .watermark import Watermarker
+
+# A damaged file: c2pa's parser (BadInputError), libsndfile, our RIFF chunk reader (ValueError, struct.error).
+UNREADABLE = (BadInputError, sf.SoundFileError, ValueError, struct.error, OSError)
+PACKAGE_TYPES = ", ".join(sorted({*MIME_TYPES, *DOCUMENT_SUFFIXES}))
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,18 @@ class Finding:
     message: str
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What one audio or video file says about itself: its C2PA report and where its label is."""
+
+    report: ProvenanceReport
+    tags: Finding
+
+    @property
+    def credential(self) -> dict:
+        return self.report.assertions.get(ASSERTION_LABEL) or {}
+
+
 class Verifier:
     def __init__(self, registry: ConsentRegistry, root_pem: bytes, watermarker: Watermarker | None) -> None:
         self.registry, self.root_pem, self.watermarker = registry, root_pem, watermarker
@@ -41,51 +66,69 @@ class Verifier:
         target = Path(target)
         if not target.exists():
             return [Finding(str(target), "file", False, "no such file or folder")]
-        files = sorted(p for p in target.rglob("*") if p.suffix.lower() in MIME_TYPES) if target.is_dir() else [target]
-        package = self._package(target)
-        listed = json.loads((package / MANIFEST).read_text("utf-8"))["files"] if package else {}
-        findings = self._manifest(package) if package else []
-        reports = {path: read_provenance(path, self.root_pem) for path in files}
-        marks = self._watermarks({path: report.assertions.get(ASSERTION_LABEL) or {} for path, report in reports.items()})
-        for path in files:
-            findings += self._file(path, package, listed, reports[path], marks[path])
-        return findings
+        target = target.resolve()
+        present = _files(target)
+        folder = _package_folder(target)
+        findings, listed = self._package(target, folder, present)
+        findings += [f for path in present if (f := _type(path, _relative(path, folder) in listed))]
+        return findings + self._media([path for path in present if path.suffix.lower() in MIME_TYPES])
 
-    @staticmethod
-    def _package(target: Path) -> Path | None:
-        """The package folder: the one holding manifest.json, at or above the target."""
-        for folder in [target if target.is_dir() else target.parent, *target.parents][:3]:
-            if (folder / MANIFEST).exists():
-                return folder
-        return None
+    def _package(self, target: Path, folder: Path | None, present: list[Path]) -> tuple[list[Finding], dict[str, str]]:
+        """The package's own findings and the files its manifest lists ({} where there is no readable manifest).
+        A folder without a manifest fails: it cannot be told from a package whose manifest was removed."""
+        if folder is None:
+            missing = Finding(target.name, "manifest", False, f"no {MANIFEST} in this folder or above it: a package "
+                                                               "cannot be checked without its signed manifest")
+            return ([missing] if target.is_dir() else []), {}
+        findings, listed = self._manifest(folder)
+        if listed is None:
+            return findings, {}
+        return findings + _contents(target, folder, present, listed), listed
 
-    def _manifest(self, package: Path) -> list[Finding]:
-        body, signature = (package / MANIFEST).read_bytes(), package / SIGNATURE
-        chain = json.loads(body).get("signing_certificate", "")
+    def _manifest(self, folder: Path) -> tuple[list[Finding], dict[str, str] | None]:
+        """The manifest's signature finding and the files it lists; None where it cannot be read."""
+        try:
+            body = (folder / MANIFEST).read_bytes()
+            manifest = json.loads(body)
+            listed, chain = manifest["files"], manifest["signing_certificate"]
+            if not (isinstance(listed, dict) and isinstance(chain, str)):
+                raise TypeError("'files' is not an object or 'signing_certificate' is not text")
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            return [Finding(MANIFEST, "manifest", False, f"cannot be read ({type(error).__name__}: {error}): nothing in "
+                                                         "the package can be checked against it")], None
+        return [self._signature(folder, body, chain)], listed
+
+    def _signature(self, folder: Path, body: bytes, chain: str) -> Finding:
+        signature = folder / SIGNATURE
         if not signature.exists():
-            return [Finding(MANIFEST, "manifest", False, f"{SIGNATURE} is missing: the manifest cannot be trusted")]
-        problem = check_detached(body, signature.read_bytes(), chain.encode(), self.root_pem)
-        return [Finding(MANIFEST, "manifest", problem is None, problem or "signed by the project certificate")]
+            return Finding(MANIFEST, "manifest", False, f"{SIGNATURE} is missing: the manifest cannot be trusted")
+        try:
+            problem = check_detached(body, signature.read_bytes(), chain.encode(), self.root_pem)
+        except ValueError as error:
+            problem = f"its signing certificate cannot be read ({error})"
+        return Finding(MANIFEST, "manifest", problem is None, problem or "signed by the project certificate")
 
-    def _file(self, path: Path, package: Path | None, listed: dict[str, str], report: ProvenanceReport,
-              watermark: Finding) -> list[Finding]:
-        name, labelled = path.name, f"[{AI_LABEL}]" in path.name
-        findings = [Finding(name, "name", labelled, f"'[{AI_LABEL}]' {'in' if labelled else 'missing from'} the file name"),
-                    self._tags(path)]
-        if not report.has_manifest:
-            findings.append(Finding(name, "c2pa", False, "no C2PA manifest: stripped (e.g. by a remux or re-encode) "
-                                                         "or never signed"))
-        elif not report.trusted:
-            failures = ", ".join(report.failures) or "untrusted signer"
-            findings.append(Finding(name, "c2pa", False, f"C2PA manifest {report.state}: {failures}"))
-        else:
-            findings.append(Finding(name, "c2pa", True, f"C2PA manifest trusted, signed by {report.signer}"))
-        credential = report.assertions.get(ASSERTION_LABEL) or {}
-        if package is not None:
-            findings.append(_hash(path, package, listed))
-        findings.append(watermark)
-        findings += self._consents(name, credential)
+    def _media(self, paths: list[Path]) -> list[Finding]:
+        """Each audio or video file's own findings; a file that cannot be read is one finding."""
+        readings = {path: self._read(path) for path in paths}
+        readable = {path: reading for path, reading in readings.items() if isinstance(reading, _Reading)}
+        marks = self._watermarks({path: reading.credential for path, reading in readable.items()})
+        findings = []
+        for path, reading in readings.items():
+            findings += self._file(path, reading, marks[path]) if isinstance(reading, _Reading) else [reading]
         return findings
+
+    def _read(self, path: Path) -> _Reading | Finding:
+        try:
+            return _Reading(read_provenance(path, self.root_pem), self._tags(path))
+        except UNREADABLE as error:
+            reason = error.reason if isinstance(error, BadInputError) else error
+            return Finding(path.name, "read", False, f"cannot be read, so nothing in it can be checked: {reason}")
+
+    def _file(self, path: Path, reading: _Reading, watermark: Finding) -> list[Finding]:
+        name, credential = path.name, reading.credential
+        return [_name(name), reading.tags, _c2pa(name, reading.report), *_line(name, credential), watermark,
+                *self._consents(name, credential)]
 
     def _tags(self, path: Path) -> Finding:
         if path.suffix.lower() == ".wav":
@@ -137,11 +180,12 @@ class Verifier:
                                                                      credential.get("language", ""), credential.get("project", ""))))
         return findings
 
-    def _consent(self, profile: str, record_hash: str, lines: list[dict], language: str, title: str) -> tuple[bool | None, str]:
+    def _consent(self, profile: str, record_hash: str, lines: list[dict], language: str, title: str) -> tuple[bool, str]:
         try:
             history = self.registry.history(profile)
-        except ConsentError as error:
-            return None, f"not checked: {error}"
+        except ConsentError as error:  # a revocation is hidden by damaging the history or removing the profile
+            return False, (f"voice '{profile}': consent not checked, so not trusted: {error}. Restore the consent "
+                           "registry (voices folder and database) from a backup")
         record = next((r for r in history if r.hash == record_hash), None)
         if record is None:
             return False, f"voice '{profile}': the consent record {record_hash[:12]} is not in this registry's history"
@@ -156,19 +200,89 @@ class Verifier:
         return True, f"voice '{profile}': consent {record_hash[:12]} covered every line when generated, not revoked"
 
 
+def _files(target: Path) -> list[Path]:
+    """The files to verify: the target, or every file under it but the package manifest and its signature."""
+    files = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
+    return [path for path in files if path.name not in (MANIFEST, SIGNATURE)]
+
+
+def _package_folder(target: Path) -> Path | None:
+    """The package folder: the one holding manifest.json, at or above the target."""
+    for folder in [target if target.is_dir() else target.parent, *target.parents][:3]:
+        if (folder / MANIFEST).exists():
+            return folder
+    return None
+
+
+def _relative(path: Path, folder: Path | None) -> str:
+    """The file's key in the package manifest."""
+    return path.relative_to(folder).as_posix() if folder is not None and path.is_relative_to(folder) else path.name
+
+
+def _contents(target: Path, folder: Path, present: list[Path], listed: dict[str, str]) -> list[Finding]:
+    """Every file the manifest lists (at or under the target) present with its SHA-256, and every file present listed."""
+    findings = [_hash(path, _relative(path, folder), listed) for path in present]
+    missing = [relative for relative in listed
+               if (folder / relative).is_relative_to(target) and not (folder / relative).exists()]
+    return findings + [Finding(relative, "file", False, "listed in the package manifest but missing: deleted, renamed "
+                                                        "or replaced after delivery") for relative in missing]
+
+
+def _hash(path: Path, relative: str, listed: dict[str, str]) -> Finding:
+    """The file's SHA-256 against the one the package manifest lists for it."""
+    if relative not in listed:
+        return Finding(relative, "listed", False, "not listed in the package manifest: added after delivery")
+    same = sha256_file(path) == listed[relative]
+    return Finding(relative, "hash", same, "SHA-256 matches the manifest" if same else
+                   "SHA-256 differs from the manifest: the file was changed after delivery")
+
+
+def _type(path: Path, listed: bool) -> Finding | None:
+    """A file verify reads no label or credentials from. A package's script and timeline files need only the
+    hash its manifest lists; anything else is reported: not checked where the signed manifest lists it (a
+    video in a container C2PA cannot sign), a failure where nothing vouches for it."""
+    suffix = path.suffix.lower()
+    if suffix in MIME_TYPES or (listed and suffix in DOCUMENT_SUFFIXES):
+        return None
+    if listed:
+        return Finding(path.name, "type", None, f"not checked: labels and credentials are read from "
+                                                f"{', '.join(MIME_TYPES)} files only; its hash is checked")
+    if suffix in DOCUMENT_SUFFIXES:
+        return Finding(path.name, "type", False, f"a {suffix} file carries no label or credentials: it can be "
+                                                 "verified only against the signed manifest of its package")
+    return Finding(path.name, "type", False, f"unknown file type '{suffix or path.name}': no package holds one "
+                                             f"(a package holds {PACKAGE_TYPES}) and nothing in it can be verified")
+
+
+def _name(name: str) -> Finding:
+    labelled = f"[{AI_LABEL}]" in name
+    return Finding(name, "name", labelled, f"'[{AI_LABEL}]' {'in' if labelled else 'missing from'} the file name")
+
+
+def _c2pa(name: str, report: ProvenanceReport) -> Finding:
+    if not report.has_manifest:
+        return Finding(name, "c2pa", False, "no C2PA manifest: stripped (e.g. by a remux or re-encode) or never signed")
+    if not report.trusted:
+        return Finding(name, "c2pa", False, f"C2PA manifest {report.state}: {', '.join(report.failures) or 'untrusted signer'}")
+    return Finding(name, "c2pa", True, f"C2PA manifest trusted, signed by {report.signer}")
+
+
+def _line(name: str, credential: dict) -> list[Finding]:
+    """A line clip's name starts with its line id; the credential must be signed for that line alone, so a clip
+    renamed to another line is caught even when it travels without its package."""
+    named = name.split(" ", 1)[0]
+    if not LINE_ID.fullmatch(named) or not credential:
+        return []
+    signed = sorted(line["line"] for line in credential.get("lines", []))
+    if signed == [named]:
+        return [Finding(name, "line", True, f"signed for line {named}, as its name says")]
+    return [Finding(name, "line", False, f"named as line {named} but signed for {', '.join(signed) or 'no line'}: "
+                                         "renamed after delivery")]
+
+
 def _refusal(record: ProfileRecord, language: str, title: str, line: dict) -> str | None:
     day = datetime.fromisoformat(line["generated_at"]).date() if line.get("generated_at") else date.today()
     return record.terms.refusal(language, title, line.get("use", "dubbing"), day)
-
-
-def _hash(path: Path, package: Path, listed: dict[str, str]) -> Finding:
-    """The file's SHA-256 against the one the package manifest lists for it."""
-    relative = str(path.relative_to(package)) if path.is_relative_to(package) else path.name
-    if relative not in listed:
-        return Finding(path.name, "hash", False, "not listed in the package manifest")
-    same = sha256_file(path) == listed[relative]
-    return Finding(path.name, "hash", same, "SHA-256 matches the manifest" if same else
-                   "SHA-256 differs from the manifest: the file was changed after delivery")
 
 
 def _stream_titles(path: Path) -> str:

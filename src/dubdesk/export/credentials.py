@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..errors import BadInputError
 from ..stages import package_version
 from .script_files import atomic_write
 
@@ -151,7 +152,8 @@ def sign_in_place(path: Path, manifest: dict[str, Any], identity: SigningIdentit
 
 
 def read_provenance(path: Path, trust_anchor_pem: bytes | None = None) -> ProvenanceReport:
-    """Read and validate the active manifest; a file without one is a normal answer, not an error.
+    """Read and validate the active manifest; a file without one is a normal answer, not an error, and
+    a file the reader cannot parse is a BadInputError.
 
     With `trust_anchor_pem` (e.g. the project root.pem) a file signed under it reads Trusted;
     without it, or under another CA, the best is Valid with `signingCredential.untrusted`.
@@ -160,7 +162,10 @@ def read_provenance(path: Path, trust_anchor_pem: bytes | None = None) -> Proven
     if trust_anchor_pem is not None:
         settings["trust"] = {"user_anchors": trust_anchor_pem.decode("ascii")}
     with c2pa.Context.from_dict(settings) as context, path.open("rb") as stream:
-        reader = c2pa.Reader.try_create(_mime(path), stream, None, context)
+        try:
+            reader = c2pa.Reader.try_create(_mime(path), stream, None, context)
+        except c2pa.C2paError as error:  # e.g. a truncated file: "asset could not be parsed"
+            raise BadInputError(path, f"the C2PA reader cannot parse it ({error}); it is truncated or damaged") from error
         if reader is None:
             return ProvenanceReport(has_manifest=False)
         with reader:

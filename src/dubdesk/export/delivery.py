@@ -30,10 +30,13 @@ from ..mix import loudness as mix_loudness
 from ..translate.production import LANGUAGE_NAMES
 from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
 from .script_files import export_script, safe_file_name, write_text
-from .timeline import TimelineClip, write_timelines
+from .timeline import TIMELINE_FORMATS, TimelineClip, write_timelines
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
+DUB_SCRIPT_FORMATS = ("json", "srt", "vtt", "csv", "xlsx")
+# What a package holds besides its audio, video and manifest: verify checks these by their hash alone.
+DOCUMENT_SUFFIXES = frozenset(f".{kind}" for kind in (*DUB_SCRIPT_FORMATS, *TIMELINE_FORMATS))
 ISO_639_2 = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ja": "jpn", "zh": "zho"}
 
 
@@ -151,7 +154,7 @@ def _write_script(request: DeliveryRequest, folder: Path, stem: str) -> list[Pat
     """The dub's script (JSON, SRT, VTT, dialogue list) at the times the dub is heard."""
     lines = tuple(Line(d.line.id, d.line.speaker, d.start, d.start + len(d.audio) / MIX_RATE, d.text) for d in request.lines)
     dub = replace(request.script, language=request.language, lines=lines)
-    return export_script(dub, folder, stem, request.frame_rate, ("json", "srt", "vtt", "csv", "xlsx"))
+    return export_script(dub, folder, stem, request.frame_rate, DUB_SCRIPT_FORMATS)
 
 
 def _remux_video(request: DeliveryRequest, mix: Path, target: Path) -> None:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 DUB_TRACK = f"Dub [{AI_LABEL}]"
 MIX_TRACK = f"Mix [{AI_LABEL}]"
+TIMELINE_FORMATS = ("otio", "edl", "aaf")  # what write_timelines writes: the .otio always, the others where they can be
 # PCM word sizes for the AAF descriptor; per-line WAVs are PCM, so anything else is a caller error.
 _BITS = {"PCM_U8": 8, "PCM_S8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
 
