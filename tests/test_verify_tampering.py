@@ -117,6 +117,16 @@ def test_an_untouched_copy_of_the_delivery_verifies_without_a_failure(verifier, 
     assert {f.check for f in findings} >= {"manifest", "hash", "name", "tags", "c2pa", "line", "consent"}
 
 
+def test_a_folder_of_deliveries_is_verified_package_by_package(verifier, package):
+    stray = package.parent / "stray"  # beside the package: something no manifest vouches for
+    stray.mkdir()
+    shutil.copyfile(next(package.glob("script/*.srt")), stray / "script.srt")
+    failures = _failures(verifier.verify(package.parent))
+    assert {(file, check) for file, check, _ in failures} == {("stray", "manifest"), ("script.srt", "type")}, failures
+    shutil.rmtree(stray)
+    assert not _failures(verifier.verify(package.parent))
+
+
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda tamper: tamper.__name__)
 def test_verify_names_each_tampering_with_a_delivered_package(verifier, package, tamper: Callable):
     target, expected = tamper(package)

@@ -67,8 +67,11 @@ class Verifier:
         if not target.exists():
             return [Finding(str(target), "file", False, "no such file or folder")]
         target = target.resolve()
-        present = _files(target)
         folder = _package_folder(target)
+        if folder is None and target.is_dir() and _packages_in(target):  # a folder of deliveries: each on its own
+            return [finding for child in sorted(target.iterdir()) if not child.name.startswith(".")
+                    for finding in self.verify(child)]
+        present = _files(target)
         findings, listed = self._package(target, folder, present)
         findings += [f for path in present if (f := _type(path, _relative(path, folder) in listed))]
         return findings + self._media([path for path in present if path.suffix.lower() in MIME_TYPES])
@@ -226,6 +229,11 @@ def _contents(target: Path, folder: Path, present: list[Path], listed: dict[str,
                if (folder / relative).is_relative_to(target) and not (folder / relative).exists()]
     return findings + [Finding(relative, "file", False, "listed in the package manifest but missing: deleted, renamed "
                                                         "or replaced after delivery") for relative in missing]
+
+
+def _packages_in(folder: Path) -> list[Path]:
+    """The delivery packages directly inside `folder` (as `dubdesk deliver --out` leaves them)."""
+    return [child for child in folder.iterdir() if child.is_dir() and (child / MANIFEST).exists()]
 
 
 def _hash(path: Path, relative: str, listed: dict[str, str]) -> Finding:
