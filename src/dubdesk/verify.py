@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import DubdeskError
 from .export.credentials import ASSERTION_LABEL, MIME_TYPES, ProvenanceReport, check_detached, read_provenance
 from .export.delivery import MANIFEST, SIGNATURE
-from .ingest import sha256_file
+from .ingest import media_argument, sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
 from .voices.records import ProfileRecord
 from .voices.registry import ConsentError, ConsentRegistry
@@ -172,6 +172,6 @@ def _hash(path: Path, package: Path, listed: dict[str, str]) -> Finding:
 
 
 def _stream_titles(path: Path) -> str:
-    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_tags=title,handler_name", "-of", "json", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_tags=title,handler_name", "-of", "json",
+                           media_argument(path)], capture_output=True, text=True)
     return done.stdout
