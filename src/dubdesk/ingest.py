@@ -2,7 +2,8 @@
 
 ffprobe says what the file holds; ffmpeg decodes it with errors fatal, so a
 truncated or corrupt file is refused rather than half-transcribed. Nothing is
-written at the destination until every check has passed.
+written at the destination until every check has passed; the working folder of a run that was
+killed is removed by the next (see staging).
 """
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ import soxr
 
 from .config import IngestSettings
 from .errors import BadInputError, DubdeskError
+from .staging import release, remove_orphans, staging_folder
 
 ACCEPTED_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".mkv", ".mov", ".webm"}
 WORKING_AUDIO = "working.wav"
+STAGING_PREFIX = ".ingest-"
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,16 @@ def _require_tool(name: str) -> str:
     return found
 
 
+def media_argument(path: Path | str) -> str:
+    """A path as an argument to ffmpeg and kin: absolute, so a file named '-x.wav' is never read as an
+    option (nor 'x:y.wav' as a protocol)."""
+    return str(Path(path).absolute())
+
+
 def _probe(path: Path) -> dict:
     result = subprocess.run(
-        [_require_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        [_require_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+         media_argument(path)],
         capture_output=True, text=True,
     )
     if result.returncode != 0:
@@ -86,11 +96,13 @@ def _check_readable(path: Path) -> None:
         raise BadInputError(path, f"unsupported file type '{path.suffix or '(none)'}'; accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))}")
 
 
-def _decode(path: Path, destination: Path, sample_rate: int, channels: int = 1) -> None:
-    """Decode the first audio stream to float WAV; any decoding error is fatal."""
+def _decode(path: Path, destination: Path, sample_rate: int, channels: int = 1, most_s: float | None = None) -> None:
+    """Decode the first audio stream (its first `most_s` seconds, where given) to float WAV; any
+    decoding error is fatal."""
+    limit = [] if most_s is None else ["-t", f"{most_s:.3f}"]
     result = subprocess.run(
-        [_require_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-map", "0:a:0",
-         "-ac", str(channels), "-ar", str(sample_rate), "-c:a", "pcm_f32le", "-y", str(destination)],
+        [_require_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", media_argument(path), "-map", "0:a:0",
+         "-ac", str(channels), "-ar", str(sample_rate), *limit, "-c:a", "pcm_f32le", "-y", media_argument(destination)],
         capture_output=True, text=True,
     )
     if result.returncode != 0 or result.stderr.strip():
@@ -113,10 +125,12 @@ def _fps(stream: dict) -> float | None:
     return round(float(num) / float(den), 3) if den and float(den) else None
 
 
-def ingest(source: Path, destination: Path, settings: IngestSettings) -> MediaInfo:
+def ingest(source: Path, destination: Path, settings: IngestSettings, workspace: Path | None = None) -> MediaInfo:
     """Check `source`, copy it to `destination`/original<ext> and write the working copy.
 
-    `destination` must not exist; it appears whole (atomic rename) or not at all.
+    `destination` must not exist; it appears whole (atomic rename) or not at all. The work is done in a
+    staging folder in `workspace` (on the same file system; default: beside `destination`), where the
+    next ingest finds it should this one be killed.
     """
     source = Path(source)
     _check_readable(source)
@@ -130,13 +144,19 @@ def ingest(source: Path, destination: Path, settings: IngestSettings) -> MediaIn
     if declared > settings.max_duration_s:
         raise BadInputError(source, f"too long: {declared / 60:.1f} min, the maximum is {settings.max_duration_s / 60:.1f} min")
 
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".ingest-", dir=destination.parent))
+    workspace = workspace or destination.parent
+    workspace.mkdir(parents=True, exist_ok=True)
+    remove_orphans(workspace, (STAGING_PREFIX,))
+    staging = staging_folder(workspace, STAGING_PREFIX)
     try:
         working = staging / WORKING_AUDIO
-        _decode(source, working, settings.sample_rate)
+        # the declared duration may lie: decode one second past the limit, at most, and measure
+        _decode(source, working, settings.sample_rate, most_s=settings.max_duration_s + 1)
         audio, rate = sf.read(working, dtype="float32")
         duration = len(audio) / rate
+        if duration > settings.max_duration_s:
+            raise BadInputError(source, f"too long: more than {settings.max_duration_s / 60:.1f} min of audio "
+                                        f"(it declares {declared / 60:.1f} min), the maximum is {settings.max_duration_s / 60:.1f} min")
         if duration < 0.1:
             raise BadInputError(source, "no audio in the file (decoded length 0)")
         if declared and duration < 0.9 * declared - 0.5:
@@ -157,10 +177,11 @@ def ingest(source: Path, destination: Path, settings: IngestSettings) -> MediaIn
             video_fps=_fps(video_streams[0]) if video_streams else None, peak_dbfs=round(peak, 1),
         )
         (staging / "media.json").write_text(json.dumps(info.to_json(), indent=2))
+        destination.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(destination)
         return info
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        release(staging)
 
 
 def resample(audio: np.ndarray, rate: int, target: int = 16000) -> np.ndarray:

@@ -6,6 +6,7 @@ a BWF `bext` chunk (description, originator, loudness: broadcast tools) and an i
 """
 from __future__ import annotations
 
+import math
 import shutil
 import struct
 from datetime import datetime
@@ -42,6 +43,11 @@ def read_labels(path: Path) -> dict[str, str]:
         return {"title": source.title, "artist": source.artist, "description": source.comment}
 
 
+def _centi(value: float | None) -> int:
+    """A bext loudness field in hundredths; 0x7FFF where it is unknown, or not finite (silence measures -inf)."""
+    return round(value * 100) if value is not None and math.isfinite(value) else 0x7FFF
+
+
 def bext_chunk(description: str, originator: str, reference: str, loudness: dict[str, float], history: str) -> bytes:
     """A BWF bext chunk, version 2 (EBU Tech 3285): ASCII text fields and the loudness of the file."""
     text = {"description": description, "originator": originator, "originator_reference": reference}
@@ -49,7 +55,7 @@ def bext_chunk(description: str, originator: str, reference: str, loudness: dict
     now = datetime.now()
     fields += now.strftime("%Y-%m-%d").encode() + now.strftime("%H:%M:%S").encode()
     fields += struct.pack("<QH", 0, 2) + b"\0" * 64  # time reference, version, UMID
-    centi = [round(loudness.get(name, 0x7FFF / 100) * 100) for name in
+    centi = [_centi(loudness.get(name)) for name in
              ("integrated_lufs", "range_lu", "true_peak_dbtp", "max_momentary_lufs", "max_short_term_lufs")]
     fields += struct.pack("<5h", *centi) + b"\0" * 180
     return fields + history.encode("ascii", "replace") + b"\r\n"

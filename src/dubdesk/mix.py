@@ -26,6 +26,7 @@ from scipy.ndimage import minimum_filter1d
 from scipy.signal import fftconvolve, resample_poly
 
 from .errors import DubdeskError
+from .ingest import media_argument
 
 MIX_RATE = 48000
 TARGET_LKFS = -27.0
@@ -119,7 +120,7 @@ def limit_true_peak(audio: np.ndarray, ceiling_dbtp: float) -> np.ndarray:
     ceiling = 10 ** ((ceiling_dbtp - CEILING_MARGIN_DB) / 20)
     for _ in range(4):  # smoothing and resampling leave a residue; a second pass catches it
         peaks = _peaks(audio)
-        if peaks.max() <= ceiling:
+        if peaks.max(initial=0.0) <= ceiling:  # (a line with nothing said has no peaks)
             break
         needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
         half = int(LOOKAHEAD_S * MIX_RATE)
@@ -159,7 +160,7 @@ def ebur128(path: Path, spans: list[tuple[float, float]] | None = None) -> dict[
     if spans:
         chosen = "+".join(f"between(t,{start:.3f},{end:.3f})" for start, end in spans)
         chain = f"aselect='{chosen}',asetpts=N/SR/TB,{chain}"
-    done = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", str(path), "-af", chain,
+    done = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", chain,
                            "-f", "null", "-"], capture_output=True, text=True)
     summary = done.stderr[done.stderr.rfind("Summary:"):]
     if done.returncode != 0 or "Summary:" not in done.stderr:

@@ -4,6 +4,12 @@ A line breaks at a speaker change, after a sentence end, at a long pause, and
 before it would outgrow the maximum length or duration. Each word takes the
 speaker whose turn overlaps it most (or the nearest turn, for words that fall
 in a gap), so every word lands in exactly one line.
+
+A line lasts at least MIN_LINE_S, since every later stage divides by a line's length: a recogniser
+can give a one-word line that starts and ends at the same moment. Such a line is widened at its end,
+so its dub still starts where it starts, and a word that starts within MIN_LINE_S of a line's start
+joins that line whoever says it, so lines start at least MIN_LINE_S apart: a widened line never
+runs into the next one, and the dub's lines (and subtitle cues) never start together.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 UNSPACED_LANGUAGES = {"ja", "zh", "yue", "th", "lo", "km", "my"}
 SOLE_SPEAKER = "SPEAKER_00"
 LINE_ID = re.compile(r"L\d{4,}")  # build_script's line ids, L0001 on; a delivered line clip's name starts with its id
+MIN_LINE_S = 0.2  # a short word's length: the least a line lasts
 
 
 def speaker_of(word: Word, turns: Sequence[Turn]) -> str:
@@ -35,7 +42,7 @@ def join_words(words: Sequence[Word], language: str) -> str:
 
 def _starts_new_line(current: list[Word], speaker: str, current_speaker: str, word: Word,
                      language: str, settings: ScriptSettings) -> bool:
-    if not current:
+    if not current or word.start < current[0].start + MIN_LINE_S:
         return False
     previous = current[-1]
     return (
@@ -55,6 +62,11 @@ def rename_speakers(turns: Sequence[Turn]) -> list[Turn]:
     return sorted((Turn(t.start, t.end, names[t.speaker]) for t in turns), key=lambda t: (t.start, t.speaker))
 
 
+def _line_end(words: Sequence[Word]) -> float:
+    """Where a line of these words (in order of start) ends: its last sound, at least MIN_LINE_S on."""
+    return max(max(w.end for w in words), words[0].start + MIN_LINE_S)
+
+
 def build_script(transcript: Transcript, turns: Sequence[Turn], duration: float, settings: ScriptSettings) -> Script:
     turns = rename_speakers(turns)
     language = transcript.language
@@ -65,7 +77,7 @@ def build_script(transcript: Transcript, turns: Sequence[Turn], duration: float,
             groups.append((speaker, []))
         groups[-1][1].append(word)
     lines = tuple(
-        Line(f"L{index:04d}", speaker, words[0].start, words[-1].end, join_words(words, language), tuple(words))
+        Line(f"L{index:04d}", speaker, words[0].start, _line_end(words), join_words(words, language), tuple(words))
         for index, (speaker, words) in enumerate(groups, start=1)
     )
     return Script(language, duration, lines, tuple(turns))

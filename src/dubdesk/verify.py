@@ -26,7 +26,7 @@ import soundfile as sf
 from .errors import BadInputError, DubdeskError
 from .export.credentials import ASSERTION_LABEL, MIME_TYPES, ProvenanceReport, check_detached, read_provenance
 from .export.delivery import DOCUMENT_SUFFIXES, MANIFEST, SIGNATURE
-from .ingest import sha256_file
+from .ingest import media_argument, sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
 from .script import LINE_ID
 from .voices.records import ProfileRecord
@@ -294,6 +294,6 @@ def _refusal(record: ProfileRecord, language: str, title: str, line: dict) -> st
 
 
 def _stream_titles(path: Path) -> str:
-    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_tags=title,handler_name", "-of", "json", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_tags=title,handler_name", "-of", "json",
+                           media_argument(path)], capture_output=True, text=True)
     return done.stdout

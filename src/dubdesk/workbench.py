@@ -22,7 +22,7 @@ from .cast import cast_speaker, castings
 from .config import Settings
 from .core import Line, Script, Transcript, Turn, Word
 from .engines import EngineIdentity
-from .errors import ProjectError, TamperedError
+from .errors import BadInputError, ProjectError, TamperedError
 from .export.credentials import SigningIdentity, make_project_ca
 from .export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
 from .export.script_files import SCRIPT_FORMATS, export_script
@@ -34,7 +34,7 @@ from .mix import MIX_RATE, PlacedLine, mixdown
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
 from .review import audit, decide, decisions, qc_results
-from .script import build_script
+from .script import MIN_LINE_S, build_script
 from .seal import Seal
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
@@ -52,6 +52,7 @@ from .watermark import Watermarker
 Progress = Callable[..., None]  # progress(stage, done=None, total=None)
 SOURCE_FOLDER = "source"
 SYSTEM = "dubdesk"  # the actor audited for work nobody in particular asked for (tests, benchmarks)
+OWN_OVERLAP_TOLERANCE_S = 0.01  # a dub line may touch its speaker's next line by this much (sample rounding)
 
 
 def no_progress(stage: str, done: int | None = None, total: int | None = None) -> None:
@@ -101,7 +102,7 @@ class Workbench:
         folder_name = f"{_slug(name or source.stem)}-{uuid.uuid4().hex[:8]}"
         folder = self.settings.projects_dir / folder_name
         try:
-            media = ingest(source, folder / SOURCE_FOLDER, self.settings.ingest)
+            media = ingest(source, folder / SOURCE_FOLDER, self.settings.ingest, self.settings.projects_dir)
             with self.sessions() as session:
                 project = Project(name=name or source.stem, folder=folder_name, source_name=source.name,
                                   source_sha256=media.sha256, media=media.to_json(),
@@ -231,11 +232,14 @@ class Workbench:
         """Transcribe, diarize and build the script, each step reused when unchanged."""
         progress("transcribe")
         transcript, transcribed = self.transcribe(project, progress)
+        if not transcript.words:
+            raise BadInputError(project.source_name, "no speech found: the recogniser heard no words (a tone, music "
+                                                     "or silence?), so there is nothing to script or dub")
         progress("diarize")
         turns, diarized = self.diarize(project)
         progress("script")
         inputs = {"transcript": transcribed.sha256, "turns": diarized.sha256,
-                  "settings": self.settings.script.model_dump()}
+                  "settings": self.settings.script.model_dump(), "min_line_s": MIN_LINE_S}
         duration = self.media(project).duration_s
 
         def compute():
@@ -517,6 +521,7 @@ class Workbench:
         script, clips = self.script(project), self.current_clips(project, language)
         approvals = self.approvals(project, language)
         _refuse_unready(script, clips, approvals, language)
+        _refuse_running_into_own_lines(script, clips)
         self._refuse_consent_and_licence(project, language, clips)
         self._refuse_unsealed(project, clips)
         progress("mix")
@@ -651,6 +656,31 @@ def _refuse_unready(script: Script, clips: dict[str, Clip], approvals: dict, lan
         if ids]
     if problems:
         raise ProjectError("mix refused: " + "; ".join(problems))
+
+
+def _next_own_lines(script: Script) -> list[tuple[Line, Line]]:
+    """Each line with the same speaker's next line (lines a speaker says last are left out)."""
+    following: dict[str, Line] = {}
+    pairs = []
+    for line in sorted(script.lines, key=lambda line: line.start, reverse=True):
+        if line.speaker in following:
+            pairs.append((line, following[line.speaker]))
+        following[line.speaker] = line
+    return pairs[::-1]
+
+
+def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> None:
+    """One voice cannot say two lines at once: a fitted dub line (an approved override of one that does
+    not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
+    overruns = []
+    for line, after in _next_own_lines(script):
+        fit = clips[line.id].fit or {"start": line.start, "fitted_s": 0.0}
+        end = fit["start"] + fit["fitted_s"]
+        if end > after.start + OWN_OVERLAP_TOLERANCE_S:
+            overruns.append(f"{line.id} into {after.id} by {end - after.start:.2f} s")
+    if overruns:
+        raise ProjectError(f"mix refused: {len(overruns)} line(s) would run into the same speaker's next line "
+                           f"({_listed(overruns)}); shorten their text and speak them again, or reject them")
 
 
 def transcribe_file(settings: Settings, source: Path, out: Path, progress: Progress = no_progress) -> list[Path]:

@@ -12,9 +12,7 @@ delivery leaves nothing.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,10 +21,11 @@ import numpy as np
 
 from ..core import Line, Script
 from ..errors import DubdeskError
-from ..ingest import sha256_file
+from ..ingest import media_argument, sha256_file
 from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
 from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
 from ..mix import loudness as mix_loudness
+from ..staging import release, remove_orphans, staging_folder
 from ..translate.production import LANGUAGE_NAMES
 from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
 from .script_files import export_script, safe_file_name, write_text
@@ -34,9 +33,11 @@ from .timeline import TIMELINE_FORMATS, TimelineClip, write_timelines
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
-DUB_SCRIPT_FORMATS = ("json", "srt", "vtt", "csv", "xlsx")
+SCRIPT_LIST_FORMATS, SUBTITLE_FORMATS = ("json", "csv", "xlsx"), ("srt", "vtt")
+DUB_SCRIPT_FORMATS = (*SCRIPT_LIST_FORMATS, *SUBTITLE_FORMATS)
 # What a package holds besides its audio, video and manifest: verify checks these by their hash alone.
 DOCUMENT_SUFFIXES = frozenset(f".{kind}" for kind in (*DUB_SCRIPT_FORMATS, *TIMELINE_FORMATS))
+STAGING_PREFIXES = (".delivery-", ".replaced-")  # the package being built; the one it replaces
 ISO_639_2 = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ja": "jpn", "zh": "zho"}
 
 
@@ -76,19 +77,20 @@ def write_delivery(request: DeliveryRequest, out: Path) -> Path:
     name = f"{safe_file_name(request.project_name)} {request.language} [{AI_LABEL}]"
     final = out / name
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".delivery-", dir=out))
+    remove_orphans(out, STAGING_PREFIXES)
+    staging = staging_folder(out, STAGING_PREFIXES[0])
     try:
         _build(request, staging, safe_file_name(request.project_name))
         if final.exists():
-            retired = Path(tempfile.mkdtemp(prefix=".replaced-", dir=out))
+            retired = staging_folder(out, STAGING_PREFIXES[1])
             final.rename(retired / "old")
             staging.rename(final)
-            shutil.rmtree(retired, ignore_errors=True)
+            release(retired)
         else:
             staging.rename(final)
         return final
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        release(staging)
 
 
 def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
@@ -109,7 +111,7 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
         if role in ("full mix", "dialogue stem"):
             mix_readings[role] = {"programme": ebur128(path), "dialogue": ebur128(path, request.mix.spans)}
     written = list(audio_files)
-    speech = [relative for relative, (_, _, lines) in audio_files.items() if lines]  # all but the background
+    speech = [relative for relative, (_, _, lines) in audio_files.items() if _spoken(lines)]  # not the background
     written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
     timeline = write_timelines(f"{stem} {label}", [
         TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, len(d.audio) / MIX_RATE,
@@ -129,7 +131,7 @@ def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: 
     title = f"{request.project_name} - {role} - {language_title(request.language)}"
     if lines:
         note = f"{AI_LABEL}: contains AI-generated speech from consented voice profiles; approved line by line"
-        note += "; watermarked" if request.watermark else ""
+        note += "; watermarked" if request.watermark and _spoken(lines) else ""
     else:
         note = f"{AI_LABEL}: the background of an AI-generated dub; no generated speech in this file, not watermarked"
     write_labelled_wav(path, audio, MIX_RATE, title, "dubdesk", note)
@@ -140,32 +142,54 @@ def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: 
     sign_in_place(path, dubbing_manifest(path.name, _credential(request, lines)), request.identity)
 
 
+def _spoken(lines: list[dict]) -> bool:
+    """Whether a file of these lines holds generated speech, and so the watermark: a line with no words
+    is silence, in which no mark can be found."""
+    return any(line["text"].strip() for line in lines)
+
+
 def _credential(request: DeliveryRequest, lines: list[dict]) -> dict:
     """What the C2PA manifest of one file carries: its lines, their consents, models and approvers."""
     profiles = {line["voice_profile"] for line in lines}
     return {"project": request.project_name, "language": request.language, "label": AI_LABEL,
-            "watermarked": bool(request.watermark and lines), "lines": lines,
+            "watermarked": bool(request.watermark and _spoken(lines)), "lines": lines,
             "consents": [c for c in request.consents if c["profile"] in profiles],
             "models": sorted({json.dumps(line["model"], sort_keys=True) for line in lines}),
             "approvers": sorted({line["approved_by"] for line in lines})}
 
 
 def _write_script(request: DeliveryRequest, folder: Path, stem: str) -> list[Path]:
-    """The dub's script (JSON, SRT, VTT, dialogue list) at the times the dub is heard."""
-    lines = tuple(Line(d.line.id, d.line.speaker, d.start, d.start + len(d.audio) / MIX_RATE, d.text) for d in request.lines)
-    dub = replace(request.script, language=request.language, lines=lines)
-    return export_script(dub, folder, stem, request.frame_rate, DUB_SCRIPT_FORMATS)
+    """The dub's script at the times the dub is heard: in full (JSON, dialogue lists), and as subtitles
+    (SRT, VTT) of the lines with words, whose cues never overlap, since a player shows overlapping cues
+    stacked or drops one."""
+    heard = sorted(request.lines, key=lambda d: d.start)
+    ends = [d.start + len(d.audio) / MIX_RATE for d in heard]
+    dub = replace(request.script, language=request.language, lines=_dub_lines(heard, ends))
+    shown = [(d, end) for d, end in zip(heard, ends, strict=True) if d.text.strip()]
+    cue_ends = subtitle_ends([d.start for d, _ in shown], [end for _, end in shown])
+    cues = replace(dub, lines=_dub_lines([d for d, _ in shown], cue_ends))
+    return (export_script(dub, folder, stem, request.frame_rate, SCRIPT_LIST_FORMATS)
+            + export_script(cues, folder, stem, request.frame_rate, SUBTITLE_FORMATS))
+
+
+def _dub_lines(heard: list[DeliveredLine], ends: list[float]) -> tuple[Line, ...]:
+    return tuple(Line(d.line.id, d.line.speaker, d.start, end, d.text) for d, end in zip(heard, ends, strict=True))
+
+
+def subtitle_ends(starts: list[float], ends: list[float]) -> list[float]:
+    """Each cue's end (cues in order of start): when its line stops, or when the next cue starts if sooner."""
+    return [min(end, following) for end, following in zip(ends, starts[1:] + [float("inf")])]
 
 
 def _remux_video(request: DeliveryRequest, mix: Path, target: Path) -> None:
     """The original, streams untouched, with the dub added as an extra, titled and tagged audio track."""
     tracks = _audio_track_count(request.original)
     title = language_title(request.language)
-    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(request.original), "-i", str(mix),
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", media_argument(request.original), "-i", media_argument(mix),
                "-map", "0:v", "-map", "0:a", "-map", "1:a", "-c", "copy", f"-c:a:{tracks}", "aac", f"-b:a:{tracks}", "256k",
                f"-metadata:s:a:{tracks}", f"title={title}", f"-metadata:s:a:{tracks}", f"handler_name={title}",
                f"-metadata:s:a:{tracks}", f"language={ISO_639_2.get(request.language, request.language)}",
-               "-metadata", f"comment={AI_LABEL}: an added audio track holds an AI-generated dub", str(target)]
+               "-metadata", f"comment={AI_LABEL}: an added audio track holds an AI-generated dub", media_argument(target)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise DubdeskError(f"could not add the dub to the video: {done.stderr.strip()[-300:]}")
@@ -176,7 +200,7 @@ def _remux_video(request: DeliveryRequest, mix: Path, target: Path) -> None:
 
 def _audio_track_count(path: Path) -> int:
     done = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
-                           str(path)], capture_output=True, text=True, check=True)
+                           media_argument(path)], capture_output=True, text=True, check=True)
     return len(done.stdout.split())
 
 

@@ -30,6 +30,7 @@ from ..review import audit
 from ..seal import Seal
 from ..store.models import Revocation, VoiceProfile, utcnow
 from .records import ConsentTerms, ProfileRecord, Reference, StockVoice
+from .references import check_reference
 
 HISTORY = "history.jsonl"
 
@@ -79,10 +80,11 @@ class ConsentRegistry:
             session.commit()
         return signed
 
-    def _store_references(self, profile_id: str, files: list[Path]) -> tuple[Reference, ...]:
-        """Check every recording first (it must decode, and no revoked voice may come back through
-        it), then copy them in."""
-        checked = [(Path(source), decode_audio(Path(source))) for source in files]
+    def _store_references(self, profile_id: str, files: list[Path], stock: bool) -> tuple[Reference, ...]:
+        """Check every recording first (usable as a reference, see voices.references; a stock voice's need
+        only decode; no revoked voice may come back through one), then copy them in."""
+        check = decode_audio if stock else check_reference
+        checked = [(Path(source), check(Path(source))) for source in files]
         self._refuse_revoked_recordings([(source, _pcm_sha256(audio)) for source, audio in checked])
         folder = self.folder / profile_id / "references"
         folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,8 @@ class ConsentRegistry:
         profile_id = profile_id or f"{re.sub(r'[^a-z0-9]+', '-', actor.lower()).strip('-')[:24]}-{uuid.uuid4().hex[:6]}"
         if self._history_path(profile_id).exists():
             raise DubdeskError(f"voice profile '{profile_id}' exists already")
-        record = ProfileRecord(profile_id, 1, None, actor, terms, self._store_references(profile_id, references), stock)
+        references = self._store_references(profile_id, references, stock is not None)
+        record = ProfileRecord(profile_id, 1, None, actor, terms, references, stock)
         return self._append(record, by, "consent given")
 
     def update_terms(self, profile_id: str, terms: ConsentTerms, *, by: str) -> ProfileRecord:

@@ -20,6 +20,7 @@ import soundfile as sf
 
 from ..config import Settings
 from ..errors import DubdeskError
+from ..ingest import media_argument
 
 WORKER = Path(__file__).with_name("worker.py")
 
@@ -77,4 +78,4 @@ class Watermarker:
         the mark, 0-1; `threshold` and above counts as marked."""
         if not paths:
             return []
-        return [float(result["score"]) for result in self._ask("detect", [{"input": str(path)} for path in paths])]
+        return [float(result["score"]) for result in self._ask("detect", [{"input": media_argument(path)} for path in paths])]
