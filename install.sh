@@ -55,6 +55,9 @@ MARK_PINS=src/dubdesk/watermark/constraints.txt
 PROJECT=$(.venv/bin/dubdesk new samples/pyannote_sample/sample.wav --name sample --target es)
 .venv/bin/dubdesk export "$PROJECT" out/sample
 .venv/bin/dubdesk dub "$PROJECT" --to es --voice stock-pico-es-es
+# A person's adaptation of the lines the machine translation left too long for their slots (a delivery
+# refuses a line that would run into its speaker's next one): spoken again, fitted and checked.
+.venv/bin/dubdesk adapt "$PROJECT" --to es --from samples/pyannote_sample/sample.es.tsv --by "dubdesk sample adapter"
 .venv/bin/dubdesk approve "$PROJECT" --to es --all --by "${DUBDESK_REVIEWER:-$(id -un)}" \
   --override "bundled sample: every line accepted as it is, to show the whole flow"
 .venv/bin/dubdesk deliver "$PROJECT" --to es --out out/delivery

@@ -501,6 +501,44 @@ def approve(project: int, language: TargetLanguage,
 
 
 @app.command()
+def edit(project: int, line_id: str, language: TargetLanguage,
+         text: Annotated[str, typer.Option(help="the line's new words")], by: By = None, home: Home = None) -> None:
+    """Write a line's text by hand, speak it again in its cast voice (consent is checked now), fit and check
+    it: this line only. Its earlier decisions stay with the earlier take."""
+    from .desk import check_line, regenerate_line
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        chosen = workbench.project(project)
+        current = workbench.translations(chosen, language).get(line_id)
+        if current is None:
+            fail(f"line {line_id} has no {language} text yet; translate first")
+        regenerate_line(workbench, chosen, line_id, language, text, person(by), current.version)
+        row = check_line(workbench, chosen, line_id, language)
+    for check, (verdict, reason) in row.qc.items():
+        typer.echo(f"{check}: {verdict} ({reason})")
+    typer.echo(f"{line_id}: spoken again as \"{row.text}\"; decide on it with approve or reject")
+
+
+@app.command()
+def adapt(project: int, language: TargetLanguage,
+          source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub")],
+          by: By = None, home: Home = None) -> None:
+    """Take an adapter's script: every line it writes differently is spoken again, fitted and checked."""
+    from .desk import adapt_lines
+    from .translate.edits import read_adaptation
+    from .workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        rows = adapt_lines(workbench, workbench.project(project), language, read_adaptation(source), person(by))
+    for row in rows:
+        typer.echo(f"{row.line_id}: \"{row.text}\" (QC {row.worst})")
+    typer.echo(f"{len(rows)} line(s) adapted; decide on them with approve or reject")
+
+
+@app.command()
 def reject(project: int, line_id: str, language: TargetLanguage, by: Annotated[str, typer.Option("--by")],
            note: Annotated[str, typer.Option(help="what is wrong")], home: Home = None) -> None:
     """Reject a line with a note."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import soundfile as sf
 from sqlalchemy import select
 
+from .errors import ProjectError
 from .export.timecode import timecode_in, timecode_out
 from .qc.runner import LineQC, store_results
 from .store import Project
@@ -107,6 +108,20 @@ def regenerate_line(workbench: Workbench, project: Project, line_id: str, langua
                          edit=TextEdit(line_id, language, text, editor, expected_version), by=editor)
     workbench.fit_line(project, workbench.script(project), line_id, language)
     return review_row(workbench, project, language, line_id)
+
+
+def adapt_lines(workbench: Workbench, project: Project, language: str, texts: dict[str, str], editor: str) -> list[ReviewRow]:
+    """A person's words for several lines (an adapter's script): each line whose text differs is spoken
+    again, fitted and checked, as if edited on its own; lines already saying these words are left be."""
+    current, rows = workbench.translations(project, language), []
+    unknown = sorted(set(texts) - set(current))
+    if unknown:
+        raise ProjectError(f"no {language} text to replace for line(s) {', '.join(unknown)}; translate first, and check the ids")
+    for line_id, text in texts.items():
+        if current[line_id].text != text:
+            regenerate_line(workbench, project, line_id, language, text, editor, current[line_id].version)
+            rows.append(check_line(workbench, project, line_id, language))
+    return rows
 
 
 def check_line(workbench: Workbench, project: Project, line_id: str, language: str) -> ReviewRow:

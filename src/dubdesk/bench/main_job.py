@@ -1,8 +1,9 @@
 """The main job, end to end, on the bundled sample: wall time and real-time factor per stage.
 
-Ingest, script (transcription, diarization), translation, casting, synthesis, fit, QC, an explicit
-approval of every line by a named (benchmark) reviewer, delivery (mix, stems, labels, signatures,
-timeline) and verification of the package.
+Ingest, script (transcription, diarization), translation, casting, synthesis, fit, QC, the adapter's
+script for the sample where one lies beside it (`sample.<language>.tsv`: lines written shorter by hand,
+spoken again and checked), an explicit approval of every line by a named (benchmark) reviewer,
+delivery (mix, stems, labels, signatures, timeline) and verification of the package.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 from ..config import Settings
+from ..desk import adapt_lines
+from ..translate.edits import read_adaptation
 from ..workbench import Workbench
 from .report import StageTimes, publish
 
@@ -24,6 +27,9 @@ def timed_main_job(workbench: Workbench, sample: Path, language: str, voice: str
     timed = StageTimes()
     project = timed("ingest", lambda: workbench.create_project(sample, name="main job"))
     result = workbench.prepare_dub(project, language, voice, timed=timed).results
+    adaptation = sample.with_suffix(f".{language}.tsv")
+    if until != "qc" and adaptation.exists():
+        timed("adapt", lambda: adapt_lines(workbench, project, language, read_adaptation(adaptation), REVIEWER))
     if until != "qc":
         timed("approve", lambda: [workbench.review(project, line_id, language, REVIEWER, approve=True,
                                                    override_reason="benchmark: every line accepted as it is")

@@ -7,12 +7,14 @@ the clip change together or not at all.
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..errors import ProjectError
+from ..errors import BadInputError, ProjectError
 from ..store.models import LineTranslation, utcnow
 
 
@@ -53,3 +55,22 @@ def apply_edit(session: Session, project_id: int, edit: TextEdit) -> None:
         raise ProjectError(f"line {edit.line_id} has no {edit.language} text yet; translate first")
     raise StaleEditError(f"line {edit.line_id} ({edit.language}) was changed by {row.edited_by or 'the machine'} since "
                          f"you opened it (version {row.version}, yours {edit.expected_version}); reload it")
+
+
+ADAPTATION_COLUMNS = ("line", "source", "dub")
+
+
+def read_adaptation(path: Path) -> dict[str, str]:
+    """An adapter's script: a UTF-8 TSV with the columns line, source (for the reader) and dub, one row
+    per line to write by hand; line id -> the dub's words."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise BadInputError(path, f"cannot be read as a UTF-8 TSV ({error})") from error
+    if not rows or set(ADAPTATION_COLUMNS) - set(rows[0]):
+        raise BadInputError(path, f"needs a header row with the columns {', '.join(ADAPTATION_COLUMNS)} and one row per line")
+    empty = [row["line"] for row in rows if not (row["dub"] or "").strip()]
+    if empty:
+        raise BadInputError(path, f"no dub text for {', '.join(empty)}")
+    return {row["line"].strip(): row["dub"].strip() for row in rows}
