@@ -155,6 +155,26 @@ def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(desk, tmp_
     assert not list(tmp_path.iterdir()), "a refused mix writes nothing"
 
 
+def test_an_adapters_script_speaks_only_the_lines_it_changes_and_refuses_a_bad_file(desk, tmp_path):
+    workbench, project = desk
+    first, second, _ = workbench.current_clips(project, LANGUAGE)
+    before = _clip_ids(workbench, project)
+    script = tmp_path / "adaptation.tsv"
+    unchanged = workbench.translations(project, LANGUAGE)[second].text
+    script.write_text(f"line\tsource\tdub\n{first}\tGood morning, everyone.\tBuenos días.\n"
+                      f"{second}\tWe start the meeting now.\t{unchanged}\n", encoding="utf-8")
+    adapted = run_cli("adapt", str(project.id), "--to", LANGUAGE, "--from", str(script), "--by", "Ana Adapter",
+                      home=workbench.settings.home)
+    assert adapted.returncode == 0, adapted.stderr
+    assert f'{first}: "Buenos días."' in adapted.stdout and "1 line(s) adapted" in adapted.stdout
+    after = _clip_ids(workbench, project)
+    assert after[first] != before[first] and after[second] == before[second]
+    assert workbench.current_clips(project, LANGUAGE)[first].qc_seal, "the new take is checked"
+    script.write_text("line\tdub\nL0001\tHola.\n", encoding="utf-8")
+    refused = run_cli("adapt", str(project.id), "--to", LANGUAGE, "--from", str(script), home=workbench.settings.home)
+    assert refused.returncode == 2 and "needs a header row with the columns line, source, dub" in refused.stderr
+
+
 def test_a_revoked_voice_stops_a_regeneration_whole_and_a_dub_run_says_so(desk):
     workbench, project = desk
     line_id, clip = next(iter(workbench.current_clips(project, LANGUAGE).items()))
