@@ -47,6 +47,13 @@ def actor(workbench, reference, **terms):
     return workbench.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference], by="Ana Actriz")
 
 
+def revoked_actor(workbench, reference):
+    """An actor's profile whose consent was given and then withdrawn."""
+    profile = actor(workbench, reference)
+    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    return profile
+
+
 def speak(workbench, project, profile_id, language="es", text="Hola."):
     return workbench.synthesize(project, "L0001", text, language, profile_id)
 
@@ -108,8 +115,7 @@ def test_edited_record_is_detected(bench):
 
 def test_removed_revocation_is_detected(bench):
     workbench, project, reference = bench
-    profile = actor(workbench, reference)
-    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    profile = revoked_actor(workbench, reference)
     history = workbench.registry.folder / profile.profile_id / "history.jsonl"
     history.write_text(history.read_text().splitlines(keepends=True)[0])
     with pytest.raises(TamperedError, match="does not end at the registered head"):
@@ -118,8 +124,7 @@ def test_removed_revocation_is_detected(bench):
 
 def test_a_revocation_cannot_be_undone_through_the_files_the_database_or_the_api(bench, tmp_path):
     workbench, project, reference = bench
-    profile = actor(workbench, reference)
-    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    profile = revoked_actor(workbench, reference)
     revoked = workbench.registry.current(profile.profile_id)
     with pytest.raises(ConsentError, match="revocation is final"):  # a new record after it, through the registry
         workbench.registry._append(revoked.next(revoked_at=None, revocation_reason=""), by="attacker", action="undo")
@@ -142,8 +147,7 @@ def test_a_revoked_voice_cannot_come_back_under_a_new_profile(bench, tmp_path):
     from .test_pipeline import run_cli
 
     workbench, _, reference = bench
-    profile = actor(workbench, reference)
-    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    revoked_actor(workbench, reference)
     rewrapped = tmp_path / "same voice.flac"  # the same recording, another container and name
     ffmpeg("-i", str(reference), str(rewrapped))
     with pytest.raises(ConsentError, match="a revoked voice cannot be registered again"):
