@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue
 import re
 import shutil
 import socket
@@ -325,12 +326,26 @@ def race(workbench: Workbench, project, line_id: str, rounds: int) -> list[tuple
               for name in RACERS]
     for racer in racers:
         racer.start()
-    results = [outcomes.get(timeout=600) for _ in range(2 * rounds)]
+    results = []
+    while len(results) < 2 * rounds:
+        try:
+            results.append(outcomes.get(timeout=5))
+        except queue.Empty:
+            _refuse_failed(racers)
     for racer in racers:
         racer.join(60)
-        if racer.exitcode != 0:
-            raise DubdeskError(f"racing process {racer.name} ended with exit code {racer.exitcode}")
+    _refuse_failed(racers)
     return results
+
+
+def _refuse_failed(racers) -> None:
+    """A racer that died cannot answer the other's barrier: stop both and say so."""
+    failed = [racer for racer in racers if racer.exitcode not in (None, 0)]
+    if failed:
+        for racer in racers:
+            racer.kill()
+        raise DubdeskError(f"racing process {failed[0].name} ended with exit code {failed[0].exitcode}; "
+                           f"nothing was measured")
 
 
 def race_trials(workbench: Workbench, project, rounds: int) -> list[Attempt]:
@@ -490,7 +505,8 @@ def package_tamperings(workbench: Workbench, package: Path, scratch: Path) -> li
         attempts.append(_verified(workbench, attack, tamper(copy), names))
     workbench.revoke_voice(VOICE, "benchmark: the stock voice is withdrawn", by=PRODUCER)
     history = workbench.registry.folder / VOICE / "history.jsonl"
-    history.write_text(history.read_text().replace('"dubbing"', '"dubbing", "promo"', 1))
+    *kept, revocation = history.read_text("utf-8").splitlines(keepends=True)
+    history.write_text("".join(kept) + "\x00" * len(revocation), "utf-8")  # the revocation record overwritten
     attempts.append(_verified(workbench, "corrupt a revoked profile's consent history", package, VOICE))
     return attempts
 
@@ -607,17 +623,20 @@ def _asked(who: str, client: httpx.Client, what: str, path: Path, cache: Path) -
     ways = attempts(path, cache)
     served = [way for way in ways if (body := fetched(client, way)) is not None and secret in body]
     if served:
-        return Attempt("web", f"{who} asks for the {what}", "served", f"served at {served[0]} ({len(served)} of {len(ways)} ways)")
-    return Attempt("web", f"{who} asks for the {what}", "refused",
+        return Attempt("web", f"{who} asks for: {what}", "served", f"served at {served[0]} ({len(served)} of {len(ways)} ways)")
+    return Attempt("web", f"{who} asks for: {what}", "refused",
                    f"{len(ways)} requests on {len(FILE_ROUTES)} routes (plain, walking out of the cache, percent-encoded)")
 
 
 # The benchmark ---------------------------------------------------------------------------------------
 
 def attack_all(settings: Settings, sample: Path, scratch: Path, races: int = 20, groups: tuple[str, ...] = GROUPS) -> list[Attempt]:
-    """The chosen groups' attacks, in an order that lets them share one dubbed programme: the races first,
-    then one delivery, then the takes tampered with, the package last (it revokes the voice)."""
+    """The chosen groups' attacks. Races, takes and verify share one dubbed programme, in an order that
+    lets them: the races first, then one delivery, then the takes tampered with, the package last (it
+    revokes the voice)."""
     found = []
+    if "web" in groups:  # first: the server's model warm-up thread is done long before the program ends
+        found += web_attacks(scratch_settings(settings, scratch / "web home"), sample, _folder(scratch / "web"))
     if "consent" in groups:
         found += consent_attacks(scratch_settings(settings, scratch / "consent home"), sample, _folder(scratch / "consent"))
     if {"races", "takes", "verify"} & set(groups):
@@ -630,8 +649,6 @@ def attack_all(settings: Settings, sample: Path, scratch: Path, races: int = 20,
             found += take_tamperings(workbench, project, _folder(scratch / "takes"))
         if package:
             found += package_tamperings(workbench, package, _folder(scratch / "tampered"))
-    if "web" in groups:
-        found += web_attacks(scratch_settings(settings, scratch / "web home"), sample, _folder(scratch / "web"))
     return found
 
 
