@@ -12,6 +12,7 @@ import soundfile as sf
 from sqlalchemy import update
 
 from dubdesk import errors
+from dubdesk.bench.security import actor, pico_voice, speak
 from dubdesk.config import Settings
 from dubdesk.errors import DubdeskError, ModelMissingError
 from dubdesk.ingest import resample
@@ -22,8 +23,7 @@ from dubdesk.synth import STOCK_FILE
 from dubdesk.synth.engines import voice_engine
 from dubdesk.synth.voice_match import VoiceMatcher
 from dubdesk.voices import consent
-from dubdesk.voices.consent import ConsentGrant, Voice, authorize
-from dubdesk.voices.records import ConsentTerms
+from dubdesk.voices.consent import ConsentGrant, authorize
 from dubdesk.voices.registry import ConsentError, TamperedError
 from dubdesk.workbench import Workbench
 
@@ -41,21 +41,11 @@ def bench(tmp_path):
     return workbench, project, reference
 
 
-def actor(workbench, reference, **terms):
-    defaults = dict(languages=("es",), titles=("Pilot",), uses=("dubbing",), valid_from=TODAY - timedelta(days=1),
-                    valid_until=TODAY + timedelta(days=30), terms_ref="contract 42")
-    return workbench.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference], by="Ana Actriz")
-
-
 def revoked_actor(workbench, reference):
     """An actor's profile whose consent was given and then withdrawn."""
     profile = actor(workbench, reference)
     workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
     return profile
-
-
-def speak(workbench, project, profile_id, language="es", text="Hola."):
-    return workbench.synthesize(project, "L0001", text, language, profile_id)
 
 
 def test_consented_line_is_synthesized_labelled_and_linked_to_its_record(bench):
@@ -193,10 +183,6 @@ def test_changed_reference_recording_is_refused(bench):
     stored.write_bytes(stored.read_bytes()[:-100])
     with pytest.raises(TamperedError, match="reference .* missing or changed"):
         speak(workbench, project, profile.profile_id)
-
-
-def pico_voice(record, references):
-    return Voice("pico", "es-ES", tuple(references))
 
 
 def test_engines_refuse_without_a_grant_from_the_consent_check(bench, monkeypatch):

@@ -2,27 +2,23 @@
 relies on nothing the database alone can say (rows edited, inserted or relabelled, files replaced)."""
 from __future__ import annotations
 
-import multiprocessing
 import shutil
 import sqlite3
 
 import pytest
 from sqlalchemy import select
 
+from dubdesk.bench.security import dubbed_desk, race
 from dubdesk.config import Settings
-from dubdesk.core import Transcript, Turn, Word
 from dubdesk.desk import regenerate_line
 from dubdesk.errors import ProjectError, TamperedError
 from dubdesk.store.models import AuditEvent, Clip
-from dubdesk.translate.edits import StaleEditError
 from dubdesk.voices.registry import ConsentError
-from dubdesk.workbench import Workbench
 
 from .conftest import SAMPLE
 from .test_pipeline import run_cli
 
 LANGUAGE, VOICE, REVIEWER = "es", "stock-pico-es-es", "Rita Reviewer"
-SENTENCES = ["Good morning, everyone.", "We start the meeting now.", "Thank you for coming today."]
 RACES = 20
 
 
@@ -30,20 +26,7 @@ RACES = 20
 def desk(tmp_path_factory):
     """A three-line programme of its own (own data folder: a test here revokes the stock voice),
     dubbed up to review."""
-    workbench = Workbench(Settings(home=tmp_path_factory.mktemp("trust-home")))
-    project = workbench.create_project(SAMPLE, name="Trust", by="Paula Producer")
-    words, turns, at = [], [], 1.0
-    for index, sentence in enumerate(SENTENCES):
-        start = at
-        for token in sentence.split():
-            words.append(Word(token, at, at + 0.3))
-            at += 0.35
-        turns.append(Turn(start, at, f"SPEAKER_{index % 2:02d}"))
-        at += 1.5
-    workbench.import_transcript(project, Transcript("en", 1.0, tuple(words)), turns, "test transcript")
-    report = workbench.prepare_dub(project, LANGUAGE, VOICE, by="Paula Producer")
-    assert not report.refused
-    return workbench, project
+    return dubbed_desk(Settings(home=tmp_path_factory.mktemp("trust-home")), SAMPLE)
 
 
 def _clip_ids(workbench, project) -> dict[str, int]:
@@ -62,34 +45,10 @@ def test_running_the_dub_again_does_no_new_work_and_keeps_every_decision(desk):
     assert len(workbench.clips(project)) == len(before)
 
 
-def _race(home: str, project_id: int, line_id: str, name: str, barrier, outcomes) -> None:
-    """One reviewer: each round, read the line's version, wait for the other, then save an edit."""
-    workbench = Workbench(Settings(home=home))
-    project = workbench.project(project_id)
-    for round_ in range(RACES):
-        barrier.wait()
-        version = workbench.translations(project, LANGUAGE)[line_id].version
-        barrier.wait()  # both hold the same version now
-        try:
-            regenerate_line(workbench, project, line_id, LANGUAGE, f"Versión {round_} de {name}.", name, version)
-            outcomes.put((round_, name, "saved"))
-        except StaleEditError:
-            outcomes.put((round_, name, "refused"))
-
-
 def test_two_processes_editing_one_line_lose_no_edit(desk):
     workbench, project = desk
     line_id = next(iter(workbench.current_clips(project, LANGUAGE)))
-    context = multiprocessing.get_context("spawn")
-    barrier, outcomes = context.Barrier(2), context.Queue()
-    racers = [context.Process(target=_race, args=(str(workbench.settings.home), project.id, line_id, name, barrier, outcomes))
-              for name in ("ana", "bruno")]
-    for racer in racers:
-        racer.start()
-    results = [outcomes.get(timeout=600) for _ in range(2 * RACES)]
-    for racer in racers:
-        racer.join(60)
-        assert racer.exitcode == 0
+    results = race(workbench, project, line_id, RACES)
     saved = sorted((round_, name) for round_, name, outcome in results if outcome == "saved")
     assert [round_ for round_, _ in saved] == list(range(RACES)), "exactly one of the two wins each round"
     translation = workbench.translations(project, LANGUAGE)[line_id]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import statistics
 import threading
 import time
@@ -21,6 +20,7 @@ from sqlalchemy import select
 
 from dubdesk import portal
 from dubdesk.access import LoginThrottle, add_user, user
+from dubdesk.bench.security import attempts, fetched, free_port, login, secrets_of, signed_in
 from dubdesk.config import Settings
 from dubdesk.core import Transcript, Turn, Word
 from dubdesk.errors import DubdeskError, ProjectError
@@ -40,13 +40,6 @@ PEOPLE = {"lucia": "localization", "vera": "voice_actor", "olive": "voice_actor"
 ROLE_HOLDERS = ("lucia", "vera", "dino", "adam")
 LANGUAGE = "es"
 SCREEN = "Web security"
-FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/", "/file=", "/file/")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _reference(folder: Path, actor: str, start_s: int) -> Path:
@@ -75,48 +68,9 @@ def served(workbench, make_media, tmp_path_factory):
         workbench.cast(project, speaker, LANGUAGE, profiles["vera"])
     workbench.synthesize_language(project, LANGUAGE)
     workbench.signing_identity()
-    app, url = serve(workbench, port=_free_port(), block=False)
+    app, url = serve(workbench, port=free_port(), block=False)
     yield workbench, project, profiles, url.rstrip("/")
     app.close()
-
-
-def signed_in(url: str, name: str, address: str = "127.0.0.1") -> httpx.Client:
-    client = httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address), timeout=30)
-    assert login(client, name, PASSWORD).status_code == 200, f"{name} could not sign in"
-    return client
-
-
-def login(client: httpx.Client, name: str, password: str) -> httpx.Response:
-    return client.post("/login", data={"username": name, "password": password})
-
-
-def secrets_of(workbench: Workbench, profiles: dict[str, str]) -> dict[str, Path]:
-    home = workbench.settings.home
-    database = home / "dubdesk.db"
-    voices = home / "voices"
-    found = {
-        "signing key": workbench.signing_identity().key,
-        "registry key": home / "keys" / "registry-ed25519.pem",
-        "database": database,
-        "database -wal": database.with_name("dubdesk.db-wal"),
-        "consent history": next(voices.rglob("history.jsonl")),
-        "olive's reference": next(p for p in (voices / profiles["olive"]).rglob("*.wav")),
-    }
-    missing = [name for name, path in found.items() if not path.is_file()]
-    assert not missing, f"the attack needs these files to exist: {missing}"
-    return found
-
-
-def attempts(path: Path, cache: Path) -> list[str]:
-    """Ways to name `path` on Gradio's file routes: plain, walking out of the cache folder, percent-encoded."""
-    walk = f"{cache}/x/../../..{path}"
-    encoded = walk.replace("..", "%2e%2e")
-    return [f"{route}{variant}" for route in FILE_ROUTES for variant in (str(path), walk, encoded)]
-
-
-def fetched(client: httpx.Client, url_path: str) -> bytes | None:
-    response = client.get(url_path)
-    return response.content if response.status_code == 200 else None
 
 
 def cache_folder() -> Path:
@@ -133,7 +87,7 @@ def test_no_role_is_served_a_key_the_database_a_consent_history_or_another_actor
     workbench, _, profiles, url = served
     secrets = secrets_of(workbench, profiles)
     for name in ROLE_HOLDERS:
-        client = signed_in(url, name)
+        client = signed_in(url, name, PASSWORD)
         for what, path in secrets.items():
             secret = path.read_bytes()
             for attempt in attempts(path, cache_folder()):
@@ -156,11 +110,11 @@ def test_a_lines_dub_is_served_to_localization_and_its_cached_copy_to_nobody_els
     view = api(url, "lucia").predict(f"{project.id} {project.name}", LANGUAGE, line, api_name="/open_line")
     source, dub = view[3], view[4]
     clip = workbench.current_clips(project, LANGUAGE)[line]
-    lucia = signed_in(url, "lucia")
+    lucia = signed_in(url, "lucia", PASSWORD)
     assert fetched(lucia, source["url"]) is not None
     assert fetched(lucia, dub["url"]) == (workbench.folder(project) / clip.path).read_bytes()
     for other in ("dino", "vera", "adam"):
-        client = signed_in(url, other)
+        client = signed_in(url, other, PASSWORD)
         assert fetched(client, source["url"]) is None and fetched(client, dub["url"]) is None, f"{other} got lucia's copy"
 
 
@@ -174,7 +128,7 @@ def test_a_distributor_cannot_walk_out_of_the_deliveries_folder(served):
             delivery(workbench, name)
         with contextlib.suppress(Exception):  # Gradio's dropdown may refuse it before the handler does
             distributor.predict(name, api_name="/verify_delivery")
-    dino = signed_in(url, "dino")
+    dino = signed_in(url, "dino", PASSWORD)
     for what, path in secrets_of(workbench, profiles).items():
         copy = cache_folder() / hash_file(path) / path.name  # where a handed-out copy would be
         assert fetched(dino, f"/gradio_api/file={copy}") is None, f"the {what} was handed out as a delivery"

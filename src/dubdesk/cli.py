@@ -304,6 +304,16 @@ def bench_main(out: BenchOut = None, home: Home = None,
         main_job.run(load_settings(home), BUNDLED_SAMPLE, out or Path("bench-results/main.json"), language, voice)
 
 
+@bench_app.command("security")
+def bench_security(out: BenchOut = None,
+                   races: Annotated[int, typer.Option(help="rounds of two processes editing one line")] = 20) -> None:
+    """Attacks on consent, sealed takes, concurrent edits, delivered packages and the served UI: tried / held."""
+    from .bench import security
+
+    with reported_errors():
+        security.run(load_settings(), BUNDLED_SAMPLE, out or Path("bench-results/security.json"), races)
+
+
 @bench_app.command("review")
 def bench_review(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
                  lines: Annotated[int, typer.Option(help="sentences in the generated project")] = 1000) -> None:

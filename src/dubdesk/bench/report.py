@@ -29,7 +29,7 @@ def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
     table = Table(title=title)
     columns = list(dict.fromkeys(k for row in rows for k in row))
     for column in columns:
-        table.add_column(column, justify="left" if column in ("file", "language", "set", "stage") else "right")
+        table.add_column(column, justify="left" if column in ("file", "language", "set", "stage", "group", "attack", "detail") else "right")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     console = Console()
