@@ -47,8 +47,9 @@ def degenerate(workbench, make_media):
     review with the cheapest real engines (Apertium, Pico, Rubber Band, the QC models)."""
     project = workbench.create_project(make_media("degenerate.wav", seconds=12.0), name="degenerate")
     script = workbench.import_transcript(project, Transcript("en", 1.0, WORDS), TURNS, "degenerate lines for a test")
-    results = workbench.prepare_dub(project, LANGUAGE, VOICE)
-    return project, script, results
+    report = workbench.prepare_dub(project, LANGUAGE, VOICE)
+    assert not report.refused
+    return project, script, report.results
 
 
 def test_a_line_cannot_be_built_without_length():
