@@ -28,7 +28,7 @@ from ..voices.registry import ConsentRegistry
 from .engines import NON_COMMERCIAL_LICENCES, voice_engine
 from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
-STOCK_FILE = Path(__file__).resolve().parents[3] / "voices" / "stock.json"
+STOCK_FILE = Path(__file__).resolve().parents[1] / "voices" / "stock.json"  # package data: installed with dubdesk
 STOCK_REGISTRAR = "dubdesk (stock voices)"
 # Base voices for actor profiles spoken by embedded engines: (engine, voice, sex of the voice).
 EMBEDDED_VOICES = {"en": [("pico", "en-US", "female"), ("piper", "en_US-joe-medium", "male")],
