@@ -24,7 +24,8 @@ def test_a_wheel_installed_apart_from_the_repository_lists_the_stock_voices(tmp_
                    check=True, capture_output=True)
     listed = subprocess.run([sys.executable, "-S", "-c", LAUNCH, str(installed), sysconfig.get_paths()["purelib"],
                              "voices", "list", "--home", str(tmp_path / "home")],
-                            capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "250"})
+                            capture_output=True, text=True, cwd=tmp_path,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "250"})
     assert listed.returncode == 0, listed.stderr
     assert listed.stderr.startswith(str(installed)), "dubdesk came from the wheel, not the repository"
     assert "stock-pico-es-es" in listed.stdout and "stock-kokoro-ja-jf-alpha" in listed.stdout
