@@ -7,8 +7,8 @@ import soundfile as sf
 
 from dubdesk import portal
 from dubdesk.access import AccessDenied, add_user, authenticate, require, user
+from dubdesk.audio import decode_audio
 from dubdesk.errors import BadInputError, DubdeskError
-from dubdesk.ingest import decode_audio
 
 from .conftest import SAMPLE
 

@@ -12,10 +12,10 @@ import soundfile as sf
 from sqlalchemy import update
 
 from dubdesk import errors
+from dubdesk.audio import resample
 from dubdesk.bench.security import actor, pico_voice, speak
 from dubdesk.config import Settings
 from dubdesk.errors import DubdeskError, ModelMissingError
-from dubdesk.ingest import resample
 from dubdesk.seal import KEY_FILE, Seal
 from dubdesk.store import open_database
 from dubdesk.store.models import VoiceProfile

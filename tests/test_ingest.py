@@ -9,7 +9,7 @@ import soundfile as sf
 
 from dubdesk.config import Settings
 from dubdesk.errors import BadInputError
-from dubdesk.ingest import sha256_file
+from dubdesk.files import sha256_file
 from dubdesk.workbench import SOURCE_FOLDER, Workbench
 
 from .conftest import SAMPLE, ffmpeg

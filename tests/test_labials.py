@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 
-from dubdesk.activity import RATE
+from dubdesk.audio import RATE, resample
 from dubdesk.config import FitSettings, QCSettings
 from dubdesk.fit import fit_clip
-from dubdesk.ingest import resample
 from dubdesk.phonemes import closure_positions, words_phonemes
 from dubdesk.qc.intelligibility import transcribe_lines
 from dubdesk.qc.labials import BandLevel, closures_from_phonemes, closures_from_words, fitted_closures, labial_check, match_closures

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from dubdesk.audio import decode_audio
 from dubdesk.bench.lipsync import delayed
 from dubdesk.config import QCSettings, Settings
 from dubdesk.faces import FaceTrack
 from dubdesk.fit import fit_clip
-from dubdesk.ingest import decode_audio
 from dubdesk.labels import write_labelled_wav
 from dubdesk.qc.lipsync import RATE, MouthTrack, SpeechLevel, av_sync_check
 

@@ -13,8 +13,8 @@ import pytest
 
 from dubdesk import portal
 from dubdesk.access import add_user, user
+from dubdesk.audio import decode_audio
 from dubdesk.desk import review_rows
-from dubdesk.ingest import decode_audio
 from dubdesk.labels import write_labelled_wav
 
 from .conftest import ROOT, SAMPLE

@@ -20,11 +20,11 @@ from sqlalchemy import select
 
 from dubdesk import portal
 from dubdesk.access import LoginThrottle, add_user, user
+from dubdesk.audio import decode_audio
 from dubdesk.bench.security import attempts, fetched, free_port, login, secrets_of, signed_in
 from dubdesk.config import Settings
 from dubdesk.core import Transcript, Turn, Word
 from dubdesk.errors import DubdeskError, ProjectError
-from dubdesk.ingest import decode_audio
 from dubdesk.labels import write_labelled_wav
 from dubdesk.store.models import AuditEvent, Review
 from dubdesk.workbench import Workbench

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from .audio import RATE
 from .core import Word
 
-RATE = 16000
 FRAME_S = 0.01
 WORD_EDGES = "moved onto voice activity"  # part of a transcript's stage inputs: earlier ones are redone
 

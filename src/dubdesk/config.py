@@ -20,7 +20,6 @@ def _default_home() -> Path:
 class IngestSettings(BaseModel):
     max_duration_s: float = Field(4 * 3600, description="longest programme accepted")
     silence_dbfs: float = Field(-60.0, description="a file whose loudest 50 ms stays below this is 'silence only'")
-    sample_rate: int = 16000
 
 
 class TranscribeSettings(BaseModel):

@@ -13,6 +13,7 @@ from pathlib import Path
 import soundfile as sf
 from sqlalchemy import select
 
+from .audio import RATE
 from .errors import ProjectError
 from .export.timecode import timecode_in, timecode_out
 from .qc.runner import LineQC, store_results
@@ -147,7 +148,7 @@ def source_segment(workbench: Workbench, project: Project, line_id: str, margin_
     if not target.exists():
         segment = workbench.source_audio(project, max(0.0, line.start - margin_s), line.end + margin_s)
         target.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(target, segment, workbench.settings.ingest.sample_rate, subtype="PCM_16")
+        sf.write(target, segment, RATE, subtype="PCM_16")
     return target
 
 

@@ -18,7 +18,7 @@ import soundfile as sf
 
 from .config import FitSettings
 from .errors import DubdeskError, ModelMissingError
-from .ingest import sha256_file
+from .files import sha256_file
 from .labels import AI_LABEL, read_labels, write_labelled_wav
 
 SILENT_CLIP_S = 0.01  # less sound than this is nothing said (a line with no text)

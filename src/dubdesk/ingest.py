@@ -7,23 +7,21 @@ killed is removed by the next (see staging).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
+from .audio import RATE, check_readable, decode_to_wav, media_argument, require_tool
 from .config import IngestSettings
-from .errors import BadInputError, DubdeskError
+from .errors import BadInputError
+from .files import sha256_file
 from .staging import release, remove_orphans, staging_folder
 
-ACCEPTED_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".mkv", ".mov", ".webm"}
 WORKING_AUDIO = "working.wav"
 STAGING_PREFIX = ".ingest-"
 
@@ -47,30 +45,9 @@ class MediaInfo:
         return asdict(self)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _require_tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise DubdeskError(f"'{name}' is not installed (Debian package ffmpeg); run the install command in README.md")
-    return found
-
-
-def media_argument(path: Path | str) -> str:
-    """A path as an argument to ffmpeg and kin: absolute, so a file named '-x.wav' is never read as an
-    option (nor 'x:y.wav' as a protocol)."""
-    return str(Path(path).absolute())
-
-
 def _probe(path: Path) -> dict:
     result = subprocess.run(
-        [_require_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+        [require_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
          media_argument(path)],
         capture_output=True, text=True,
     )
@@ -78,36 +55,6 @@ def _probe(path: Path) -> dict:
         detail = (result.stderr.strip().splitlines() or ["unknown format"])[-1].replace(f"{path}: ", "")
         raise BadInputError(path, f"not a readable audio or video file ({detail})")
     return json.loads(result.stdout)
-
-
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise BadInputError(path, "no such file")
-    if not path.is_file():
-        raise BadInputError(path, "not a file")
-    try:
-        with open(path, "rb") as handle:
-            handle.read(1)
-    except OSError as error:
-        raise BadInputError(path, f"cannot be read ({error.strerror})") from error
-    if path.stat().st_size == 0:
-        raise BadInputError(path, "file is empty (0 bytes)")
-    if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-        raise BadInputError(path, f"unsupported file type '{path.suffix or '(none)'}'; accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))}")
-
-
-def _decode(path: Path, destination: Path, sample_rate: int, channels: int = 1, most_s: float | None = None) -> None:
-    """Decode the first audio stream (its first `most_s` seconds, where given) to float WAV; any
-    decoding error is fatal."""
-    limit = [] if most_s is None else ["-t", f"{most_s:.3f}"]
-    result = subprocess.run(
-        [_require_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", media_argument(path), "-map", "0:a:0",
-         "-ac", str(channels), "-ar", str(sample_rate), *limit, "-c:a", "pcm_f32le", "-y", media_argument(destination)],
-        capture_output=True, text=True,
-    )
-    if result.returncode != 0 or result.stderr.strip():
-        detail = (result.stderr.strip().splitlines() or ["decoder failed"])[-1]
-        raise BadInputError(path, f"corrupt or truncated audio ({detail})")
 
 
 def _peak_dbfs(audio: np.ndarray, sample_rate: int) -> float:
@@ -133,7 +80,7 @@ def ingest(source: Path, destination: Path, settings: IngestSettings, workspace:
     next ingest finds it should this one be killed.
     """
     source = Path(source)
-    _check_readable(source)
+    check_readable(source)
     probe = _probe(source)
     streams = probe.get("streams", [])
     audio_streams = [s for s in streams if s.get("codec_type") == "audio"]
@@ -151,7 +98,7 @@ def ingest(source: Path, destination: Path, settings: IngestSettings, workspace:
     try:
         working = staging / WORKING_AUDIO
         # the declared duration may lie: decode one second past the limit, at most, and measure
-        _decode(source, working, settings.sample_rate, most_s=settings.max_duration_s + 1)
+        decode_to_wav(source, working, RATE, most_s=settings.max_duration_s + 1)
         audio, rate = sf.read(working, dtype="float32")
         duration = len(audio) / rate
         if duration > settings.max_duration_s:
@@ -182,22 +129,6 @@ def ingest(source: Path, destination: Path, settings: IngestSettings, workspace:
         return info
     finally:
         release(staging)
-
-
-def resample(audio: np.ndarray, rate: int, target: int = 16000) -> np.ndarray:
-    """Float32 audio at `target` Hz (soxr); unchanged where it is already at that rate."""
-    return audio.astype(np.float32) if rate == target else soxr.resample(audio, rate, target).astype(np.float32)
-
-
-def decode_audio(path: Path, sample_rate: int = 16000, channels: int = 1) -> np.ndarray:
-    """Any media file as float32 at `sample_rate` (mono, or channels in columns), decoded as ingest does."""
-    path = Path(path)
-    _check_readable(path)
-    with tempfile.TemporaryDirectory(prefix="dubdesk-decode-") as folder:
-        target = Path(folder) / "audio.wav"
-        _decode(path, target, sample_rate, channels)
-        audio, _ = sf.read(target, dtype="float32")
-    return audio
 
 
 def load_working_audio(folder: Path, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import soundfile as sf
 
-from .export.script_files import atomic_write
+from .files import atomic_write
 
 AI_LABEL = "AI beta"
 BEXT_TEXT = {"description": 256, "originator": 32, "originator_reference": 32}

@@ -25,8 +25,8 @@ import pyloudnorm
 from scipy.ndimage import minimum_filter1d
 from scipy.signal import fftconvolve, resample_poly
 
+from .audio import media_argument
 from .errors import DubdeskError
-from .ingest import media_argument
 
 MIX_RATE = 48000
 TARGET_LKFS = -27.0

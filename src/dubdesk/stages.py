@@ -21,8 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .engines import EngineIdentity
-from .export.script_files import write_text
-from .ingest import sha256_file
+from .files import sha256_file, write_text
 from .store.models import Project, StageRun, utcnow
 
 

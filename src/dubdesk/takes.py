@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TamperedError
-from .ingest import sha256_file
+from .files import sha256_file
 from .seal import Seal, digest
 from .store.models import Clip, QCResult, Review
 

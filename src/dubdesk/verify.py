@@ -23,10 +23,11 @@ from pathlib import Path
 
 import soundfile as sf
 
+from .audio import media_argument
 from .errors import BadInputError, DubdeskError
 from .export.credentials import ASSERTION_LABEL, MIME_TYPES, ProvenanceReport, check_detached, read_provenance
 from .export.delivery import DOCUMENT_SUFFIXES, MANIFEST, SIGNATURE
-from .ingest import media_argument, sha256_file
+from .files import sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
 from .script import LINE_ID
 from .voices.records import ProfileRecord

@@ -18,6 +18,7 @@ import soundfile as sf
 from sqlalchemy import select, update
 
 from .activity import WORD_EDGES
+from .audio import RATE, decode_audio, resample
 from .cast import cast_speaker, castings
 from .config import Settings
 from .core import Line, Script, Transcript, Turn, Word
@@ -28,8 +29,9 @@ from .export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, wr
 from .export.script_files import SCRIPT_FORMATS, export_script
 from .faces import WORKER as FACE_WORKER
 from .faces import FaceTrack, track_faces
+from .files import sha256_file
 from .fit import Fit, bounds_for, fit_clip
-from .ingest import MediaInfo, decode_audio, ingest, load_working_audio, resample, sha256_file
+from .ingest import MediaInfo, ingest, load_working_audio
 from .mix import MIX_RATE, PlacedLine, mixdown
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
@@ -153,7 +155,7 @@ class Workbench:
 
         def compute():
             audio = load_working_audio(self.folder(project) / SOURCE_FOLDER)
-            rate = self.settings.ingest.sample_rate
+            rate = RATE
             language, parts = config.language, []
             bounds = chunk_bounds(audio, rate, config.chunk_s)
             for index, (begin, end) in enumerate(bounds):

@@ -10,14 +10,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from ..audio import RATE, decode_audio
 from ..config import Settings
 from ..core import Word
-from ..ingest import decode_audio
 from ..transcribe import get_transcriber
 from .metrics import transcript_errors, word_timing_errors
 from .report import publish
-
-SAMPLE_RATE = 16000
 
 
 def _librivox_words(path: Path) -> list[Word]:
@@ -73,8 +71,8 @@ def run(settings: Settings, eval_dir: Path, out: Path, limit: int | None = None,
     rows, totals = [], defaultdict(lambda: defaultdict(float))
     timing: list[tuple[float, float, bool]] = []
     for clip in clips(eval_dir)[:limit]:
-        audio = decode_audio(clip["audio"], SAMPLE_RATE)
-        duration = len(audio) / SAMPLE_RATE
+        audio = decode_audio(clip["audio"], RATE)
+        duration = len(audio) / RATE
         began = time.perf_counter()
         transcript = transcriber.transcribe(audio, clip["language"])
         seconds = time.perf_counter() - began

@@ -7,15 +7,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from ..audio import RATE, decode_audio
 from ..config import Settings
 from ..core import Turn
 from ..diarize import get_diarizer
-from ..ingest import decode_audio
 from ..transcribe import get_transcriber
 from .metrics import der_components
 from .report import publish
-
-SAMPLE_RATE = 16000
 
 
 def read_rttm(path: Path) -> dict[str, list[Turn]]:
@@ -56,8 +54,8 @@ def run(settings: Settings, eval_dir: Path, out: Path, with_asr: bool = True) ->
     config = settings.diarize
     rows, totals = [], defaultdict(lambda: defaultdict(float))
     for item in items(eval_dir):
-        audio = decode_audio(item["audio"], SAMPLE_RATE)
-        duration = len(audio) / SAMPLE_RATE
+        audio = decode_audio(item["audio"], RATE)
+        duration = len(audio) / RATE
         turns, diarize_s = _timed(lambda a=audio: diarizer.diarize(a, config.num_speakers, config.min_speakers,
                                                                    config.max_speakers))
         parts = der_components(item["reference"], turns, item["uem"])

@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..activity import RATE
+from ..audio import RATE, resample
 from ..config import Settings
-from ..ingest import resample
 from ..phonemes import words_phonemes
 from ..qc.intelligibility import transcribe_lines
 from ..qc.labials import BandLevel, closures_from_phonemes, closures_from_words, match_closures

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from ..activity import FRAME_S, speech_frames
+from ..audio import decode_audio
 from ..config import Settings
 from ..core import Line
 from ..faces import track_faces
-from ..ingest import decode_audio
 from ..phonemes import words_phonemes
 from ..qc.labials import BandLevel, closures_from_words, labial_check
 from ..qc.lipsync import CONTEXT_S, RATE, MouthTrack, SpeechLevel, av_sync_check

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ..export.script_files import write_text
+from ..files import write_text
 
 
 class StageTimes(dict[str, float]):

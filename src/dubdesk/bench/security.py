@@ -31,12 +31,12 @@ import soundfile as sf
 from sqlalchemy import select, update
 
 from .. import errors
+from ..audio import RATE, decode_audio
 from ..config import Settings
 from ..core import Transcript, Turn, Word
 from ..desk import regenerate_line
 from ..errors import DubdeskError, TamperedError
 from ..export.delivery import MANIFEST, SIGNATURE
-from ..ingest import decode_audio
 from ..labels import write_labelled_wav
 from ..seal import KEY_FILE, Seal
 from ..store import open_database
@@ -105,8 +105,8 @@ def scratch_settings(settings: Settings, home: Path) -> Settings:
 
 def clip_of(sample: Path, path: Path, start_s: float, seconds: float, name: str = "reference") -> Path:
     """`seconds` of the sample from `start_s`, written as a labelled 16 kHz WAV (a recording to register)."""
-    audio = decode_audio(sample)[int(16000 * start_s):int(16000 * (start_s + seconds))]
-    return write_labelled_wav(path, audio, 16000, "reference", name, "reference")
+    audio = decode_audio(sample)[int(RATE * start_s):int(RATE * (start_s + seconds))]
+    return write_labelled_wav(path, audio, RATE, "reference", name, "reference")
 
 
 # Consent ------------------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def _revocation_attacks(workbench: Workbench, project, recording: Callable[[int]
                             lambda: speak(workbench, project, cut.profile_id), TamperedError, "does not end at the registered head"))
     attempts += _database_revocation_attacks(workbench, project, cut)
     rewrapped = scratch / "same voice.flac"  # the same recording, another container and name
-    sf.write(rewrapped, decode_audio(recording(3)), 16000)
+    sf.write(rewrapped, decode_audio(recording(3)), RATE)
     attempts.append(refused("consent", "register a revoked voice again as a new profile (re-wrapped recording)",
                             lambda: actor(workbench, rewrapped), ConsentError, "a revoked voice cannot be registered again"))
     return attempts
@@ -259,7 +259,7 @@ def _grant_attacks(workbench: Workbench, project, reference: Path, stranger: Pat
         refused("consent", "use a grant with a reference nobody consented with",
                 spoken(grant, replace(voice, references=(stranger,))), ConsentError, "does not cover the recording"),
         refused("consent", "let the voice matcher hear a reference nobody consented with", lambda: VoiceMatcher(
-            workbench.folder(project)).apply(np.zeros(16000, np.float32), 16000, grant, (stranger,), "k", 200.0),
+            workbench.folder(project)).apply(np.zeros(RATE, np.float32), RATE, grant, (stranger,), "k", 200.0),
                 ConsentError, "does not cover the recording")]
     workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
     attempts.append(refused("consent", "use a grant minted before the revocation", spoken(grant), ConsentError, "revoked"))
@@ -428,7 +428,7 @@ def take_tamperings(workbench: Workbench, project, scratch: Path) -> list[Attemp
 def _replaced_fitted_file(workbench: Workbench, project, clip: Clip, mix: Callable[[], Path]) -> Attempt:
     fitted = workbench.folder(project) / clip.fit["path"]
     kept = fitted.read_bytes()
-    sf.write(fitted, np.zeros(16000, np.float32), 16000)  # another recording over the generated line
+    sf.write(fitted, np.zeros(RATE, np.float32), RATE)  # another recording over the generated line
     try:
         return refused("takes", "replace a fitted clip's file", mix, TamperedError, "the fitted clip .* was replaced")
     finally:

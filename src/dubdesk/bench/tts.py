@@ -10,8 +10,8 @@ from pathlib import Path
 
 import soundfile as sf
 
+from ..audio import resample
 from ..config import Settings
-from ..ingest import resample
 from ..synth import STOCK_FILE
 from ..transcribe import get_transcriber
 from ..workbench import Workbench

@@ -23,13 +23,13 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from ..audio import RATE
 from ..core import Turn
 from ..engines import EngineIdentity, package_folder
 from ..errors import ModelMissingError
 from ..stages import package_version
 from .fbank import fbank
 
-SAMPLE_RATE = 16000
 WINDOW_S, STEP_S = 10.0, 5.0
 THRESHOLD = 0.75  # centroid-linkage distance between L2-normalised embeddings
 MIN_CLUSTER_SIZE = 12
@@ -70,7 +70,7 @@ class EmbeddedDiarizer:
     # 1. local segmentation -------------------------------------------------------------------
 
     def _windows(self, audio: np.ndarray) -> tuple[torch.Tensor, list[int]]:
-        size, step = int(WINDOW_S * SAMPLE_RATE), int(STEP_S * SAMPLE_RATE)
+        size, step = int(WINDOW_S * RATE), int(STEP_S * RATE)
         starts = list(range(0, max(len(audio) - size, 0) + 1, step))
         if starts[-1] + size < len(audio):
             starts.append(starts[-1] + step)
@@ -163,7 +163,7 @@ class EmbeddedDiarizer:
         covered = np.zeros(total_frames)
         frames = activity.shape[1]
         for window, start in enumerate(starts):
-            first = int(round(start / SAMPLE_RATE / self.frame_step))
+            first = int(round(start / RATE / self.frame_step))
             span = slice(first, min(first + frames, total_frames))
             length = span.stop - span.start
             counted[span] += activity[window, :length].sum(axis=1)
@@ -193,7 +193,7 @@ class EmbeddedDiarizer:
                 max_speakers: int | None = None) -> list[Turn]:
         windows, starts = self._windows(audio)
         activity = self._segment(windows)
-        total_frames = int(np.ceil(len(audio) / SAMPLE_RATE / self.frame_step))
+        total_frames = int(np.ceil(len(audio) / RATE / self.frame_step))
         turns: list[Turn] = []
         if activity.any():
             embeddings = self._embed(windows, activity)
@@ -206,5 +206,5 @@ def one_speaker_over_speech(audio: np.ndarray) -> list[Turn]:
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(threshold=0.2, min_speech_duration_ms=100, min_silence_duration_ms=300)
-    return [Turn(round(r["start"] / SAMPLE_RATE, 3), round(r["end"] / SAMPLE_RATE, 3), "SPEAKER_00")
+    return [Turn(round(r["start"] / RATE, 3), round(r["end"] / RATE, 3), "SPEAKER_00")
             for r in get_speech_timestamps(audio, options)]

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import RATE
 from ..core import Turn
 from ..engines import EngineIdentity
 from ..errors import EngineUnavailableError, ModelMissingError
-
-SAMPLE_RATE = 16000
 
 
 def _pipeline_config(location: str | None) -> Path:
@@ -46,7 +45,7 @@ class PyannoteDiarizer:
                 max_speakers: int | None) -> list[Turn]:
         import torch
 
-        waveform = {"waveform": torch.from_numpy(audio[None, :].copy()), "sample_rate": SAMPLE_RATE}
+        waveform = {"waveform": torch.from_numpy(audio[None, :].copy()), "sample_rate": RATE}
         output = self.pipeline(waveform, num_speakers=num_speakers, min_speakers=min_speakers,
                                max_speakers=max_speakers)
         annotation = getattr(output, "speaker_diarization", output)

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import BadInputError
+from ..files import atomic_write
 from ..stages import package_version
-from .script_files import atomic_write
 
 AI_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 ASSERTION_LABEL = "org.dubdesk.provenance"

@@ -19,16 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import media_argument
 from ..core import Line, Script
 from ..errors import DubdeskError
-from ..ingest import media_argument, sha256_file
+from ..files import sha256_file, write_text
 from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
 from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
 from ..mix import loudness as mix_loudness
 from ..staging import release, remove_orphans, staging_folder
 from ..translate.production import LANGUAGE_NAMES
 from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
-from .script_files import export_script, safe_file_name, write_text
+from .script_files import export_script, safe_file_name
 from .timeline import TIMELINE_FORMATS, TimelineClip, write_timelines
 
 MANIFEST = "manifest.json"

@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Callable
@@ -18,36 +16,17 @@ from pathlib import Path
 import pysubs2
 
 from ..core import Script
+from ..files import atomic_write, write_text
 from .timecode import timecode_in, timecode_out
 
 DIALOGUE_LIST_COLUMNS = ("In-TC", "Out-TC", "Source", "Dialogue", "Burned-in", "On-screen", "Annotations")
 SUBTITLE_ROW_CHARS = 42
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], mode: int = 0o644) -> Path:
-    """Let `write` fill a temporary file beside `path`, then rename it into place with `mode`
-    (mkstemp makes it private while it is written; a deliverable is not, a key stays so: 0o600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
-
-
 def safe_file_name(title: str) -> str:
     """A title kept readable (Unicode too) without what Windows, macOS or Linux forbid in a file name."""
     stem = re.sub(r'[<>:"/\\|?*\x00-\x1f]+', "_", unicodedata.normalize("NFC", title)).strip(" .")
     return stem[:120] or "untitled"
-
-
-def write_text(path: Path, text: str) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def script_json(script: Script) -> str:

@@ -19,8 +19,9 @@ from pathlib import Path
 import opentimelineio as otio
 import soundfile as sf
 
+from ..files import atomic_write
 from ..labels import AI_LABEL
-from .script_files import atomic_write, safe_file_name
+from .script_files import safe_file_name
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..activity import RATE
+from ..audio import RATE
 from ..bench.metrics import transcript_errors
 from ..config import QCSettings
 from ..core import Word

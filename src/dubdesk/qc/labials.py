@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activity import FRAME_S, RATE
+from ..activity import FRAME_S
+from ..audio import RATE
 from ..config import QCSettings
 from ..core import Word
 from ..fit import sound_span

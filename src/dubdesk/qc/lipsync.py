@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
-from ..activity import RATE
+from ..audio import RATE
 from ..config import QCSettings
 from ..faces import FaceTrack
 from . import CheckResult, grade

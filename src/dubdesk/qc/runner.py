@@ -10,10 +10,10 @@ import numpy as np
 import soundfile as sf
 from sqlalchemy import delete
 
-from ..activity import FRAME_S, RATE, speech_frames
+from ..activity import FRAME_S, speech_frames
+from ..audio import RATE, resample
 from ..core import Line, Script, Word
 from ..fit import Fit
-from ..ingest import resample
 from ..mix import PlacedLine, place_lines
 from ..phonemes import ESPEAK_VOICES, words_phonemes
 from ..praat import run_praat

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from ..config import Settings
 from ..errors import DubdeskError
-from ..ingest import sha256_file
+from ..files import sha256_file
 from ..labels import AI_LABEL, labelled_name, write_labelled_wav
 from ..review import audit
 from ..seal import Seal

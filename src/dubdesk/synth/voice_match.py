@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..export.script_files import atomic_write
+from ..files import atomic_write
 from ..praat import run_praat
 from ..voices.consent import ConsentGrant, require_references
 from ..voices.embedding import files_embedding, similarity, voice_encoder

@@ -18,7 +18,7 @@ from dataclasses import astuple, dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from ..ingest import sha256_file
+from ..files import sha256_file
 from .records import ProfileRecord
 from .registry import ConsentError, ConsentRegistry
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..audio import resample
 from ..engines import EngineIdentity, load_engine
-from ..ingest import resample
 from ..stages import package_version
 
 ENCODER_RATE = 16000

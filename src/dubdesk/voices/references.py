@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activity import FRAME_S, RATE, speech_frames
+from ..activity import FRAME_S, speech_frames
+from ..audio import RATE, decode_audio
 from ..errors import BadInputError
-from ..ingest import decode_audio
 
 REFERENCE_S = (3.0, 120.0)
 MIN_SPEECH_SHARE = 0.4

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import errors
+from ..audio import RATE, decode_audio
 from ..errors import DubdeskError
-from ..export.script_files import atomic_write
-from ..ingest import decode_audio, sha256_file
+from ..files import atomic_write, sha256_file
 from ..review import audit
 from ..seal import Seal
 from ..store.models import Revocation, VoiceProfile, utcnow
@@ -93,7 +93,7 @@ class ConsentRegistry:
             digest = sha256_file(source)
             target = folder / f"{digest[:16]}{source.suffix.lower()}"
             shutil.copyfile(source, target)
-            references.append(Reference(target.name, digest, _pcm_sha256(audio), round(len(audio) / 16000, 2)))
+            references.append(Reference(target.name, digest, _pcm_sha256(audio), round(len(audio) / RATE, 2)))
         return tuple(references)
 
     def _refuse_revoked_recordings(self, recordings: list[tuple[Path, str]]) -> None:

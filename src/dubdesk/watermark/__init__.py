@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..audio import media_argument
 from ..config import Settings
 from ..errors import DubdeskError
-from ..ingest import media_argument
 
 WORKER = Path(__file__).with_name("worker.py")
 
