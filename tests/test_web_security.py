@@ -120,12 +120,12 @@ def test_a_lines_dub_is_served_to_localization_and_its_cached_copy_to_nobody_els
 
 def test_a_distributor_cannot_walk_out_of_the_deliveries_folder(served):
     workbench, _, profiles, url = served
-    from ui.admin import delivery
+    from dubdesk.shelf import package
 
     distributor = api(url, "dino")
     for name in ("..", "../keys", str(workbench.settings.home)):
         with pytest.raises(DubdeskError, match="choose a delivery from the list"):
-            delivery(workbench, name)
+            package(workbench.settings, name)
         with contextlib.suppress(Exception):  # Gradio's dropdown may refuse it before the handler does
             distributor.predict(name, api_name="/verify_delivery")
     dino = signed_in(url, "dino", PASSWORD)

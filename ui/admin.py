@@ -1,45 +1,27 @@
 """Deliveries and verification (distributors), the audit log, and users (admins)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
-from sqlalchemy import select
 
 from dubdesk.access import ROLES, add_user, users
-from dubdesk.errors import DubdeskError
-from dubdesk.store.models import AuditEvent
+from dubdesk.review import audit_events
+from dubdesk.shelf import package as shelf_package
+from dubdesk.shelf import package_names
 from dubdesk.workbench import Workbench
 
 from .files import Handouts
 from .guard import for_roles, person
 
 
-def deliveries_folder(workbench: Workbench) -> Path:
-    return workbench.settings.home / "deliveries"
-
-
-def delivery_names(workbench: Workbench) -> list[str]:
-    folder = deliveries_folder(workbench)
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.exists() else []
-
-
-def delivery(workbench: Workbench, name: str | None) -> Path:
-    """A delivery package by the name the browser sent: one of those listed, never a path elsewhere."""
-    if name not in delivery_names(workbench):
-        raise DubdeskError("choose a delivery from the list (Refresh shows the newest)")
-    return deliveries_folder(workbench) / name
-
-
 def build_deliveries(workbench: Workbench, handouts: Handouts) -> None:
     @for_roles(workbench, "distributor", "localization")
     def listing(request: gr.Request):
-        names = delivery_names(workbench)
+        names = package_names(workbench.settings)
         return gr.update(choices=names, value=names[0] if names else None)
 
     @for_roles(workbench, "distributor", "localization")
     def check(name, request: gr.Request):
-        package = delivery(workbench, name)
+        package = shelf_package(workbench.settings, name)
         findings = workbench.verify(package)
         problems = sum(f.ok is False for f in findings)
         rows = [[f.file, f.check, {True: "ok", False: "FAIL", None: "not checked"}[f.ok], f.message] for f in findings]
@@ -60,10 +42,8 @@ def build_deliveries(workbench: Workbench, handouts: Handouts) -> None:
 def build_audit(workbench: Workbench) -> None:
     @for_roles(workbench, "localization", "admin")
     def events(request: gr.Request):
-        with workbench.sessions() as session:
-            rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1000))
-            return [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.project_id, e.line_id or "",
-                     ", ".join(f"{k}: {v}" for k, v in (e.detail or {}).items() if v)] for e in rows]
+        return [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.project_id, e.line_id or "",
+                 ", ".join(f"{k}: {v}" for k, v in (e.detail or {}).items() if v)] for e in audit_events(workbench.sessions)]
 
     refresh = gr.Button("Refresh", elem_id="audit-refresh")
     table = gr.Dataframe(headers=["when", "who", "did", "project", "line", "detail"], interactive=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from dubdesk.desk import SHOW, check_line, regenerate_line, review_page, review_row, review_rows, source_segment, unapproved
+from dubdesk.desk import SHOW, check_line, deliver_to_shelf, mix_gate, regenerate_line, review_page, review_row, review_rows, source_segment
 from dubdesk.errors import DubdeskError
 from dubdesk.workbench import Workbench
 
@@ -89,13 +89,10 @@ def build(workbench: Workbench, project_choice: gr.Dropdown, handouts: Handouts)
     @for_roles(workbench, *LOCALIZATION)
     def mix(project_id, language, request: gr.Request):
         project = project_of(project_id)
-        waiting = unapproved(workbench, project, language)
-        if waiting:
-            shown = ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
-            return f"Mix unavailable: {len(waiting)} line(s) not approved: {shown}"
-        folder = workbench.deliver(project, language, workbench.settings.home / "deliveries",
-                                   by=person(workbench, request).name)
-        return f"Delivered: {folder.name}"
+        closed = mix_gate(workbench, project, language)
+        if closed:
+            return closed
+        return f"Delivered: {deliver_to_shelf(workbench, project, language, person(workbench, request).name).name}"
 
     with gr.Row():
         language = gr.Textbox(label="Language", value="es", elem_id="review-language", scale=1)

@@ -6,8 +6,6 @@ ground floor: every module may import it.
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -15,17 +13,11 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .errors import BadInputError, DubdeskError
+from .errors import BadInputError
+from .tools import run
 
 RATE = 16000  # the working rate: transcription, diarization, voice activity, QC
 ACCEPTED_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".mkv", ".mov", ".webm"}
-
-
-def require_tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise DubdeskError(f"'{name}' is not installed (Debian package ffmpeg); run the install command in README.md")
-    return found
 
 
 def media_argument(path: Path | str) -> str:
@@ -54,11 +46,9 @@ def decode_to_wav(path: Path, destination: Path, sample_rate: int, channels: int
     """Decode the first audio stream (its first `most_s` seconds, where given) to float WAV; any
     decoding error is fatal."""
     limit = [] if most_s is None else ["-t", f"{most_s:.3f}"]
-    result = subprocess.run(
-        [require_tool("ffmpeg"), "-nostdin", "-v", "error", "-xerror", "-i", media_argument(path), "-map", "0:a:0",
-         "-ac", str(channels), "-ar", str(sample_rate), *limit, "-c:a", "pcm_f32le", "-y", media_argument(destination)],
-        capture_output=True, text=True,
-    )
+    result = run(["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", media_argument(path), "-map", "0:a:0",
+                  "-ac", str(channels), "-ar", str(sample_rate), *limit, "-c:a", "pcm_f32le", "-y", media_argument(destination)],
+                 check=False)
     if result.returncode != 0 or result.stderr.strip():
         detail = (result.stderr.strip().splitlines() or ["decoder failed"])[-1]
         raise BadInputError(path, f"corrupt or truncated audio ({detail})")

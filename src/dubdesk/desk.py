@@ -17,6 +17,7 @@ from .audio import RATE
 from .errors import ProjectError
 from .export.timecode import timecode_in, timecode_out
 from .qc.runner import LineQC, store_results
+from .shelf import shelf
 from .store import Project
 from .store.models import Clip, LineTranslation, QCResult, Review
 from .translate.edits import TextEdit
@@ -155,6 +156,19 @@ def source_segment(workbench: Workbench, project: Project, line_id: str, margin_
 def unapproved(workbench: Workbench, project: Project, language: str) -> list[str]:
     """The lines that keep the mix closed (not approved, blocked, or never spoken)."""
     return [row.line_id for row in review_rows(workbench, project, language) if row.decision != "approved"]
+
+
+def mix_gate(workbench: Workbench, project: Project, language: str) -> str | None:
+    """Why the mix is closed, naming the lines (the first 20); None when every line is approved."""
+    waiting = unapproved(workbench, project, language)
+    if not waiting:
+        return None
+    return f"Mix unavailable: {len(waiting)} line(s) not approved: " + ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
+
+
+def deliver_to_shelf(workbench: Workbench, project: Project, language: str, by: str) -> Path:
+    """Mix and deliver onto the deliveries shelf, where the browser lists packages."""
+    return workbench.deliver(project, language, shelf(workbench.settings), by=by)
 
 
 @dataclass(frozen=True)

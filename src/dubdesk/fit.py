@@ -7,8 +7,6 @@ rate beyond the bound to end inside its slot is marked "does not fit", with the 
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,9 +15,9 @@ import numpy as np
 import soundfile as sf
 
 from .config import FitSettings
-from .errors import DubdeskError, ModelMissingError
 from .files import sha256_file
 from .labels import AI_LABEL, read_labels, write_labelled_wav
+from .tools import run
 
 SILENT_CLIP_S = 0.01  # less sound than this is nothing said (a line with no text)
 TRIM_TOP_DB = 40.0  # below the line's peak, counts as silence at its edges
@@ -78,16 +76,10 @@ def trim_edges(audio: np.ndarray, rate: int) -> np.ndarray:
 
 def stretch(audio: np.ndarray, rate: int, duration_s: float) -> np.ndarray:
     """Time-stretch to `duration_s` with pitch kept, by Rubber Band's finer R3 engine."""
-    program = shutil.which("rubberband")
-    if program is None:
-        raise ModelMissingError("Rubber Band (rubberband)", ["PATH"], hint="install the Debian package rubberband-cli")
     with tempfile.TemporaryDirectory(prefix="dubdesk-fit-") as folder:
         source, target = Path(folder) / "in.wav", Path(folder) / "out.wav"
         sf.write(source, audio, rate, subtype="FLOAT")
-        done = subprocess.run([program, "--fine", "--quiet", "-D", f"{duration_s:.6f}", str(source), str(target)],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise DubdeskError(f"rubberband failed: {done.stderr.strip()[-300:]}")
+        run(["rubberband", "--fine", "--quiet", "-D", f"{duration_s:.6f}", source, target])
         return sf.read(target, dtype="float32")[0]
 
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from .audio import RATE, check_readable, decode_to_wav, media_argument, require_tool
+from .audio import RATE, check_readable, decode_to_wav, media_argument
 from .config import IngestSettings
 from .errors import BadInputError
 from .files import sha256_file
 from .staging import release, remove_orphans, staging_folder
+from .tools import run
 
 WORKING_AUDIO = "working.wav"
 STAGING_PREFIX = ".ingest-"
@@ -46,11 +46,8 @@ class MediaInfo:
 
 
 def _probe(path: Path) -> dict:
-    result = subprocess.run(
-        [require_tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-         media_argument(path)],
-        capture_output=True, text=True,
-    )
+    result = run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", media_argument(path)],
+                 check=False)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["unknown format"])[-1].replace(f"{path}: ", "")
         raise BadInputError(path, f"not a readable audio or video file ({detail})")

@@ -15,7 +15,6 @@ the levelling and limiting, which then hold the target and ceilings for the mark
 """
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from scipy.signal import fftconvolve, resample_poly
 
 from .audio import media_argument
 from .errors import DubdeskError
+from .tools import ToolError, last_output, run
 
 MIX_RATE = 48000
 TARGET_LKFS = -27.0
@@ -160,11 +160,10 @@ def ebur128(path: Path, spans: list[tuple[float, float]] | None = None) -> dict[
     if spans:
         chosen = "+".join(f"between(t,{start:.3f},{end:.3f})" for start, end in spans)
         chain = f"aselect='{chosen}',asetpts=N/SR/TB,{chain}"
-    done = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", chain,
-                           "-f", "null", "-"], capture_output=True, text=True)
+    done = run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", chain, "-f", "null", "-"])
     summary = done.stderr[done.stderr.rfind("Summary:"):]
-    if done.returncode != 0 or "Summary:" not in done.stderr:
-        raise DubdeskError(f"ffmpeg could not measure {Path(path).name}: {done.stderr.strip()[-200:]}")
+    if "Summary:" not in done.stderr:
+        raise ToolError(f"ffmpeg gave no loudness summary for {Path(path).name}: {last_output(done.stderr)}")
 
     def value(label: str) -> float:
         line = next(row for row in summary.splitlines() if row.strip().startswith(label))

@@ -4,12 +4,11 @@ closure: the lips stay shut between them."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import unicodedata
 from collections.abc import Sequence
 
-from .errors import DubdeskError, ModelMissingError
+from .errors import DubdeskError
+from .tools import run
 
 # Languages whose words espeak-ng reads well enough to place closures (its Japanese reads no kanji).
 ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr-fr", "de": "de", "it": "it", "pt": "pt", "nl": "nl"}
@@ -39,18 +38,11 @@ def closure_positions(units: Sequence[str]) -> list[float]:
 
 def words_phonemes(words: Sequence[str], language: str) -> list[list[str]]:
     """The phoneme symbols of each word, from one espeak-ng run (words read one to a clause)."""
-    program = shutil.which("espeak-ng")
-    if program is None:
-        raise ModelMissingError("espeak-ng (phonemes for the bilabial check)", ["PATH"],
-                                hint="install the Debian package espeak-ng")
     if language not in ESPEAK_VOICES:
         raise DubdeskError(f"no phonemes for '{language}': espeak-ng is used for {', '.join(ESPEAK_VOICES)}")
     voice = ESPEAK_VOICES[language]
     cleaned = [WORD_CHARACTERS.sub(" ", word).strip() for word in words]
-    result = subprocess.run([program, "-q", "--ipa=3", "-v", voice], input="".join(f"{word}.\n" for word in cleaned),
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise DubdeskError(f"espeak-ng failed for '{voice}': {result.stderr.strip()[-300:]}")
+    result = run(["espeak-ng", "-q", "--ipa=3", "-v", voice], input="".join(f"{word}.\n" for word in cleaned))
     spoken = result.stdout.splitlines()
     if len(spoken) != len(cleaned):  # a word read as two clauses: fall back to one run per word
         return [words_phonemes([word], language)[0] if len(cleaned) > 1 else phoneme_units(" ".join(spoken))

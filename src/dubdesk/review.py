@@ -15,6 +15,12 @@ def audit(session, actor: str, action: str, project_id: int | None, line_id: str
     session.add(AuditEvent(actor=actor, action=action, project_id=project_id, line_id=line_id, detail=detail))
 
 
+def audit_events(sessions, newest: int = 1000) -> list[AuditEvent]:
+    """The audit log, newest first."""
+    with sessions() as session:
+        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(newest)))
+
+
 def qc_results(session, clip_id: int) -> list[QCResult]:
     return list(session.scalars(select(QCResult).where(QCResult.clip_id == clip_id).order_by(QCResult.id)))
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from .export.delivery import DOCUMENT_SUFFIXES, MANIFEST, SIGNATURE
 from .files import sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
 from .script import LINE_ID
+from .tools import run
 from .voices.records import ProfileRecord
 from .voices.registry import ConsentError, ConsentRegistry
 from .watermark import Watermarker
@@ -295,6 +295,5 @@ def _refusal(record: ProfileRecord, language: str, title: str, line: dict) -> st
 
 
 def _stream_titles(path: Path) -> str:
-    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_tags=title,handler_name", "-of", "json",
-                           media_argument(path)], capture_output=True, text=True)
-    return done.stdout
+    return run(["ffprobe", "-v", "error", "-show_entries", "stream_tags=title,handler_name", "-of", "json",
+                media_argument(path)], check=False).stdout

@@ -12,7 +12,6 @@ delivery leaves nothing.
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,12 +20,12 @@ import numpy as np
 
 from ..audio import media_argument
 from ..core import Line, Script
-from ..errors import DubdeskError
 from ..files import sha256_file, write_text
 from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
 from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
 from ..mix import loudness as mix_loudness
 from ..staging import release, remove_orphans, staging_folder
+from ..tools import run
 from ..translate.production import LANGUAGE_NAMES
 from .credentials import SigningIdentity, dubbing_manifest, sign_detached, sign_in_place
 from .script_files import export_script, safe_file_name
@@ -191,17 +190,15 @@ def _remux_video(request: DeliveryRequest, mix: Path, target: Path) -> None:
                f"-metadata:s:a:{tracks}", f"title={title}", f"-metadata:s:a:{tracks}", f"handler_name={title}",
                f"-metadata:s:a:{tracks}", f"language={ISO_639_2.get(request.language, request.language)}",
                "-metadata", f"comment={AI_LABEL}: an added audio track holds an AI-generated dub", media_argument(target)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise DubdeskError(f"could not add the dub to the video: {done.stderr.strip()[-300:]}")
+    run(command)
     if target.suffix in (".mp4", ".mov", ".m4v"):
         sign_in_place(target, dubbing_manifest(target.name, _credential(request, [d.provenance for d in request.lines])),
                       request.identity)
 
 
 def _audio_track_count(path: Path) -> int:
-    done = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
-                           media_argument(path)], capture_output=True, text=True, check=True)
+    done = run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
+                media_argument(path)])
     return len(done.stdout.split())
 
 

@@ -7,7 +7,6 @@ least half of its frames; an off-screen line gets looser fit bounds and timing l
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..engines import EngineIdentity
-from ..errors import DubdeskError, ModelMissingError
+from ..errors import ModelMissingError
+from ..tools import ToolError, last_output, run
 
 WORKER = Path(__file__).with_name("worker.py")
 ON_SCREEN_SHARE = 0.5
@@ -58,10 +58,9 @@ def track_faces(video: Path, python: Path | None = None) -> tuple[FaceTrack, Eng
     if not python.exists():
         raise ModelMissingError("MediaPipe FaceMesh (the face environment)", [str(python)],
                                 hint="run ./install.sh, which makes .venv-face, or set DUBDESK_FACES__PYTHON")
-    done = subprocess.run([str(python), str(WORKER), str(video)], capture_output=True, text=True)
+    done = run([python, WORKER, video], check=False)
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or ["no message"]
-        raise DubdeskError(f"face tracking failed on {Path(video).name}: {lines[-1]}")
+        raise ToolError(f"face tracking failed on {Path(video).name}: {last_output(done.stderr)}")
     data = json.loads(done.stdout)
     identity = EngineIdentity("mediapipe-facemesh", "face_landmark (468 points)", FACEMESH_LICENCE, data["mediapipe"])
     return FaceTrack.from_json(data), identity

@@ -7,19 +7,18 @@ files. A batch of lines goes in one request, so the program starts once per batc
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from typing import Any
 
-from ..errors import DubdeskError, EngineUnavailableError
+from ..errors import EngineUnavailableError
+from ..tools import ToolError, last_output, run
 
 
 def run_praat(task: str, **request: Any) -> Any:
     """Run one Praat `task` (see worker.TASKS) in its own process and return its answer."""
-    result = subprocess.run([sys.executable, "-m", "dubdesk.praat.worker"], input=json.dumps({"task": task, **request}),
-                            capture_output=True, text=True)
+    result = run([sys.executable, "-m", "dubdesk.praat.worker"], input=json.dumps({"task": task, **request}), check=False)
     if result.returncode == 3:
         raise EngineUnavailableError("praat-parselmouth", "embedded", result.stderr.strip())
     if result.returncode != 0:
-        raise DubdeskError(f"Praat task '{task}' failed: {result.stderr.strip()[-400:]}")
+        raise ToolError(f"Praat task '{task}' failed: {last_output(result.stderr)}")
     return json.loads(result.stdout)

@@ -5,7 +5,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from ..config import Settings
 from ..engines import EngineIdentity, load_engine, package_folder
 from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
+from ..tools import ToolError, last_output, run
 from ..voices.consent import ConsentGrant, Voice, require_grant
 
 
@@ -45,10 +45,9 @@ def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple
     """Run a speech program that writes `{wav}` (replaced in `command`): what it wrote and printed."""
     with tempfile.TemporaryDirectory(prefix=f"dubdesk-{name.lower()}-") as folder:
         target = Path(folder) / "line.wav"
-        result = subprocess.run([str(target) if part == "{wav}" else part for part in command], input=text,
-                                capture_output=True, text=True)
-        if result.returncode != 0 or not target.exists():
-            raise DubdeskError(f"{name} failed: {result.stderr.strip()[-300:] or 'no output'}")
+        result = run([str(target) if part == "{wav}" else part for part in command], input=text)
+        if not target.exists():
+            raise ToolError(f"{name} wrote no audio: {last_output(result.stderr)}")
         return Speech(*sf.read(target, dtype="float32")), result.stdout
 
 

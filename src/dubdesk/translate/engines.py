@@ -3,13 +3,12 @@ run as a separate program), and chains of them through a pivot language."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Sequence
 
 from ..engines import EngineIdentity
 from ..errors import DubdeskError, ModelMissingError
 from ..stages import package_version
+from ..tools import program, run
 
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?%)\]}])")
@@ -61,20 +60,14 @@ class Apertium:
              ("es", "fr"): "es-fr", ("fr", "es"): "fr-es", ("es", "it"): "spa-ita", ("it", "es"): "ita-spa"}
 
     def __init__(self) -> None:
-        self.program = shutil.which("apertium")
-        if not self.program:
-            raise ModelMissingError("Apertium", ["PATH"], hint="install the Debian packages apertium, apertium-eng-spa, "
-                                    "apertium-es-pt, apertium-fr-es, apertium-spa-ita (see install.sh)")
+        self.program = program("apertium")
         self.identity = EngineIdentity("apertium", "apertium rule-based pairs", "GPL (run as a separate program)",
                                        "Debian")
 
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
         mode = self.MODES[(source, target)]
         cleaned = [tidy(line) for line in lines]
-        result = subprocess.run([self.program, "-u", mode], input="\n".join(cleaned) + "\n", capture_output=True,
-                                text=True, encoding="utf-8")
-        if result.returncode != 0:
-            raise DubdeskError(f"apertium {mode} failed: {result.stderr.strip()[:300]}")
+        result = run([self.program, "-u", mode], input="\n".join(cleaned) + "\n")
         translated = result.stdout.split("\n")[: len(cleaned)]
         if len(translated) != len(cleaned):
             raise DubdeskError(f"apertium {mode} returned {len(translated)} lines for {len(cleaned)}")

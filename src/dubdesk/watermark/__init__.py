@@ -10,7 +10,6 @@ It marks presence only, no payload. Where that environment is missing, deliverie
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ import soundfile as sf
 from ..audio import media_argument
 from ..config import Settings
 from ..errors import DubdeskError
+from ..tools import last_output, run
 
 WORKER = Path(__file__).with_name("worker.py")
 
@@ -48,11 +48,11 @@ class Watermarker:
     def _ask(self, task: str, items: list[dict]) -> list[dict]:
         """One worker process for the whole batch; a failed item fails the call, naming it."""
         request = {"task": task, "items": items, "threshold": self.threshold}
-        done = subprocess.run([str(self.python), str(WORKER)], input=json.dumps(request), capture_output=True, text=True)
+        done = run([self.python, WORKER], input=json.dumps(request), check=False)
         try:
             reply = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):
-            reply = {"error": (done.stderr.strip().splitlines() or ["no reply"])[-1]}
+            reply = {"error": last_output(done.stderr, "no reply")}
         if done.returncode != 0 or "error" in reply:
             raise DubdeskError(f"watermark {task} failed: {reply.get('error')}")
         failed = [result["error"] for result in reply["items"] if "error" in result]
