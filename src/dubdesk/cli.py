@@ -304,6 +304,19 @@ def bench_main(out: BenchOut = None, home: Home = None,
         main_job.run(load_settings(home), BUNDLED_SAMPLE, out or Path("bench-results/main.json"), language, voice)
 
 
+@bench_app.command("compare")
+def bench_compare(before: Annotated[Path, typer.Argument(help="a delivery package")],
+                  after: Annotated[Path, typer.Argument(help="the same job delivered again")]) -> None:
+    """Whether two deliveries are the same dub (lines, texts, verdicts, loudness, files); exit 1 where not."""
+    from .bench.compare import differences
+
+    found = differences(before, after)
+    for difference in found:
+        typer.echo(difference)
+    typer.echo(f"{len(found)} difference(s)" if found else "the same dub")
+    raise typer.Exit(1 if found else 0)
+
+
 @bench_app.command("security")
 def bench_security(out: BenchOut = None,
                    races: Annotated[int, typer.Option(help="rounds of two processes editing one line")] = 20) -> None:
