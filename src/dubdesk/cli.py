@@ -467,13 +467,15 @@ def fit(project: int, language: TargetLanguage, home: Home = None) -> None:
 
 
 @app.command()
-def qc(project: int, language: TargetLanguage, home: Home = None) -> None:
-    """Run every check on each line's current clip and print the verdicts, with their reasons."""
+def qc(project: int, language: TargetLanguage,
+       again: Annotated[bool, typer.Option("--again", help="check again the lines checked before that nobody has decided on")] = False,
+       home: Home = None) -> None:
+    """Run every check on each line's current clip not checked yet and print the verdicts, with their reasons."""
     from .workbench import Workbench
 
     workbench = Workbench(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        results = workbench.qc(workbench.project(project), language, progress)
+        results = workbench.qc(workbench.project(project), language, progress, again=again)
     _print_qc(results, language)
 
 

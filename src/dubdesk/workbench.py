@@ -449,12 +449,16 @@ class Workbench:
     def qc(self, project: Project, language: str, progress: Progress = no_progress,
            again: bool = False) -> dict[str, list[CheckResult]]:
         """Every check on each line's current clip (fitted first where it is not); verdicts are stored
-        per clip. Clips checked before keep their verdicts (and the decisions on them) unless `again`."""
+        per clip. Clips checked before keep their verdicts; with `again`, those nobody has decided on
+        yet are checked anew (a decision stands on the verdicts it was made on)."""
         clips = self.current_clips(project, language)
         if any(clip.fit is None for clip in clips.values()):
             self.fit(project, language, progress)
             clips = self.current_clips(project, language)
-        unchecked = {line_id: clip for line_id, clip in clips.items() if again or clip.qc_seal is None}
+        with self.sessions() as session:
+            decided = set(session.scalars(select(Review.clip_id).where(Review.clip_id.in_([c.id for c in clips.values()]))))
+        unchecked = {line_id: clip for line_id, clip in clips.items()
+                     if clip.qc_seal is None or (again and clip.id not in decided)}
         if unchecked:
             results = LineQC(self, project, language, self.script(project), unchecked).run(progress)
             store_results(self.sessions, self.seal, unchecked, results)
