@@ -43,6 +43,9 @@ def test_running_the_dub_again_does_no_new_work_and_keeps_every_decision(desk):
     assert _clip_ids(workbench, project) == before, "no line was spoken again"
     assert set(workbench.approvals(project, LANGUAGE)) == approved == set(before)
     assert len(workbench.clips(project)) == len(before)
+    seals = {line_id: clip.qc_seal for line_id, clip in workbench.current_clips(project, LANGUAGE).items()}
+    workbench.qc(project, LANGUAGE, again=True)  # every line decided on: its verdicts stand
+    assert {line_id: clip.qc_seal for line_id, clip in workbench.current_clips(project, LANGUAGE).items()} == seals
 
 
 def test_two_processes_editing_one_line_lose_no_edit(desk):
