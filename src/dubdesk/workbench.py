@@ -362,9 +362,10 @@ class Workbench:
                 clips.append(self.synthesize(project, line.id, texts[line.id].text, language, cast[line.speaker], use))
             except ConsentError as error:
                 refused[line.id] = str(error)
-        with self.sessions() as session:
-            audit(session, by, "lines synthesized", project.id, language=language, spoken=len(clips), refused=len(refused))
-            session.commit()
+        if clips or refused:
+            with self.sessions() as session:
+                audit(session, by, "lines synthesized", project.id, language=language, spoken=len(clips), refused=len(refused))
+                session.commit()
         return clips, refused
 
     def synthesize(self, project: Project, line_id: str, text: str, language: str, profile_id: str,
@@ -587,14 +588,14 @@ class Workbench:
         today = date.today()
         for profile in sorted({clip.profile_id for clip in clips.values()}):
             lines = sorted(line_id for line_id, clip in clips.items() if clip.profile_id == profile)
-            known = {record.hash for record in self.registry.history(profile)}
-            unknown = sorted(line_id for line_id in lines if clips[line_id].consent_record not in known)
+            history = self.registry.history(profile)
+            unknown = sorted(line_id for line_id in lines if clips[line_id].consent_record not in {r.hash for r in history})
             if unknown:
                 raise ConsentError(f"mix refused: {len(unknown)} line(s) ({_listed(unknown)}) name a consent record "
                                    f"that voice '{profile}' never had")
             uses = {clip.settings.get("use", "dubbing") for clip in clips.values() if clip.profile_id == profile}
             for use in uses:
-                refusal = consent_refusal(self.registry.current(profile), language, project.name, use, today)
+                refusal = consent_refusal(history[-1], language, project.name, use, today)
                 if refusal:
                     raise ConsentError(f"mix refused: {len(lines)} line(s) in voice '{profile}' ({_listed(lines)}): {refusal}")
         if project.commercial:

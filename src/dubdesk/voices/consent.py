@@ -74,10 +74,14 @@ def authorize(registry: ConsentRegistry, profile_id: str, language: str, title: 
               choose_voice: Callable[[ProfileRecord, list[Path]], Voice]) -> tuple[ProfileRecord, Voice, ConsentGrant]:
     """Check consent now, let `choose_voice` pick the voice from the verified record and its
     references, and mint a grant bound to both."""
-    record = check_consent(registry, profile_id, language, title, use)
-    voice = choose_voice(record, registry.reference_paths(record))
+    record = check_consent(registry, profile_id, language, title, use)  # the reference files match the record
+    consented = {path: reference.sha256 for path, reference in zip(registry.reference_paths(record), record.references)}
+    voice = choose_voice(record, list(consented))
+    uncovered = [path.name for path in voice.references if path not in consented]
+    if uncovered:
+        raise ConsentError(f"voice profile '{profile_id}': {', '.join(uncovered)} is not one of its consented references")
     grant = ConsentGrant(profile_id, record.hash, language, title, use, voice.engine, voice.name,
-                         tuple(sha256_file(path) for path in voice.references), time.monotonic())
+                         tuple(consented[path] for path in voice.references), time.monotonic())
     grant = replace(grant, mac=_mac(grant))
     _forget_expired()
     _MINTED_BY[grant.mac] = (registry, grant.issued)
