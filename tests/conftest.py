@@ -1,14 +1,20 @@
-"""Shared fixtures: one data folder and one set of loaded models per test session."""
+"""Shared fixtures: one data folder and one set of loaded models per test session; the test tiers.
+
+Tiers (README): `-m fast` needs no model (a test marked fast that loads one fails), `-m browser`
+serves the UI, and everything else is `-m models`: real models on real audio.
+"""
 from __future__ import annotations
 
 import shutil
 import sqlite3
 import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from dubdesk import engines
 from dubdesk.config import Settings
 from dubdesk.desk import regenerate_line
 from dubdesk.voices.records import ConsentTerms, StockVoice
@@ -18,6 +24,27 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "pyannote_sample" / "sample.wav"
 AMI_SAMPLE = ROOT / "samples" / "ami_dev00" / "dev00.wav"
 REVIEWER = "Rita Reviewer"
+LOAD_ENGINE = engines.load_engine  # every model is loaded through it
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if not (item.get_closest_marker("fast") or item.get_closest_marker("browser")):
+            item.add_marker(pytest.mark.models)
+
+
+@pytest.fixture(autouse=True)
+def fast_tests_load_no_model(request, monkeypatch) -> None:
+    """Keeps the fast tier honest: every model comes through engines.load_engine, which fails here."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+
+    def refuse(kind: str, *_) -> None:
+        raise AssertionError(f"a fast test loaded a model ({kind}): it belongs to the models tier")
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dubdesk") and getattr(module, "load_engine", None) is LOAD_ENGINE:
+            monkeypatch.setattr(module, "load_engine", refuse)
 
 
 @pytest.fixture(scope="session")

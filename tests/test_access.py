@@ -12,6 +12,8 @@ from dubdesk.errors import BadInputError, DubdeskError
 
 from .conftest import SAMPLE
 
+pytestmark = pytest.mark.fast
+
 
 def test_passwords_are_hashed_and_checked(workbench):
     add_user(workbench.sessions, "paula", "a long secret", "distributor")

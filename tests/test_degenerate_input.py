@@ -52,11 +52,13 @@ def degenerate(workbench, make_media):
     return project, script, report.results
 
 
+@pytest.mark.fast
 def test_a_line_cannot_be_built_without_length():
     with pytest.raises(ValueError, match="L0001 has no length"):
         Line("L0001", "SPEAKER_00", 3.0, 3.0, "Yes.")
 
 
+@pytest.mark.fast
 def test_the_script_widens_a_line_of_no_length_and_starts_lines_apart():
     words = (Word("Yes.", 3.0, 3.0), Word("No.", 3.05, 3.1), Word("Right.", 5.0, 5.0), Word("Good.", 5.3, 5.6))
     turns = [Turn(2.9, 3.03, "A"), Turn(3.03, 3.2, "B"), Turn(4.9, 6.0, "A")]
@@ -132,6 +134,7 @@ def _understated_mkv(folder: Path, seconds: float, declared: float) -> Path:
     return path
 
 
+@pytest.mark.fast
 def test_a_file_declaring_less_than_it_holds_is_measured_by_decoding(tmp_path):
     workbench = Workbench(Settings(home=tmp_path / "home").with_overrides(ingest={"max_duration_s": 20.0}))
     with pytest.raises(BadInputError, match=r"too long: more than 0.3 min of audio \(it declares 0.1 min\)"):
@@ -139,6 +142,7 @@ def test_a_file_declaring_less_than_it_holds_is_measured_by_decoding(tmp_path):
     assert list((tmp_path / "home").rglob("*.wav")) == [] and workbench.projects() == []
 
 
+@pytest.mark.fast
 def test_a_file_named_like_an_option_is_ingested(tmp_path, monkeypatch, make_media):
     (tmp_path / "-i.wav").write_bytes(make_media("short.wav", seconds=4.0).read_bytes())
     monkeypatch.chdir(tmp_path)

@@ -14,6 +14,8 @@ from dubdesk.workbench import SOURCE_FOLDER, Workbench
 
 from .conftest import SAMPLE, ffmpeg
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.fixture()
 def fresh(tmp_path) -> Workbench:

@@ -6,7 +6,11 @@ import sys
 import sysconfig
 import zipfile
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = pytest.mark.fast
 
 # Run dubdesk from `installed` with this environment's dependencies behind the standard library, but
 # without processing its .pth files: so without the editable install that points at the repository.

@@ -6,6 +6,7 @@ import io
 import json
 
 import pysubs2
+import pytest
 from openpyxl import load_workbook
 
 from dubdesk.config import ScriptSettings
@@ -13,6 +14,8 @@ from dubdesk.core import Script, Transcript, Turn, Word
 from dubdesk.export.script_files import dialogue_csv, export_script, rttm
 from dubdesk.export.timecode import timecode_in, timecode_out
 from dubdesk.script import build_script
+
+pytestmark = pytest.mark.fast
 
 SETTINGS = ScriptSettings()
 

@@ -1,11 +1,14 @@
 """Schema migrations and the layered configuration."""
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from dubdesk.config import Settings
 from dubdesk.store.database import alembic_config, migrate
+
+pytestmark = pytest.mark.fast
 
 
 def test_migrations_run_up_down_and_up_again(tmp_path):

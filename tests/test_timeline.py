@@ -12,6 +12,8 @@ import soundfile as sf
 
 from dubdesk.export.timeline import DUB_TRACK, MIX_TRACK, TimelineClip, write_timelines
 
+pytestmark = pytest.mark.fast
+
 SR = 48_000
 RATE = 25.0
 TITLE = "Épisode 1 – «dub»"  # noqa: RUF001 (the en dash is the point)

@@ -19,6 +19,8 @@ from dubdesk.labels import write_labelled_wav
 
 from .conftest import ROOT, SAMPLE
 
+pytestmark = pytest.mark.browser
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / "screenshots"

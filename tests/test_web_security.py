@@ -33,6 +33,8 @@ from . import test_ui
 from .conftest import SAMPLE
 from .test_ui import PASSWORD, choose, open_line, shot, sign_in
 
+pytestmark = pytest.mark.browser
+
 browser = test_ui.browser  # the same headless Chromium fixture
 
 PEOPLE = {"lucia": "localization", "vera": "voice_actor", "olive": "voice_actor", "dino": "distributor", "adam": "admin",
