@@ -1,0 +1,88 @@
+"""Decisions and a person's words: approve, edit one line, take an adapter's script, reject."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import (
+    By,
+    Home,
+    TargetLanguage,
+    app,
+    fail,
+    load_settings,
+    person,
+    reported_errors,
+)
+
+
+@app.command()
+def approve(project: int, language: TargetLanguage,
+            by: Annotated[str, typer.Option("--by", help="the person approving (written to the audit log)")],
+            lines: Annotated[Optional[list[str]], typer.Argument(help="line ids")] = None,
+            every: Annotated[bool, typer.Option("--all", help="every line with a clip")] = False,
+            override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable")] = None,
+            home: Home = None) -> None:
+    """Approve lines by name (or --all); a line that failed QC needs --override with a reason."""
+    from ..workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        chosen = workbench.project(project)
+        if not lines and not every:
+            fail("name the lines to approve, or --all")
+        for line_id in list(workbench.current_clips(chosen, language)) if every else lines:
+            workbench.review(chosen, line_id, language, by, approve=True, override_reason=override)
+            typer.echo(f"{line_id}: approved by {by}")
+
+
+@app.command()
+def edit(project: int, line_id: str, language: TargetLanguage,
+         text: Annotated[str, typer.Option(help="the line's new words")], by: By = None, home: Home = None) -> None:
+    """Write a line's text by hand, speak it again in its cast voice (consent is checked now), fit and check
+    it: this line only. Its earlier decisions stay with the earlier take."""
+    from ..desk import check_line, regenerate_line
+    from ..workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        chosen = workbench.project(project)
+        current = workbench.translations(chosen, language).get(line_id)
+        if current is None:
+            fail(f"line {line_id} has no {language} text yet; translate first")
+        regenerate_line(workbench, chosen, line_id, language, text, person(by), current.version)
+        row = check_line(workbench, chosen, line_id, language)
+    for check, (verdict, reason) in row.qc.items():
+        typer.echo(f"{check}: {verdict} ({reason})")
+    typer.echo(f"{line_id}: spoken again as \"{row.text}\"; decide on it with approve or reject")
+
+
+@app.command()
+def adapt(project: int, language: TargetLanguage,
+          source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub")],
+          by: By = None, home: Home = None) -> None:
+    """Take an adapter's script: every line it writes differently is spoken again, fitted and checked."""
+    from ..desk import adapt_lines
+    from ..translate.edits import read_adaptation
+    from ..workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        rows = adapt_lines(workbench, workbench.project(project), language, read_adaptation(source), person(by))
+    for row in rows:
+        typer.echo(f"{row.line_id}: \"{row.text}\" (QC {row.worst})")
+    typer.echo(f"{len(rows)} line(s) adapted; decide on them with approve or reject")
+
+
+@app.command()
+def reject(project: int, line_id: str, language: TargetLanguage, by: Annotated[str, typer.Option("--by")],
+           note: Annotated[str, typer.Option(help="what is wrong")], home: Home = None) -> None:
+    """Reject a line with a note."""
+    from ..workbench import Workbench
+
+    workbench = Workbench(load_settings(home))
+    with reported_errors():
+        workbench.review(workbench.project(project), line_id, language, by, approve=False, note=note)
+    typer.echo(f"{line_id}: rejected by {by}")
