@@ -107,6 +107,8 @@ def test_delivered_subtitles_never_overlap_and_a_killed_delivery_is_cleared(work
     leftovers = [_left_by_a_dead_process(tmp_path, prefix) for prefix in (".delivery-", ".replaced-")]
     in_use = staging_folder(tmp_path, ".delivery-")
     workbench.synthesize(project, "L0006", "Es largo.", LANGUAGE, VOICE)
+    with pytest.raises(ProjectError, match=r"1 line\(s\) not fitted yet \(L0006\)"):  # QC judges what will be heard
+        workbench.qc(project, LANGUAGE)
     workbench.fit_line(project, script, "L0006", LANGUAGE)
     workbench.qc(project, LANGUAGE)
     workbench.review(project, "L0006", LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")

@@ -48,16 +48,19 @@ class ReviewRow:
         return next((v for v in ("fail", "warn", "pass") if v in verdicts), "-")
 
 
-def review_rows(workbench: Workbench, project: Project, language: str) -> list[ReviewRow]:
-    """Every line of the script with its text, clip, verdicts and latest decision."""
-    script = workbench.script(project)
+def review_rows(workbench: Workbench, project: Project, language: str, only: set[str] | None = None) -> list[ReviewRow]:
+    """Every line of the script (or the lines `only` names) with its text, clip, verdicts and latest
+    decision, read in a few queries."""
+    lines = [line for line in workbench.script(project).lines if only is None or line.id in only]
     rate = workbench.settings.script.frame_rate
+    some_texts = [] if only is None else [LineTranslation.line_id.in_(only)]
+    some_clips = [] if only is None else [Clip.line_id.in_(only)]
     with workbench.sessions() as session:
         texts = {row.line_id: row for row in session.scalars(select(LineTranslation).where(
-            LineTranslation.project_id == project.id, LineTranslation.language == language))}
+            LineTranslation.project_id == project.id, LineTranslation.language == language, *some_texts))}
         clips = {}
-        for clip in session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language)
-                                    .order_by(Clip.id)):
+        for clip in session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language,
+                                                       *some_clips).order_by(Clip.id)):
             clips[clip.line_id] = clip
         ids = [clip.id for clip in clips.values()]
         verdicts = defaultdict(dict)
@@ -67,7 +70,7 @@ def review_rows(workbench: Workbench, project: Project, language: str) -> list[R
         for review in session.scalars(select(Review).where(Review.clip_id.in_(ids)).order_by(Review.id)):
             decisions[review.clip_id] = review.decision
     rows = []
-    for line in script.lines:
+    for line in lines:
         clip, text = clips.get(line.id), texts.get(line.id)
         decision = "pending" if clip is None else ("blocked" if clip.status == "blocked" else decisions.get(clip.id, "pending"))
         rows.append(ReviewRow(line.id, line.speaker, line.start, line.end, timecode_in(line.start, rate),
@@ -136,10 +139,10 @@ def check_line(workbench: Workbench, project: Project, line_id: str, language: s
 
 def review_row(workbench: Workbench, project: Project, language: str, line_id: str) -> ReviewRow:
     """One line's row; LookupError when the script has no such line."""
-    found = next((row for row in review_rows(workbench, project, language) if row.line_id == line_id), None)
-    if found is None:
+    found = review_rows(workbench, project, language, only={line_id})
+    if not found:
         raise LookupError(f"no line {line_id}")
-    return found
+    return found[0]
 
 
 def source_segment(workbench: Workbench, project: Project, line_id: str, margin_s: float = 0.3) -> Path:

@@ -449,13 +449,14 @@ class Workbench:
 
     def qc(self, project: Project, language: str, progress: Progress = no_progress,
            again: bool = False) -> dict[str, list[CheckResult]]:
-        """Every check on each line's current clip (fitted first where it is not); verdicts are stored
-        per clip. Clips checked before keep their verdicts; with `again`, those nobody has decided on
-        yet are checked anew (a decision stands on the verdicts it was made on)."""
+        """Every check on each line's current clip, which must be fitted (QC judges what will be heard;
+        it never fits on its own); verdicts are stored per clip. Clips checked before keep their
+        verdicts; with `again`, those nobody has decided on yet are checked anew (a decision stands on
+        the verdicts it was made on)."""
         clips = self.current_clips(project, language)
-        if any(clip.fit is None for clip in clips.values()):
-            self.fit(project, language, progress)
-            clips = self.current_clips(project, language)
+        unfitted = sorted(line_id for line_id, clip in clips.items() if clip.fit is None)
+        if unfitted:
+            raise ProjectError(f"{len(unfitted)} line(s) not fitted yet ({_listed(unfitted)}): fit them first (dubdesk fit)")
         with self.sessions() as session:
             decided = set(session.scalars(select(Review.clip_id).where(Review.clip_id.in_([c.id for c in clips.values()]))))
         unchecked = {line_id: clip for line_id, clip in clips.items()

@@ -6,16 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import (
-    AsrModel,
-    BeamSize,
-    Diarizer,
-    Home,
-    Speakers,
-    app,
-    load_settings,
-    reported_errors,
-)
+from . import AsrModel, BeamSize, Diarizer, Home, Speakers, app, load_settings, reported_errors
 
 bench_app = typer.Typer(help="Measure speed and quality on the evaluation data; prints a table, writes JSON.")
 app.add_typer(bench_app, name="bench")

@@ -9,16 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import (
-    By,
-    Home,
-    TargetLanguage,
-    app,
-    load_settings,
-    person,
-    reported_errors,
-    stage_progress,
-)
+from . import By, Home, TargetLanguage, app, load_settings, person, reported_errors, stage_progress
 
 
 @app.command()

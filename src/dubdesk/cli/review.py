@@ -6,16 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import (
-    By,
-    Home,
-    TargetLanguage,
-    app,
-    fail,
-    load_settings,
-    person,
-    reported_errors,
-)
+from . import By, Home, TargetLanguage, app, fail, load_settings, person, reported_errors
 
 
 @app.command()

@@ -6,12 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import (
-    Home,
-    app,
-    load_settings,
-    reported_errors,
-)
+from . import Home, app, load_settings, reported_errors
 
 users_app = typer.Typer(help="People who sign in to the review workbench, each with one role.", no_args_is_help=True)
 app.add_typer(users_app, name="users")

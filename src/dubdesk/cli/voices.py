@@ -9,14 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import (
-    By,
-    Home,
-    app,
-    load_settings,
-    person,
-    reported_errors,
-)
+from . import By, Home, app, load_settings, person, reported_errors
 
 voices_app = typer.Typer(help="Voice profiles and their consent: add, list, show, revoke.", no_args_is_help=True)
 app.add_typer(voices_app, name="voices")
