@@ -234,7 +234,7 @@ def test_consent_is_checked_for_today_only(bench):
 
 
 def test_piper_stock_voice_speaks_intelligibly_through_the_gate(bench, settings):
-    from dubdesk.bench.metrics import error_counts
+    from dubdesk.qc.wer import error_counts
     from dubdesk.transcribe import get_transcriber
 
     workbench, project, _ = bench

@@ -4,9 +4,9 @@ from __future__ import annotations
 import gradio as gr
 
 from dubdesk.access import ROLES, add_user, users
-from dubdesk.review import audit_events
 from dubdesk.shelf import package as shelf_package
 from dubdesk.shelf import package_names
+from dubdesk.store.audit import audit_events
 from dubdesk.workbench import Workbench
 
 from .files import Handouts

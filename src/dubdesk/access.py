@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .errors import DubdeskError
-from .review import audit
+from .store.audit import audit
 from .store.models import User
 
 ROLES = ("localization", "voice_actor", "distributor", "admin")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import DubdeskError
-from .review import audit
+from .store.audit import audit
 from .store.models import Casting, Project
 from .voices.consent import check_consent
 from .voices.records import ProfileRecord

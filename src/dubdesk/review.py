@@ -7,18 +7,9 @@ from sqlalchemy import select, update
 
 from .errors import ProjectError
 from .seal import Seal
-from .store.models import AuditEvent, Clip, QCResult, Review, utcnow
+from .store.audit import audit
+from .store.models import Clip, QCResult, Review, utcnow
 from .takes import check_clip, check_verdicts, decision_body
-
-
-def audit(session, actor: str, action: str, project_id: int | None, line_id: str | None = None, **detail) -> None:
-    session.add(AuditEvent(actor=actor, action=action, project_id=project_id, line_id=line_id, detail=detail))
-
-
-def audit_events(sessions, newest: int = 1000) -> list[AuditEvent]:
-    """The audit log, newest first."""
-    with sessions() as session:
-        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(newest)))
 
 
 def qc_results(session, clip_id: int) -> list[QCResult]:

@@ -35,11 +35,12 @@ from .ingest import MediaInfo, ingest, load_working_audio
 from .mix import MIX_RATE, PlacedLine, mixdown
 from .qc import CheckResult
 from .qc.runner import LineQC, store_results
-from .review import audit, decide, decisions, qc_results
+from .review import decide, decisions, qc_results
 from .script import MIN_LINE_S, build_script
 from .seal import Seal
 from .stages import StageResult, package_version, run_stage
 from .store import Project, open_database
+from .store.audit import audit
 from .store.models import Clip, LineTranslation, QCResult, Review
 from .synth import register_stock_voices, revoke_voice, synthesize_line
 from .synth.engines import NON_COMMERCIAL_LICENCES

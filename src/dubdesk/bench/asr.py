@@ -13,8 +13,9 @@ from pathlib import Path
 from ..audio import RATE, decode_audio
 from ..config import Settings
 from ..core import Word
+from ..qc.wer import transcript_errors
 from ..transcribe import get_transcriber
-from .metrics import transcript_errors, word_timing_errors
+from .metrics import word_timing_errors
 from .report import publish
 
 

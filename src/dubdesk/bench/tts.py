@@ -12,10 +12,10 @@ import soundfile as sf
 
 from ..audio import resample
 from ..config import Settings
+from ..qc.wer import transcript_errors
 from ..synth import STOCK_FILE
 from ..transcribe import get_transcriber
 from ..workbench import Workbench
-from .metrics import transcript_errors
 from .report import publish
 from .translation import ISO3
 

@@ -13,6 +13,10 @@ from typing import Any
 from ..errors import EngineUnavailableError
 from ..tools import ToolError, last_output, run
 
+# What `prosody.prosody_profile` measures of one line's delivery (compared in qc.emotion).
+PROSODY_FEATURES = ("pitch_range_st", "loudness_range_db", "speech_rate_sps", "alpha_ratio_db", "pitch_median_st",
+                    "loudness_db", "jitter_local", "shimmer_local", "hnr_db")
+
 
 def run_praat(task: str, **request: Any) -> Any:
     """Run one Praat `task` (see worker.TASKS) in its own process and return its answer."""

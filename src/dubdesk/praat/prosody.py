@@ -8,7 +8,7 @@ import numpy as np
 import parselmouth
 from parselmouth.praat import call
 
-from ..qc.emotion import FEATURES
+from . import PROSODY_FEATURES
 
 PITCH_FLOOR_HZ = 75.0  # below typical adult male speech; avoids subharmonic picks
 PITCH_CEILING_HZ = 600.0  # covers shouted/excited female speech
@@ -56,7 +56,7 @@ def _alpha_ratio_db(sound: parselmouth.Sound, pitch: parselmouth.Pitch) -> float
 def prosody_profile(audio: np.ndarray, rate: int) -> dict[str, float]:
     """Profile the delivery of one line: pitch, loudness, tempo, vocal effort and voice quality."""
     if len(audio) < MIN_DURATION_S * rate:
-        return {name: math.nan for name in FEATURES}
+        return {name: math.nan for name in PROSODY_FEATURES}
     sound = parselmouth.Sound(np.asarray(audio, dtype=np.float64), sampling_frequency=rate)
     pitch = sound.to_pitch_ac(time_step=FRAME_STEP_S, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
     intensity = sound.to_intensity(minimum_pitch=INTENSITY_MIN_PITCH_HZ, time_step=FRAME_STEP_S)
@@ -65,7 +65,7 @@ def prosody_profile(audio: np.ndarray, rate: int) -> dict[str, float]:
     times, db = intensity.xs(), intensity.values[0]
     voiced = _voiced_at(pitch, times)
     if not voiced.any():  # silence, noise or whisper: no delivery to compare
-        return {name: math.nan for name in FEATURES}
+        return {name: math.nan for name in PROSODY_FEATURES}
     st = _semitones(f0[f0 > 0])
     threshold = float(np.max(db)) - SILENCE_BELOW_PEAK_DB
     speech = db > threshold

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..praat import PROSODY_FEATURES
+
 
 @dataclass(frozen=True)
 class Feature:
@@ -47,6 +49,7 @@ FEATURES: dict[str, Feature] = {
     # 3 dB: test-retest spread of mean HNR is a few dB; voice-dependent
     "hnr_db": Feature(3.0, False, False, "HNR", "dB", "clearer", "breathier"),
 }
+assert tuple(FEATURES) == PROSODY_FEATURES, "every feature Praat measures is compared, and only those"
 
 
 def speaker_baseline(profiles: list[dict[str, float]]) -> dict[str, float]:

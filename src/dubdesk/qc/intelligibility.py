@@ -9,12 +9,12 @@ from dataclasses import replace
 import numpy as np
 
 from ..audio import RATE
-from ..bench.metrics import transcript_errors
 from ..config import QCSettings
 from ..core import Word
 from ..engines import Transcriber
 from ..script import UNSPACED_LANGUAGES
 from . import CheckResult, graded
+from .wer import transcript_errors
 
 WINDOW_S = 28.0
 GAP_S = 1.0

@@ -17,8 +17,8 @@ from ..config import Settings
 from ..errors import DubdeskError
 from ..files import sha256_file
 from ..labels import AI_LABEL, labelled_name, write_labelled_wav
-from ..review import audit
 from ..seal import Seal
+from ..store.audit import audit
 from ..store.models import Clip, Project, utcnow
 from ..takes import clip_body
 from ..translate.edits import TextEdit, apply_edit

@@ -26,8 +26,8 @@ from .. import errors
 from ..audio import RATE, decode_audio
 from ..errors import DubdeskError
 from ..files import atomic_write, sha256_file
-from ..review import audit
 from ..seal import Seal
+from ..store.audit import audit
 from ..store.models import Revocation, VoiceProfile, utcnow
 from .records import ConsentTerms, ProfileRecord, Reference, StockVoice
 from .references import check_reference
