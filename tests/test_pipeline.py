@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from dubdesk.bench.diarization import read_rttm
-from dubdesk.bench.metrics import der_components, error_counts
+from dubdesk.bench.metrics import der_components
+from dubdesk.qc.wer import error_counts
 from dubdesk.config import Settings
 from dubdesk.errors import ModelMissingError
 from dubdesk.store import StageRun
