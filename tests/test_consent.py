@@ -295,7 +295,7 @@ def test_voices_commands_register_show_and_revoke(tmp_path, monkeypatch):
 
 
 def test_japanese_stock_voice_speaks_through_the_same_gate_and_is_understood(bench):
-    from dubdesk.bench.metrics import transcript_errors
+    from dubdesk.qc.wer import transcript_errors
     from dubdesk.transcribe import get_transcriber
 
     workbench, project, _ = bench

@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 
 from dubdesk.bench.diarization import read_rttm
 from dubdesk.bench.metrics import der_components
-from dubdesk.qc.wer import error_counts
 from dubdesk.config import Settings
 from dubdesk.errors import ModelMissingError
+from dubdesk.qc.wer import error_counts
 from dubdesk.store import StageRun
 from dubdesk.workbench import Workbench
 

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from dubdesk.bench.metrics import error_counts
 from dubdesk.cast import eligible_voices
 from dubdesk.errors import DubdeskError, ProjectError
+from dubdesk.qc.wer import error_counts
 from dubdesk.translate import budget_chars, route, shorter_alternatives, translate_lines
 from dubdesk.voices.records import ConsentTerms
 from dubdesk.voices.registry import ConsentError
