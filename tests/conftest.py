@@ -16,9 +16,10 @@ import pytest
 
 from dubdesk import engines
 from dubdesk.config import Settings
-from dubdesk.desk import regenerate_line
+from dubdesk.context import Context
+from dubdesk.services import casting, checks, delivery, desk, pipeline, projects, scripting, speech, translation
+from dubdesk.services.desk import regenerate_line
 from dubdesk.voices.records import ConsentTerms, StockVoice
-from dubdesk.workbench import Workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "pyannote_sample" / "sample.wav"
@@ -53,13 +54,13 @@ def settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def workbench(settings) -> Workbench:
-    return Workbench(settings)
+def ctx(settings) -> Context:
+    return Context(settings)
 
 
 @pytest.fixture(scope="session")
-def sample_project(workbench):
-    return workbench.create_project(SAMPLE, name="sample")
+def sample_project(ctx):
+    return projects.create_project(ctx, SAMPLE, name="sample")
 
 
 @pytest.fixture(scope="session")
@@ -88,44 +89,44 @@ def make_media(media_dir):
 
 
 @pytest.fixture(scope="session")
-def reviewed(workbench, make_media):
+def reviewed(ctx, make_media):
     """A 12 s video (test card + the sample's speech) dubbed into Spanish in a voice of its own, fitted (lines
     that do not fit spoken again shorter) and checked, and every line but the last approved by a named reviewer."""
     source = make_media("delivery.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
                         seconds=12.0, video=True)
-    project = workbench.create_project(source, name="Entrega «prueba»")
-    voice = workbench.registry.create("Delivery Voice", ConsentTerms(("es",), uses=("*",), terms_ref="test"),
+    project = projects.create_project(ctx, source, name="Entrega «prueba»")
+    voice = ctx.registry.create("Delivery Voice", ConsentTerms(("es",), uses=("*",), terms_ref="test"),
                                       stock=StockVoice("pico", "es-ES", "Apache-2.0", "Debian libttspico"), by="test")
-    script = workbench.script(project)
-    workbench.translate(project, "es")
+    script = scripting.script(ctx, project)
+    translation.translate(ctx, project, "es")
     for speaker in {line.speaker for line in script.lines}:
-        workbench.cast(project, speaker, "es", voice.profile_id)
-    workbench.synthesize_language(project, "es")
-    texts = workbench.translations(project, "es")
-    for line_id, fitted in workbench.fit(project, "es").items():
+        casting.cast(ctx, project, speaker, "es", voice.profile_id)
+    speech.synthesize_language(ctx, project, "es")
+    texts = translation.translations(ctx, project, "es")
+    for line_id, fitted in pipeline.fit_lines(ctx, project, "es").items():
         if not fitted.fits:  # shortened, as a person would: delivery refuses a line running into the next
-            regenerate_line(workbench, project, line_id, "es", "Sí.", REVIEWER, texts[line_id].version)
-    workbench.qc(project, "es")
+            regenerate_line(ctx, project, line_id, "es", "Sí.", REVIEWER, texts[line_id].version)
+    checks.qc(ctx, project, "es")
     for line in script.lines[:-1]:
-        workbench.review(project, line.id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+        desk.review(ctx, project, line.id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
     return project, script, voice.profile_id
 
 
 @pytest.fixture(scope="session")
-def delivered(workbench, reviewed, tmp_path_factory):
+def delivered(ctx, reviewed, tmp_path_factory):
     """The one delivery of the test session (test_delivery, test_verify_tampering): copy it before changing it."""
     project, script, _ = reviewed
-    workbench.review(project, script.lines[-1].id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
-    return workbench.deliver(project, "es", tmp_path_factory.mktemp("out"))
+    desk.review(ctx, project, script.lines[-1].id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+    return delivery.deliver(ctx, project, "es", tmp_path_factory.mktemp("out"))
 
 
 @pytest.fixture
-def home_copy(workbench, reviewed, tmp_path) -> Workbench:
+def home_copy(ctx, reviewed, tmp_path) -> Context:
     """The session's data folder copied whole (the database by SQLite's backup), opened as a workbench
     of its own: for a test that revokes a voice, which is final, without touching the session's."""
     home = tmp_path / "home-copy"
-    shutil.copytree(workbench.settings.home, home, ignore=shutil.ignore_patterns("dubdesk.db*"))
-    with closing(sqlite3.connect(workbench.settings.home / "dubdesk.db")) as source, \
+    shutil.copytree(ctx.settings.home, home, ignore=shutil.ignore_patterns("dubdesk.db*"))
+    with closing(sqlite3.connect(ctx.settings.home / "dubdesk.db")) as source,\
             closing(sqlite3.connect(home / "dubdesk.db")) as target:
         source.backup(target)
-    return Workbench(workbench.settings.model_copy(update={"home": home}))
+    return Context(ctx.settings.model_copy(update={"home": home}))

@@ -5,45 +5,45 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubdesk import portal
 from dubdesk.access import AccessDenied, add_user, authenticate, require, user
 from dubdesk.audio import decode_audio
 from dubdesk.errors import BadInputError, DubdeskError
+from dubdesk.services import portal
 
 from .conftest import SAMPLE
 
 pytestmark = pytest.mark.fast
 
 
-def test_passwords_are_hashed_and_checked(workbench):
-    add_user(workbench.sessions, "paula", "a long secret", "distributor")
-    stored = user(workbench.sessions, "paula")
+def test_passwords_are_hashed_and_checked(ctx):
+    add_user(ctx.sessions, "paula", "a long secret", "distributor")
+    stored = user(ctx.sessions, "paula")
     assert stored.password_hash.startswith("scrypt$") and "a long secret" not in stored.password_hash
-    assert authenticate(workbench.sessions, "paula", "a long secret")
-    assert not authenticate(workbench.sessions, "paula", "a long secreT")
-    assert not authenticate(workbench.sessions, "nobody", "a long secret")
+    assert authenticate(ctx.sessions, "paula", "a long secret")
+    assert not authenticate(ctx.sessions, "paula", "a long secreT")
+    assert not authenticate(ctx.sessions, "nobody", "a long secret")
     with pytest.raises(DubdeskError, match="unknown role"):
-        add_user(workbench.sessions, "quinn", "a long secret", "root")
+        add_user(ctx.sessions, "quinn", "a long secret", "root")
     with pytest.raises(DubdeskError, match="at least 8"):
-        add_user(workbench.sessions, "quinn", "short", "admin")
+        add_user(ctx.sessions, "quinn", "short", "admin")
     with pytest.raises(AccessDenied, match="needs the role localization"):
         require(stored, "localization")
 
 
-def test_a_voice_actor_reaches_only_their_own_profiles(workbench, tmp_path):
+def test_a_voice_actor_reaches_only_their_own_profiles(ctx, tmp_path):
     reference = tmp_path / "ref.wav"
     sf.write(reference, decode_audio(SAMPLE)[16000 * 2:16000 * 12], 16000)
-    add_user(workbench.sessions, "olga", "a long secret", "voice_actor")
-    add_user(workbench.sessions, "pete", "a long secret", "voice_actor")
-    olga, pete = user(workbench.sessions, "olga"), user(workbench.sessions, "pete")
-    record = portal.create_profile(workbench, olga, "Olga O.", ["es"], ["dubbing"], None, "contract 1", [reference])
-    assert [r.profile_id for r in portal.own_profiles(workbench, olga)] == [record.profile_id]
-    assert portal.own_profiles(workbench, pete) == []
+    add_user(ctx.sessions, "olga", "a long secret", "voice_actor")
+    add_user(ctx.sessions, "pete", "a long secret", "voice_actor")
+    olga, pete = user(ctx.sessions, "olga"), user(ctx.sessions, "pete")
+    record = portal.create_profile(ctx, olga, "Olga O.", ["es"], ["dubbing"], None, "contract 1", [reference])
+    assert [r.profile_id for r in portal.own_profiles(ctx, olga)] == [record.profile_id]
+    assert portal.own_profiles(ctx, pete) == []
     with pytest.raises(AccessDenied, match="has no voice profile"):
-        portal.revoke(workbench, pete, record.profile_id, "not mine")
+        portal.revoke(ctx, pete, record.profile_id, "not mine")
     with pytest.raises(AccessDenied):
-        portal.own_profiles(workbench, user(workbench.sessions, "paula"))
-    assert not workbench.registry.current(record.profile_id).revoked
+        portal.own_profiles(ctx, user(ctx.sessions, "paula"))
+    assert not ctx.registry.current(record.profile_id).revoked
 
 
 def test_reference_recordings_are_validated(tmp_path):

@@ -18,11 +18,12 @@ import pytest
 import soundfile as sf
 
 from dubdesk.config import ScriptSettings, Settings
+from dubdesk.context import Context
 from dubdesk.core import Line, Transcript, Turn, Word
 from dubdesk.errors import BadInputError, ProjectError
 from dubdesk.script import MIN_LINE_S, build_script
+from dubdesk.services import checks, delivery, desk, fitting, pipeline, projects, scripting, speech
 from dubdesk.staging import release, staging_folder
-from dubdesk.workbench import Workbench
 
 from .conftest import ROOT, SAMPLE, ffmpeg
 
@@ -42,12 +43,12 @@ TURNS = [Turn(0.5, 5.0, "A"), Turn(5.8, 7.0, "B"), Turn(6.8, 7.8, "C"), Turn(9.5
 
 
 @pytest.fixture(scope="module")
-def degenerate(workbench, make_media):
+def degenerate(ctx, make_media):
     """A 12 s programme with an imported transcript of degenerate lines, taken through every stage up to
     review with the cheapest real engines (Apertium, Pico, Rubber Band, the QC models)."""
-    project = workbench.create_project(make_media("degenerate.wav", seconds=12.0), name="degenerate")
-    script = workbench.import_transcript(project, Transcript("en", 1.0, WORDS), TURNS, "degenerate lines for a test")
-    report = workbench.prepare_dub(project, LANGUAGE, VOICE)
+    project = projects.create_project(ctx, make_media("degenerate.wav", seconds=12.0), name="degenerate")
+    script = scripting.import_transcript(ctx, project, Transcript("en", 1.0, WORDS), TURNS, "degenerate lines for a test")
+    report = pipeline.prepare_dub(ctx, project, LANGUAGE, VOICE)
     assert not report.refused
     return project, script, report.results
 
@@ -68,7 +69,7 @@ def test_the_script_widens_a_line_of_no_length_and_starts_lines_apart():
         ("Right.", 5.0, 5.0 + MIN_LINE_S), ("Good.", 5.3, 5.6)]
 
 
-def test_every_stage_survives_degenerate_lines(workbench, degenerate):
+def test_every_stage_survives_degenerate_lines(ctx, degenerate):
     project, script, results = degenerate
     assert [line.text for line in script.lines] == [
         "Hello there.", "Yes.", "", "I overlap you.", "Interrupting now.", LONG, "End."]
@@ -76,19 +77,19 @@ def test_every_stage_survives_degenerate_lines(workbench, degenerate):
     assert script.lines[3].end > script.lines[4].start, "the test needs two overlapping lines"
     assert set(results) == {line.id for line in script.lines}
     assert all({result.check for result in checks} == CHECKS for checks in results.values())
-    fits = workbench.fits(project, LANGUAGE)
+    fits = fitting.fits(ctx, project, LANGUAGE)
     assert set(fits) == set(results)
     assert fits["L0002"].source_s == pytest.approx(MIN_LINE_S)
     assert (fits["L0003"].rate, fits["L0003"].fitted_s, fits["L0003"].fits) == (1.0, pytest.approx(0.5), True)  # silence
     assert not fits["L0006"].fits
 
 
-def test_delivery_refuses_a_line_running_into_its_speakers_next_line(workbench, degenerate, tmp_path):
+def test_delivery_refuses_a_line_running_into_its_speakers_next_line(ctx, degenerate, tmp_path):
     project, script, _ = degenerate
     for line in script.lines:
-        workbench.review(project, line.id, LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")
+        desk.review(ctx, project, line.id, LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")
     with pytest.raises(ProjectError, match=r"1 line\(s\) would run into the same speaker's next line \(L0006 into L0007 by"):
-        workbench.deliver(project, LANGUAGE, tmp_path)
+        delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     assert not any(tmp_path.iterdir())
 
 
@@ -100,26 +101,26 @@ def _left_by_a_dead_process(parent: Path, prefix: str) -> Path:
     return Path(made.stdout.strip())
 
 
-def test_delivered_subtitles_never_overlap_and_a_killed_delivery_is_cleared(workbench, degenerate, tmp_path):
+def test_delivered_subtitles_never_overlap_and_a_killed_delivery_is_cleared(ctx, degenerate, tmp_path):
     """L0006 spoken again short enough; the dub of L0004 still runs on past L0005's start. The half
     package and the retired one a dead delivery left are removed; one still being built is not."""
     project, script, _ = degenerate
     leftovers = [_left_by_a_dead_process(tmp_path, prefix) for prefix in (".delivery-", ".replaced-")]
     in_use = staging_folder(tmp_path, ".delivery-")
-    workbench.synthesize(project, "L0006", "Es largo.", LANGUAGE, VOICE)
+    speech.synthesize(ctx, project, "L0006", "Es largo.", LANGUAGE, VOICE)
     with pytest.raises(ProjectError, match=r"1 line\(s\) not fitted yet \(L0006\)"):  # QC judges what will be heard
-        workbench.qc(project, LANGUAGE)
-    workbench.fit_line(project, script, "L0006", LANGUAGE)
-    workbench.qc(project, LANGUAGE)
-    workbench.review(project, "L0006", LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")
-    package = workbench.deliver(project, LANGUAGE, tmp_path)
+        checks.qc(ctx, project, LANGUAGE)
+    fitting.fit_line(ctx, project, script, "L0006", LANGUAGE)
+    checks.qc(ctx, project, LANGUAGE)
+    desk.review(ctx, project, "L0006", LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")
+    package = delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     heard = json.loads((package / "script" / "script.json").read_text())["lines"]
     assert len(heard) == len(script.lines)
     assert any(line["end"] > later["start"] for line, later in zip(heard, heard[1:])), "no overlap left to test"
     cues = pysubs2.load(str(package / "script" / "script.srt"))
     assert len(cues) == len(script.lines) - 1  # the line with nothing said has no cue
     assert all(cue.end <= later.start for cue, later in zip(cues, cues[1:]))
-    assert [f"{f.file} {f.check}: {f.message}" for f in workbench.verify(package) if f.ok is False] == []
+    assert [f"{f.file} {f.check}: {f.message}" for f in delivery.verify(ctx, package) if f.ok is False] == []
     assert not any(folder.exists() for folder in leftovers) and in_use.is_dir()
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([package.name, in_use.name, in_use.name + ".owner"])
     release(in_use)
@@ -138,17 +139,17 @@ def _understated_mkv(folder: Path, seconds: float, declared: float) -> Path:
 
 @pytest.mark.fast
 def test_a_file_declaring_less_than_it_holds_is_measured_by_decoding(tmp_path):
-    workbench = Workbench(Settings(home=tmp_path / "home").with_overrides(ingest={"max_duration_s": 20.0}))
+    ctx = Context(Settings(home=tmp_path / "home").with_overrides(ingest={"max_duration_s": 20.0}))
     with pytest.raises(BadInputError, match=r"too long: more than 0.3 min of audio \(it declares 0.1 min\)"):
-        workbench.create_project(_understated_mkv(tmp_path, 30.0, 8.0))
-    assert list((tmp_path / "home").rglob("*.wav")) == [] and workbench.projects() == []
+        projects.create_project(ctx, _understated_mkv(tmp_path, 30.0, 8.0))
+    assert list((tmp_path / "home").rglob("*.wav")) == [] and projects.projects(ctx) == []
 
 
 @pytest.mark.fast
 def test_a_file_named_like_an_option_is_ingested(tmp_path, monkeypatch, make_media):
     (tmp_path / "-i.wav").write_bytes(make_media("short.wav", seconds=4.0).read_bytes())
     monkeypatch.chdir(tmp_path)
-    project = Workbench(Settings(home=tmp_path / "home")).create_project(Path("-i.wav"))
+    project = projects.create_project(Context(Settings(home=tmp_path / "home")), Path("-i.wav"))
     assert project.source_name == "-i.wav" and project.media["duration_s"] == pytest.approx(4.0, abs=0.05)
 
 
@@ -188,7 +189,7 @@ def test_a_killed_ingest_leaves_a_folder_the_next_ingest_removes(tmp_path, make_
     process.wait()
     [killed] = [path for path in home.glob("projects/.ingest-*") if path.is_dir()]
     in_use = staging_folder(home / "projects", ".ingest-")
-    Workbench(Settings(home=home)).create_project(make_media("short.wav", seconds=4.0))
+    projects.create_project(Context(Settings(home=home)), make_media("short.wav", seconds=4.0))
     assert not killed.exists() and not killed.with_name(killed.name + ".owner").exists()
     assert in_use.is_dir() and len(list((home / "projects").iterdir())) == 3  # the new project, in_use and its marker
     release(in_use)

@@ -14,6 +14,7 @@ from dubdesk.export.credentials import read_provenance
 from dubdesk.export.delivery import MANIFEST
 from dubdesk.labels import AI_LABEL, bext_description, read_wav_chunk
 from dubdesk.mix import ebur128
+from dubdesk.services import delivery, desk, projects, speech
 from dubdesk.store.models import AuditEvent, Clip, Project
 from dubdesk.voices.registry import ConsentError
 from dubdesk.watermark import Watermarker
@@ -25,16 +26,16 @@ def _problems(findings) -> list[str]:
     return [f"{f.file} {f.check}: {f.message}" for f in findings if f.ok is False]
 
 
-def test_mix_is_refused_until_every_line_is_approved(workbench, reviewed, tmp_path):
+def test_mix_is_refused_until_every_line_is_approved(ctx, reviewed, tmp_path):
     project, script, _ = reviewed
     last = script.lines[-1].id
-    workbench.review(project, last, "es", REVIEWER, approve=False, note="not yet")  # the delivery may have approved it
+    desk.review(ctx, project, last, "es", REVIEWER, approve=False, note="not yet")  # the delivery may have approved it
     try:
         with pytest.raises(ProjectError, match=rf"1 line\(s\) are not approved: {last}"):
-            workbench.deliver(project, "es", tmp_path)
+            delivery.deliver(ctx, project, "es", tmp_path)
         assert not any(tmp_path.iterdir())  # nothing half-written
     finally:
-        workbench.review(project, last, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+        desk.review(ctx, project, last, "es", REVIEWER, approve=True, override_reason="accepted for the test")
 
 
 def test_mix_meets_the_loudness_spec_by_an_independent_meter(delivered):
@@ -51,7 +52,7 @@ def test_mix_meets_the_loudness_spec_by_an_independent_meter(delivered):
     assert (info.samplerate, info.subtype, info.channels) == (48000, "PCM_24", 2)
 
 
-def test_the_dubbed_speech_carries_the_watermark_and_the_background_does_not(delivered, settings, workbench, tmp_path):
+def test_the_dubbed_speech_carries_the_watermark_and_the_background_does_not(delivered, settings, ctx, tmp_path):
     watermarker = Watermarker.find(settings)
     if watermarker is None:
         pytest.skip("the watermark environment (.venv-mark, see install.sh) is not installed")
@@ -64,17 +65,17 @@ def test_the_dubbed_speech_carries_the_watermark_and_the_background_does_not(del
     manifest = json.loads((delivered / MANIFEST).read_text("utf-8"))
     assert manifest["watermark"]["tool"] == "resemble-perth" and manifest["watermark"]["licence"] == "MIT"
     assert mix.name in manifest["watermark"]["files"] and background.name not in manifest["watermark"]["files"]
-    root = workbench.signing_identity().root.read_bytes()
+    root = delivery.signing_identity(ctx).root.read_bytes()
     assert read_provenance(mix, root).assertions["org.dubdesk.provenance"]["watermarked"] is True
     assert read_provenance(background, root).assertions["org.dubdesk.provenance"]["watermarked"] is False
 
 
-def test_every_file_is_labelled_and_signed(delivered, workbench):
+def test_every_file_is_labelled_and_signed(delivered, ctx):
     for path in delivered.rglob("*.wav"):
         assert f"[{AI_LABEL}]" in path.name
         assert AI_LABEL in bext_description(path) and AI_LABEL in read_wav_chunk(path, b"iXML").decode()
     mix = next(delivered.glob("* full mix.wav"))
-    report = read_provenance(mix, workbench.signing_identity().root.read_bytes())
+    report = read_provenance(mix, delivery.signing_identity(ctx).root.read_bytes())
     assert report.trusted
     assert report.assertions["c2pa.actions.v2"]["actions"][0]["digitalSourceType"].endswith("trainedAlgorithmicMedia")
     credential = report.assertions["org.dubdesk.provenance"]
@@ -92,10 +93,10 @@ def test_the_video_gets_the_dub_as_an_extra_titled_track(delivered):
     assert audio[1]["tags"].get("title", audio[1]["tags"]["handler_name"]) == f"Spanish [{AI_LABEL}]"  # MP4 shows the handler name
 
 
-def test_verify_passes_on_the_delivery_and_names_each_tampering(workbench, delivered, tmp_path):
-    findings = workbench.verify(delivered)
+def test_verify_passes_on_the_delivery_and_names_each_tampering(ctx, delivered, tmp_path):
+    findings = delivery.verify(ctx, delivered)
     assert _problems(findings) == []
-    if Watermarker.find(workbench.settings) is not None:  # every file with the dub's speech checked, in one run
+    if Watermarker.find(ctx.settings) is not None:  # every file with the dub's speech checked, in one run
         marks = {f.file: f for f in findings if f.check == "watermark"}
         assert all(f.ok for name, f in marks.items() if "background" not in name) and len(marks) > 3
         background = next(f for name, f in marks.items() if "background" in name)
@@ -106,28 +107,28 @@ def test_verify_passes_on_the_delivery_and_names_each_tampering(workbench, deliv
     single = tmp_path / "alone" / mix.name  # a file received on its own
     single.parent.mkdir()
     shutil.copy(mix, single)
-    assert _problems(workbench.verify(single)) == []
+    assert _problems(delivery.verify(ctx, single)) == []
 
     data = bytearray(mix.read_bytes())
     offset = data.index(b"data") + 8 + 3 * 48000 * 6
     data[offset] ^= 0x01  # one sample, one bit
     mix.write_bytes(bytes(data))
-    problems = _problems(workbench.verify(mix))
+    problems = _problems(delivery.verify(ctx, mix))
     assert any("c2pa" in p and "dataHash.mismatch" in p for p in problems)
     assert any("hash" in p and "changed after delivery" in p for p in problems)
 
     manifest = copy / MANIFEST
     manifest.write_text(manifest.read_text("utf-8").replace(REVIEWER, "Someone Else"), "utf-8")
-    assert any("manifest was changed" in p for p in _problems(workbench.verify(copy)))
+    assert any("manifest was changed" in p for p in _problems(delivery.verify(ctx, copy)))
 
     remuxed = tmp_path / mix.name
     ffmpeg("-i", str(single), "-c", "copy", str(remuxed))
-    assert any("no C2PA manifest" in p for p in _problems(workbench.verify(remuxed)))
+    assert any("no C2PA manifest" in p for p in _problems(delivery.verify(ctx, remuxed)))
 
 
-def test_a_commercial_project_refuses_non_commercial_weights(workbench, reviewed, delivered, tmp_path):
+def test_a_commercial_project_refuses_non_commercial_weights(ctx, reviewed, delivered, tmp_path):
     project, script, _ = reviewed
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         clip = session.query(Clip).filter_by(project_id=project.id, line_id=script.lines[0].id).order_by(Clip.id.desc()).first()
         engine = clip.engine
         session.get(Project, project.id).commercial = True
@@ -135,9 +136,9 @@ def test_a_commercial_project_refuses_non_commercial_weights(workbench, reviewed
         session.commit()
     try:
         with pytest.raises(ProjectError, match=rf"commercial and 1 line\(s\) \({script.lines[0].id}\) come from xtts"):
-            workbench.deliver(workbench.project(project.id), "es", tmp_path)
+            delivery.deliver(ctx, projects.project(ctx, project.id), "es", tmp_path)
     finally:
-        with workbench.sessions() as session:
+        with ctx.sessions() as session:
             session.get(Project, project.id).commercial = False
             session.get(Clip, clip.id).engine = engine
             session.commit()
@@ -148,11 +149,11 @@ def test_a_consent_revoked_after_delivery_fails_verify_and_blocks_a_new_mix(home
     with home_copy.sessions() as session:
         assert session.query(Clip).filter_by(project_id=project.id, status="mixed").count() > 0
         assert session.query(AuditEvent).filter_by(project_id=project.id, action="delivered").count() == 1
-    home_copy.revoke_voice(profile, "actor withdrew consent", by="Delivery Voice")
-    problems = _problems(home_copy.verify(delivered))
+    speech.revoke_voice(home_copy, profile, "actor withdrew consent", by="Delivery Voice")
+    problems = _problems(delivery.verify(home_copy, delivered))
     assert any("consent revoked" in p and "actor withdrew consent" in p for p in problems)
     with pytest.raises(ConsentError, match="mix refused: .* consent revoked"):
-        home_copy.deliver(home_copy.project(project.id), "es", tmp_path)
+        delivery.deliver(home_copy, projects.project(home_copy, project.id), "es", tmp_path)
 
 
 def test_ducking_lowers_the_original_under_the_dub_only():

@@ -11,6 +11,7 @@ from dubdesk.qc.emotion import emotion_distance
 from dubdesk.qc.intelligibility import intelligibility_check
 from dubdesk.qc.technical import technical_check
 from dubdesk.qc.voice import voice_check
+from dubdesk.services import casting, checks, desk, fitting, pipeline, scripting, speech, translation
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.voices.embedding import voice_encoder
 
@@ -18,13 +19,13 @@ CHECKS = ["technical", "intelligibility", "timing", "av_sync", "labials", "emoti
 
 
 @pytest.fixture(scope="module")
-def dubbed(workbench, sample_project):
+def dubbed(ctx, sample_project):
     """The sample translated into Spanish, both speakers cast to the stock Pico voice, every line spoken."""
-    script = workbench.script(sample_project)
-    workbench.translate(sample_project, "es")
+    script = scripting.script(ctx, sample_project)
+    translation.translate(ctx, sample_project, "es")
     for speaker in {line.speaker for line in script.lines}:
-        workbench.cast(sample_project, speaker, "es", "stock-pico-es-es")
-    workbench.synthesize_language(sample_project, "es")
+        casting.cast(ctx, sample_project, speaker, "es", "stock-pico-es-es")
+    speech.synthesize_language(ctx, sample_project, "es")
     return sample_project, script
 
 
@@ -35,15 +36,15 @@ def test_rate_aims_at_the_source_length_within_bounds():
     assert plan_rate(1.0, 2.0, 2.5, (0.8, 1.2))[0] == 0.8  # a short line is slowed at most to the bound
 
 
-def test_every_line_is_fitted_at_its_own_start_without_drift(workbench, dubbed):
+def test_every_line_is_fitted_at_its_own_start_without_drift(ctx, dubbed):
     project, script = dubbed
-    fits = workbench.fit(project, "es")
+    fits = pipeline.fit_lines(ctx, project, "es")
     assert set(fits) == {line.id for line in script.lines}
     for line in script.lines:
         fitted = fits[line.id]
         assert fitted.start == line.start  # no line starts later than its slot
         assert 0.8 - 1e-6 <= fitted.rate <= 1.2 + 1e-6
-        path = workbench.folder(project) / fitted.path
+        path = ctx.folder(project) / fitted.path
         audio, rate = sf.read(path)
         assert abs(len(audio) / rate - fitted.natural_s / fitted.rate) < 0.03  # stretched as planned, not cut
         assert fitted.fits == (fitted.fitted_s <= fitted.slot_s + 1e-3)
@@ -52,46 +53,46 @@ def test_every_line_is_fitted_at_its_own_start_without_drift(workbench, dubbed):
             assert fitted.needed_rate > 1.2 and "does not fit" in fitted.reason
 
 
-def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(workbench, dubbed):
+def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(ctx, dubbed):
     project, script = dubbed
-    results = workbench.qc(project, "es")
+    results = checks.qc(ctx, project, "es")
     assert set(results) == {line.id for line in script.lines}
     for line_checks in results.values():
         assert [c.check for c in line_checks] == CHECKS
         assert all(c.verdict in {"pass", "warn", "fail", "n/a"} and c.reason for c in line_checks)
     intelligible = [c.numbers["WER"] for checks in results.values() for c in checks if c.check == "intelligibility"]
     assert np.median(intelligible) < 0.35  # Pico Spanish is understood back
-    not_fitting = [line_id for line_id, fitted in workbench.fits(project, "es").items() if not fitted.fits]
+    not_fitting = [line_id for line_id, fitted in fitting.fits(ctx, project, "es").items() if not fitted.fits]
     assert not_fitting
     assert all(next(c for c in results[i] if c.check == "timing").verdict == "fail" for i in not_fitting)
-    stored = workbench.qc_results(project, "es")
+    stored = checks.qc_results(ctx, project, "es")
     assert {r.check for r in stored[script.lines[0].id]} == set(CHECKS)
 
 
-def test_approval_needs_qc_passed_or_a_written_override_and_is_audited(workbench, dubbed):
+def test_approval_needs_qc_passed_or_a_written_override_and_is_audited(ctx, dubbed):
     project, _ = dubbed
-    stored = workbench.qc_results(project, "es")
+    stored = checks.qc_results(ctx, project, "es")
     failed = next(line_id for line_id, rows in stored.items() if any(r.verdict == "fail" for r in rows))
     with pytest.raises(ProjectError, match="failed QC"):
-        workbench.review(project, failed, "es", "Rita Reviewer", approve=True)
+        desk.review(ctx, project, failed, "es", "Rita Reviewer", approve=True)
     with pytest.raises(ProjectError, match="name the person"):
-        workbench.review(project, failed, "es", " ", approve=True, override_reason="fine")
-    review = workbench.review(project, failed, "es", "Rita Reviewer", approve=True, override_reason="short interjection")
+        desk.review(ctx, project, failed, "es", " ", approve=True, override_reason="fine")
+    review = desk.review(ctx, project, failed, "es", "Rita Reviewer", approve=True, override_reason="short interjection")
     assert review.decision == "approved" and review.override_reason == "short interjection"
-    workbench.review(project, failed, "es", "Rita Reviewer", approve=False, note="try a shorter wording")
-    with workbench.sessions() as session:
+    desk.review(ctx, project, failed, "es", "Rita Reviewer", approve=False, note="try a shorter wording")
+    with ctx.sessions() as session:
         actions = [(e.actor, e.action, e.line_id) for e in session.query(AuditEvent).filter_by(project_id=project.id)]
     assert ("Rita Reviewer", "approved", failed) in actions and ("Rita Reviewer", "rejected", failed) in actions
 
 
-def test_a_line_without_qc_cannot_be_approved(workbench, dubbed):
+def test_a_line_without_qc_cannot_be_approved(ctx, dubbed):
     project, script = dubbed
     line = script.lines[0]
-    clip = workbench.synthesize(project, line.id, "Una versión nueva.", "es", "stock-pico-es-es")
-    with workbench.sessions() as session:
+    clip = speech.synthesize(ctx, project, line.id, "Una versión nueva.", "es", "stock-pico-es-es")
+    with ctx.sessions() as session:
         assert session.query(QCResult).filter_by(clip_id=clip.id).count() == 0
     with pytest.raises(ProjectError, match="no QC results"):
-        workbench.review(project, line.id, "es", "Rita Reviewer", approve=True)
+        desk.review(ctx, project, line.id, "es", "Rita Reviewer", approve=True)
 
 
 def test_technical_check_catches_clipping_dc_and_silence():
@@ -109,15 +110,15 @@ def test_intelligibility_scores_what_was_heard_against_the_text():
     assert result.verdict == "fail" and result.numbers["WER"] == 1.0
 
 
-def test_voice_check_prefers_the_own_voice(workbench, dubbed):
+def test_voice_check_prefers_the_own_voice(ctx, dubbed):
     project, _ = dubbed
     encoder = voice_encoder()
     texts = ["The meeting starts at three.", "Please bring the documents.", "We will call you tomorrow."]
-    pico = [workbench.synthesize(project, f"V{i}", t, "en", "stock-pico-en-us") for i, t in enumerate(texts)]
-    piper = [workbench.synthesize(project, f"W{i}", t, "en", "stock-piper-en-us-joe") for i, t in enumerate(texts)]
+    pico = [speech.synthesize(ctx, project, f"V{i}", t, "en", "stock-pico-en-us") for i, t in enumerate(texts)]
+    piper = [speech.synthesize(ctx, project, f"W{i}", t, "en", "stock-piper-en-us-joe") for i, t in enumerate(texts)]
 
     def embed(clip):
-        return encoder.embed(*sf.read(workbench.folder(project) / clip.path, dtype="float32"))
+        return encoder.embed(*sf.read(ctx.folder(project) / clip.path, dtype="float32"))
 
     pico_voice, piper_voice = np.mean([embed(c) for c in pico[1:]], axis=0), np.mean([embed(c) for c in piper[1:]], axis=0)
     right = voice_check(embed(pico[0]), pico_voice, {"piper": piper_voice}, _qc(), "lines")

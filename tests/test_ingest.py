@@ -8,9 +8,11 @@ import pytest
 import soundfile as sf
 
 from dubdesk.config import Settings
+from dubdesk.context import Context
 from dubdesk.errors import BadInputError
 from dubdesk.files import sha256_file
-from dubdesk.workbench import SOURCE_FOLDER, Workbench
+from dubdesk.services import projects
+from dubdesk.services.projects import SOURCE_FOLDER
 
 from .conftest import SAMPLE, ffmpeg
 
@@ -18,13 +20,13 @@ pytestmark = pytest.mark.fast
 
 
 @pytest.fixture()
-def fresh(tmp_path) -> Workbench:
-    return Workbench(Settings(home=tmp_path / "home"))
+def fresh(tmp_path) -> Context:
+    return Context(Settings(home=tmp_path / "home"))
 
 
-def assert_nothing_left(workbench: Workbench) -> None:
-    assert workbench.projects() == []
-    leftovers = list(workbench.settings.projects_dir.rglob("*")) if workbench.settings.projects_dir.exists() else []
+def assert_nothing_left(ctx: Context) -> None:
+    assert projects.projects(ctx) == []
+    leftovers = list(ctx.settings.projects_dir.rglob("*")) if ctx.settings.projects_dir.exists() else []
     assert leftovers == []
 
 
@@ -41,7 +43,7 @@ def assert_nothing_left(workbench: Workbench) -> None:
 ])
 def test_accepted_formats_keep_original_and_make_working_copy(fresh, make_media, name, codec, video):
     source = make_media(name, *codec, video=video)
-    project = fresh.create_project(source)
+    project = projects.create_project(fresh, source)
     folder = fresh.folder(project) / SOURCE_FOLDER
     original = folder / f"original{source.suffix}"
     assert sha256_file(original) == sha256_file(source) == project.source_sha256
@@ -56,7 +58,7 @@ def test_accepted_formats_keep_original_and_make_working_copy(fresh, make_media,
 def test_unicode_and_spaces_in_file_name(fresh, make_media, tmp_path):
     odd = tmp_path / "Épisode 1 – «dub» 配音.flac"
     odd.write_bytes(make_media("clip.flac").read_bytes())
-    project = fresh.create_project(odd)
+    project = projects.create_project(fresh, odd)
     assert project.source_name == odd.name
     assert project.name == odd.stem
 
@@ -115,7 +117,7 @@ def test_bad_input_is_refused_with_reason_and_leaves_nothing(fresh, make_media, 
     build, reason = BAD_INPUTS[case]
     path = build(tmp_path, make_media)
     with pytest.raises(BadInputError) as caught:
-        fresh.create_project(path)
+        projects.create_project(fresh, path)
     assert reason in str(caught.value)
     assert path.name in str(caught.value)
     assert_nothing_left(fresh)
@@ -124,7 +126,7 @@ def test_bad_input_is_refused_with_reason_and_leaves_nothing(fresh, make_media, 
 def test_corrupt_data_is_refused(fresh, tmp_path):
     path = _corrupt(tmp_path, None)
     with pytest.raises(BadInputError) as caught:
-        fresh.create_project(path)
+        projects.create_project(fresh, path)
     assert "corrupt.wav" in str(caught.value)
     assert_nothing_left(fresh)
 
@@ -132,16 +134,16 @@ def test_corrupt_data_is_refused(fresh, tmp_path):
 def test_too_long_is_refused(tmp_path):
     settings = Settings(home=tmp_path / "home")
     settings = settings.with_overrides(ingest={"max_duration_s": 10.0})
-    workbench = Workbench(settings)
+    ctx = Context(settings)
     with pytest.raises(BadInputError, match="too long: 0.5 min, the maximum is 0.2 min"):
-        workbench.create_project(SAMPLE)
-    assert_nothing_left(workbench)
+        projects.create_project(ctx, SAMPLE)
+    assert_nothing_left(ctx)
 
 
 def test_quiet_but_real_speech_is_accepted(fresh, tmp_path):
     audio, rate = sf.read(SAMPLE, dtype="float32")
     quiet = tmp_path / "quiet.wav"
     sf.write(quiet, audio * 10 ** (-30 / 20), rate)
-    project = fresh.create_project(quiet)
+    project = projects.create_project(fresh, quiet)
     assert project.media["peak_dbfs"] < -30
     assert np.isfinite(project.media["peak_dbfs"])

@@ -13,6 +13,7 @@ from dubdesk.qc.intelligibility import transcribe_lines
 from dubdesk.qc.labials import BandLevel, closures_from_phonemes, closures_from_words, fitted_closures, labial_check, match_closures
 from dubdesk.qc.runner import LineQC
 from dubdesk.qc.timing import line_window
+from dubdesk.services import fitting, scripting, speech
 from dubdesk.transcribe import get_transcriber
 
 SENTENCES = ["Bob bought maps of Bombay.", "My mother baked apple pie.", "Please open the map and compare both maps.",
@@ -27,10 +28,10 @@ def test_closures_follow_pronunciation_not_spelling():
     assert closure_positions(words_phonemes(["lamb"], "en")[0])[0] > 0.5  # at the end of the word
 
 
-def test_piper_reports_phoneme_times_and_the_estimate_finds_its_closures(workbench, sample_project, settings):
-    clips = [workbench.synthesize(sample_project, f"B{i}", text, "en", "stock-piper-en-us-joe")
+def test_piper_reports_phoneme_times_and_the_estimate_finds_its_closures(ctx, sample_project, settings):
+    clips = [speech.synthesize(ctx, sample_project, f"B{i}", text, "en", "stock-piper-en-us-joe")
              for i, text in enumerate(SENTENCES)]
-    folder = workbench.folder(sample_project)
+    folder = ctx.folder(sample_project)
     truth = {c.line_id: closures_from_phonemes(c.settings["phonemes"]) for c in clips}
     assert all(truth.values()) and sum(map(len, truth.values())) >= 14
     audio = {c.line_id: resample(*sf.read(folder / c.path, dtype="float32"), RATE) for c in clips}
@@ -77,21 +78,21 @@ def test_a_neighbours_speech_across_the_window_edge_is_not_the_lines_onset():
     assert np.flatnonzero(line_window(frames, 5.0, 1.0, 200))[0] == 35
 
 
-def test_qc_takes_a_dub_engines_phoneme_times_over_the_estimate(workbench, sample_project):
-    script = workbench.script(sample_project)
+def test_qc_takes_a_dub_engines_phoneme_times_over_the_estimate(ctx, sample_project):
+    script = scripting.script(ctx, sample_project)
     line = script.lines[-3]
-    workbench.synthesize(sample_project, line.id, "Maybe my mother baked a pie.", "en", "stock-piper-en-us-joe")
-    fit = workbench.fit_line(sample_project, script, line.id, "en")
-    clip = workbench.current_clips(sample_project, "en")[line.id]
-    folder = workbench.folder(sample_project)
+    speech.synthesize(ctx, sample_project, line.id, "Maybe my mother baked a pie.", "en", "stock-piper-en-us-joe")
+    fit = fitting.fit_line(ctx, sample_project, script, line.id, "en")
+    clip = speech.current_clips(ctx, sample_project, "en")[line.id]
+    folder = ctx.folder(sample_project)
     expected = fitted_closures(clip.settings["phonemes"], *sf.read(folder / clip.path, dtype="float32"), fit.rate)
-    lips = _labials(workbench, sample_project, script, line.id, clip)
+    lips = _labials(ctx, sample_project, script, line.id, clip)
     assert lips.verdict == "n/a" and lips.reason.startswith("audio-only source")
     assert lips.numbers["dub_closures"] == len(expected) >= 5
     clip.settings = {**clip.settings, "phonemes": [["m", 0.2, 0.3], ["a", 0.3, 0.4], ["p", 0.5, 0.6]]}
-    assert _labials(workbench, sample_project, script, line.id, clip).numbers["dub_closures"] == 2
+    assert _labials(ctx, sample_project, script, line.id, clip).numbers["dub_closures"] == 2
 
 
-def _labials(workbench, project, script, line_id, clip):
-    checks = LineQC(workbench, project, "en", script, {line_id: clip}).run(lambda *_: None)[line_id]
+def _labials(ctx, project, script, line_id, clip):
+    checks = LineQC(ctx, project, "en", script, {line_id: clip}).run(lambda *_: None)[line_id]
     return next(check for check in checks if check.check == "labials")

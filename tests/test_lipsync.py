@@ -12,6 +12,7 @@ from dubdesk.faces import FaceTrack
 from dubdesk.fit import fit_clip
 from dubdesk.labels import write_labelled_wav
 from dubdesk.qc.lipsync import RATE, MouthTrack, SpeechLevel, av_sync_check
+from dubdesk.services import projects, scripting
 
 from .conftest import AMI_SAMPLE, SAMPLE
 
@@ -58,13 +59,13 @@ def test_a_dub_is_judged_against_the_sources_own_offset(mouth, speech):
     assert "ms against the picture" in late.reason
 
 
-def test_a_video_with_no_face_puts_its_lines_off_screen(workbench, make_media, sample_project, tmp_path):
-    project = workbench.create_project(make_media("clip.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+def test_a_video_with_no_face_puts_its_lines_off_screen(ctx, make_media, sample_project, tmp_path):
+    project = projects.create_project(ctx, make_media("clip.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
                                                   "-shortest", video=True))
-    track = workbench.face_track(project)  # MediaPipe, in the face environment
+    track = scripting.face_track(ctx, project)  # MediaPipe, in the face environment
     assert len(track.times) == pytest.approx(8 * 25, abs=2) and track.fps == 25.0
     assert track.face_share(0.0, 8.0) == 0.0 and not track.on_screen(1.0, 3.0)
-    assert workbench.face_track(sample_project) is None  # audio alone: no picture
+    assert scripting.face_track(ctx, sample_project) is None  # audio alone: no picture
     check = av_sync_check(MouthTrack(track), track.face_share(1.0, 3.0), SpeechLevel(decode_audio(SAMPLE)), 1.0, 3.0,
                           0.0, QCSettings())
     assert check.verdict == "n/a" and check.reason.startswith("off screen")

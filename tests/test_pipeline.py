@@ -16,10 +16,11 @@ from sqlalchemy import create_engine, text
 from dubdesk.bench.diarization import read_rttm
 from dubdesk.bench.metrics import der_components
 from dubdesk.config import Settings
+from dubdesk.context import Context
 from dubdesk.errors import ModelMissingError
 from dubdesk.qc.wer import error_counts
+from dubdesk.services import projects, scripting
 from dubdesk.store import StageRun
-from dubdesk.workbench import Workbench
 
 from .conftest import AMI_SAMPLE, ROOT, SAMPLE
 
@@ -35,8 +36,8 @@ def _wer(reference: str, transcript) -> float:
     return errors / length
 
 
-def test_transcription_detects_language_and_times_words(workbench, sample_project):
-    transcript, _ = workbench.transcribe(sample_project)
+def test_transcription_detects_language_and_times_words(ctx, sample_project):
+    transcript, _ = scripting.transcribe(ctx, sample_project)
     assert transcript.language == "en"
     assert _wer(reference_text(), transcript) < 0.25
     starts = [w.start for w in transcript.words]
@@ -49,46 +50,46 @@ def test_transcription_detects_language_and_times_words(workbench, sample_projec
     assert abs(transcript.words[0].start - 6.69) < 0.1
 
 
-def test_diarization_finds_both_speakers(workbench, sample_project):
-    turns, _ = workbench.diarize(sample_project)
+def test_diarization_finds_both_speakers(ctx, sample_project):
+    turns, _ = scripting.diarize(ctx, sample_project)
     assert len({t.speaker for t in turns}) == 2
     parts = der_components(read_rttm(SAMPLE.with_suffix(".rttm"))["sample"], turns, None)
     assert (parts["missed detection"] + parts["false alarm"] + parts["confusion"]) / parts["total"] < 0.25
 
 
-def test_script_attributes_lines_to_speakers(workbench, sample_project):
-    script = workbench.script(sample_project)
+def test_script_attributes_lines_to_speakers(ctx, sample_project):
+    script = scripting.script(ctx, sample_project)
     assert len(script.speakers) == 2
     assert len(script.lines) >= 8
-    by_speaker = {line.speaker for line in script.lines if "Diane" in line.text} ^ \
+    by_speaker = {line.speaker for line in script.lines if "Diane" in line.text} ^\
                  {line.speaker for line in script.lines if "Sheila" in line.text}
     assert len(by_speaker) == 2, "Diane's and Sheila's self-introductions belong to different speakers"
 
 
-def test_second_run_reuses_every_stage(workbench, sample_project):
-    workbench.script(sample_project)
-    with workbench.sessions() as session:
+def test_second_run_reuses_every_stage(ctx, sample_project):
+    scripting.script(ctx, sample_project)
+    with ctx.sessions() as session:
         before = {(r.stage, r.key): r.finished_at for r in session.query(StageRun).filter_by(project_id=sample_project.id)}
     began = time.perf_counter()
-    workbench.script(sample_project)
+    scripting.script(ctx, sample_project)
     assert time.perf_counter() - began < 1.0
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         after = {(r.stage, r.key): r.finished_at for r in session.query(StageRun).filter_by(project_id=sample_project.id)}
     assert before == after
 
 
-def test_changed_setting_reruns_only_what_depends_on_it(workbench, sample_project):
-    workbench.script(sample_project)
-    tighter = Workbench(workbench.settings.with_overrides(script={"max_line_chars": 30}))
-    script = tighter.script(sample_project)
+def test_changed_setting_reruns_only_what_depends_on_it(ctx, sample_project):
+    scripting.script(ctx, sample_project)
+    tighter = Context(ctx.settings.with_overrides(script={"max_line_chars": 30}))
+    script = scripting.script(tighter, sample_project)
     assert all(len(line.text) <= 30 or len(line.words) == 1 for line in script.lines)
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         runs = session.query(StageRun).filter_by(project_id=sample_project.id).all()
     counts = {stage: sum(r.stage == stage for r in runs) for stage in ("transcribe", "diarize", "script")}
     assert counts == {"transcribe": 1, "diarize": 1, "script": 2}
 
 
-def test_one_speaker_and_sparse_speech_still_give_a_result(workbench, media_dir):
+def test_one_speaker_and_sparse_speech_still_give_a_result(ctx, media_dir):
     import numpy as np
     import soundfile as sf
 
@@ -97,7 +98,7 @@ def test_one_speaker_and_sparse_speech_still_give_a_result(workbench, media_dir)
     sparse[rate * 6: rate * 9] = audio[int(rate * 9.8): int(rate * 12.8)]  # one speaker, 3 s in 30 s
     path = media_dir / "sparse.wav"
     sf.write(path, sparse, rate)
-    turns, _ = workbench.diarize(workbench.create_project(path))
+    turns, _ = scripting.diarize(ctx, projects.create_project(ctx, path))
     assert turns, "a diarizer must always return turns when there is speech"
     assert len({t.speaker for t in turns}) == 1
     assert all(5.5 < t.start and t.end < 9.5 for t in turns)
@@ -172,15 +173,15 @@ def test_resume_after_kill_mid_stage_keeps_finished_stages(tmp_path):
     assert status.get("diarize") != "done", "killed too late to test a resume"
     assert not (out / "script.json").exists()
 
-    workbench = Workbench(Settings(home=home))
-    with workbench.sessions() as session:
+    ctx = Context(Settings(home=home))
+    with ctx.sessions() as session:
         finished = session.query(StageRun).filter_by(stage="transcribe").one().finished_at
     result = run_cli("transcribe", str(SAMPLE), "--out", str(out), home=home)
     assert result.returncode == 0, result.stderr
     assert (out / "script.json").exists()
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         runs = session.query(StageRun).all()
-    assert len(workbench.projects()) == 1
+    assert len(projects.projects(ctx)) == 1
     assert {r.stage: r.status for r in runs} == {"transcribe-chunk": "done", "transcribe": "done", "diarize": "done",
                                                  "script": "done"}
     assert next(r for r in runs if r.stage == "transcribe").finished_at == finished
@@ -188,14 +189,14 @@ def test_resume_after_kill_mid_stage_keeps_finished_stages(tmp_path):
     assert leftovers == []
 
 
-def test_long_programme_is_transcribed_in_resumable_chunks(tmp_path, workbench):
-    chunked = Workbench(workbench.settings.with_overrides(transcribe={"chunk_s": 10.0}))
-    project = chunked.create_project(SAMPLE, name="chunked")
-    transcript, _ = chunked.transcribe(project)
+def test_long_programme_is_transcribed_in_resumable_chunks(tmp_path, ctx):
+    chunked = Context(ctx.settings.with_overrides(transcribe={"chunk_s": 10.0}))
+    project = projects.create_project(chunked, SAMPLE, name="chunked")
+    transcript, _ = scripting.transcribe(chunked, project)
     with chunked.sessions() as session:
         chunks = session.query(StageRun).filter_by(project_id=project.id, stage="transcribe-chunk").all()
     assert len(chunks) == 3
-    whole, _ = workbench.transcribe(workbench.create_project(SAMPLE, name="whole"))
+    whole, _ = scripting.transcribe(ctx, projects.create_project(ctx, SAMPLE, name="whole"))
     chunked_wer, whole_wer = (_wer(reference_text(), result) for result in (transcript, whole))
     # Whisper's own context differs between the two, so their words differ; held to the reference, the
     # chunked run was the better one (13.6% WER against 19.8%). It may be no worse by more than 2 points.

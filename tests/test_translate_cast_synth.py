@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from dubdesk.cast import eligible_voices
 from dubdesk.errors import DubdeskError, ProjectError
 from dubdesk.qc.wer import error_counts
+from dubdesk.services import casting, projects, scripting, speech, translation
 from dubdesk.translate import budget_chars, route, shorter_alternatives, translate_lines
 from dubdesk.voices.records import ConsentTerms
 from dubdesk.voices.registry import ConsentError
@@ -30,66 +30,66 @@ def test_budget_follows_slot_and_language_rate():
     assert budget_chars(2.0, "es") == 33 and budget_chars(2.0, "ja") == 16 and budget_chars(0.1, "en") == 8
 
 
-def test_translation_marks_lines_over_budget_and_keeps_human_edits(workbench, sample_project):
-    rows = workbench.translate(sample_project, "pt")
-    assert len(rows) == len(workbench.script(sample_project).lines)
+def test_translation_marks_lines_over_budget_and_keeps_human_edits(ctx, sample_project):
+    rows = translation.translate(ctx, sample_project, "pt")
+    assert len(rows) == len(scripting.script(ctx, sample_project).lines)
     assert all(row.over_budget == (len(row.text) > row.budget_chars) for row in rows.values())
     line_id, row = next((k, v) for k, v in rows.items() if v.over_budget)
-    edited = workbench.edit_translation(sample_project, line_id, "pt", "Curto.", "reviewer@studio", row.version)
+    edited = translation.edit_translation(ctx, sample_project, line_id, "pt", "Curto.", "reviewer@studio", row.version)
     assert edited.origin == "human" and not edited.over_budget
     with pytest.raises(ProjectError, match="was changed by reviewer@studio"):
-        workbench.edit_translation(sample_project, line_id, "pt", "Outra coisa.", "second@studio", row.version)
-    assert workbench.translate(sample_project, "pt")[line_id].text == "Curto."
+        translation.edit_translation(ctx, sample_project, line_id, "pt", "Outra coisa.", "second@studio", row.version)
+    assert translation.translate(ctx, sample_project, "pt")[line_id].text == "Curto."
 
 
-def _actor(workbench, languages=("es",), until=None, titles=("*",)):
+def _actor(ctx, languages=("es",), until=None, titles=("*",)):
     terms = ConsentTerms(tuple(languages), titles=titles, valid_from=date.today() - timedelta(days=1),
                          valid_until=until or date.today() + timedelta(days=10), terms_ref="contract 7")
-    return workbench.registry.create("Bea Voz", terms, by="Bea Voz").profile_id
+    return ctx.registry.create("Bea Voz", terms, by="Bea Voz").profile_id
 
 
-def test_only_consented_voices_are_offered_and_cast(workbench, sample_project):
-    allowed, other_title = _actor(workbench), _actor(workbench, titles=("Some other show",))
-    offered = {r.profile_id for r in eligible_voices(workbench.registry, sample_project, "es")}
+def test_only_consented_voices_are_offered_and_cast(ctx, sample_project):
+    allowed, other_title = _actor(ctx), _actor(ctx, titles=("Some other show",))
+    offered = {r.profile_id for r in casting.eligible_voices(ctx, sample_project, "es")}
     assert allowed in offered and "stock-pico-es-es" in offered
     assert other_title not in offered and "stock-pico-de-de" not in offered
     with pytest.raises(ConsentError, match="does not cover title"):
-        workbench.cast(sample_project, "SPEAKER_00", "es", other_title)
+        casting.cast(ctx, sample_project, "SPEAKER_00", "es", other_title)
 
 
-def test_series_keeps_one_voice_per_character(workbench):
-    voice, other = _actor(workbench), _actor(workbench)
+def test_series_keeps_one_voice_per_character(ctx):
+    voice, other = _actor(ctx), _actor(ctx)
     episodes = []
     for number in (1, 2):
-        project = workbench.create_project(SAMPLE, name=f"Episode {number}")
-        episodes.append(workbench.describe_project(project, series="Calls", characters={"SPEAKER_00": "Diane"}))
-    workbench.cast(episodes[0], "SPEAKER_00", "es", voice)
+        project = projects.create_project(ctx, SAMPLE, name=f"Episode {number}")
+        episodes.append(projects.describe_project(ctx, project, series="Calls", characters={"SPEAKER_00": "Diane"}))
+    casting.cast(ctx, episodes[0], "SPEAKER_00", "es", voice)
     with pytest.raises(DubdeskError, match="one voice per character: Diane is voiced by"):
-        workbench.cast(episodes[1], "SPEAKER_00", "es", other)
-    workbench.cast(episodes[1], "SPEAKER_00", "es", voice)
+        casting.cast(ctx, episodes[1], "SPEAKER_00", "es", other)
+    casting.cast(ctx, episodes[1], "SPEAKER_00", "es", voice)
 
 
-def test_stale_casting_cannot_synthesize_after_revocation(workbench, sample_project):
-    voice = _actor(workbench)
-    workbench.translate(sample_project, "es")
-    for speaker in workbench.script(sample_project).speakers:
-        workbench.cast(sample_project, speaker, "es", voice)
-    clips, refused = workbench.synthesize_language(sample_project, "es")
+def test_stale_casting_cannot_synthesize_after_revocation(ctx, sample_project):
+    voice = _actor(ctx)
+    translation.translate(ctx, sample_project, "es")
+    for speaker in scripting.script(ctx, sample_project).speakers:
+        casting.cast(ctx, sample_project, speaker, "es", voice)
+    clips, refused = speech.synthesize_language(ctx, sample_project, "es")
     assert clips and not refused
-    workbench.revoke_voice(voice, "withdrawn", by="Bea Voz")
-    clips_after, refused_after = workbench.synthesize_language(sample_project, "es")
+    speech.revoke_voice(ctx, voice, "withdrawn", by="Bea Voz")
+    clips_after, refused_after = speech.synthesize_language(ctx, sample_project, "es")
     assert clips_after == [] and all("revoked" in reason for reason in refused_after.values())
-    assert {c.status for c in workbench.clips(sample_project) if c.profile_id == voice} == {"blocked"}
+    assert {c.status for c in speech.clips(ctx, sample_project) if c.profile_id == voice} == {"blocked"}
 
 
-def test_glossary_and_character_names_come_out_as_required(workbench):
+def test_glossary_and_character_names_come_out_as_required(ctx):
     terms = {"Blue Falcon": "Halcón Azul", "Sheila": "Sheila"}
     spanish = translate_lines(["The Blue Falcon is Sheila's car.", "Sheila said no."], "en", "es", terms)
     assert "Halcón Azul" in spanish[0] and "Sheila" in spanish[0] and spanish[1].startswith("Sheila")
-    project = workbench.create_project(SAMPLE, name="Glossary")
-    project = workbench.describe_project(project, characters={"SPEAKER_01": "Sheila"},
+    project = projects.create_project(ctx, SAMPLE, name="Glossary")
+    project = projects.describe_project(ctx, project, characters={"SPEAKER_01": "Sheila"},
                                          glossary={"Chicago": {"pt": "Chicagoland"}})
-    rows = workbench.translate(project, "pt")
+    rows = translation.translate(ctx, project, "pt")
     assert any("Chicagoland" in row.text for row in rows.values())
     assert any("Sheila" in row.text for row in rows.values())
 

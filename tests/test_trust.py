@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from dubdesk.bench.security import dubbed_desk, race
 from dubdesk.config import Settings
-from dubdesk.desk import regenerate_line
 from dubdesk.errors import ProjectError, TamperedError
+from dubdesk.services import checks, delivery, desk, pipeline, speech, translation
+from dubdesk.services.desk import regenerate_line
 from dubdesk.store.models import AuditEvent, Clip
 from dubdesk.voices.registry import ConsentError
 
@@ -23,43 +24,43 @@ RACES = 20
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory):
+def prepared(tmp_path_factory):
     """A three-line programme of its own (own data folder: a test here revokes the stock voice),
     dubbed up to review."""
     return dubbed_desk(Settings(home=tmp_path_factory.mktemp("trust-home")), SAMPLE)
 
 
-def _clip_ids(workbench, project) -> dict[str, int]:
-    return {line_id: clip.id for line_id, clip in workbench.current_clips(project, LANGUAGE).items()}
+def _clip_ids(ctx, project) -> dict[str, int]:
+    return {line_id: clip.id for line_id, clip in speech.current_clips(ctx, project, LANGUAGE).items()}
 
 
-def test_running_the_dub_again_does_no_new_work_and_keeps_every_decision(desk):
-    workbench, project = desk
-    for line_id in workbench.current_clips(project, LANGUAGE):
-        workbench.review(project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted as it is")
-    before, approved = _clip_ids(workbench, project), set(workbench.approvals(project, LANGUAGE))
-    report = workbench.prepare_dub(project, LANGUAGE, VOICE, by="Paula Producer")
+def test_running_the_dub_again_does_no_new_work_and_keeps_every_decision(prepared):
+    ctx, project = prepared
+    for line_id in speech.current_clips(ctx, project, LANGUAGE):
+        desk.review(ctx, project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted as it is")
+    before, approved = _clip_ids(ctx, project), set(desk.approvals(ctx, project, LANGUAGE))
+    report = pipeline.prepare_dub(ctx, project, LANGUAGE, VOICE, by="Paula Producer")
     assert not report.refused and set(report.results) == set(before)
-    assert _clip_ids(workbench, project) == before, "no line was spoken again"
-    assert set(workbench.approvals(project, LANGUAGE)) == approved == set(before)
-    assert len(workbench.clips(project)) == len(before)
-    seals = {line_id: clip.qc_seal for line_id, clip in workbench.current_clips(project, LANGUAGE).items()}
-    workbench.qc(project, LANGUAGE, again=True)  # every line decided on: its verdicts stand
-    assert {line_id: clip.qc_seal for line_id, clip in workbench.current_clips(project, LANGUAGE).items()} == seals
+    assert _clip_ids(ctx, project) == before, "no line was spoken again"
+    assert set(desk.approvals(ctx, project, LANGUAGE)) == approved == set(before)
+    assert len(speech.clips(ctx, project)) == len(before)
+    seals = {line_id: clip.qc_seal for line_id, clip in speech.current_clips(ctx, project, LANGUAGE).items()}
+    checks.qc(ctx, project, LANGUAGE, again=True)  # every line decided on: its verdicts stand
+    assert {line_id: clip.qc_seal for line_id, clip in speech.current_clips(ctx, project, LANGUAGE).items()} == seals
 
 
-def test_two_processes_editing_one_line_lose_no_edit(desk):
-    workbench, project = desk
-    line_id = next(iter(workbench.current_clips(project, LANGUAGE)))
-    results = race(workbench, project, line_id, RACES)
+def test_two_processes_editing_one_line_lose_no_edit(prepared):
+    ctx, project = prepared
+    line_id = next(iter(speech.current_clips(ctx, project, LANGUAGE)))
+    results = race(ctx, project, line_id, RACES)
     saved = sorted((round_, name) for round_, name, outcome in results if outcome == "saved")
     assert [round_ for round_, _ in saved] == list(range(RACES)), "exactly one of the two wins each round"
-    translation = workbench.translations(project, LANGUAGE)[line_id]
-    clip = workbench.current_clips(project, LANGUAGE)[line_id]
+    text = translation.translations(ctx, project, LANGUAGE)[line_id]
+    clip = speech.current_clips(ctx, project, LANGUAGE)[line_id]
     last_round, last_winner = saved[-1]
-    assert translation.text == clip.text == f"Versión {last_round} de {last_winner}."
-    assert translation.edited_by == last_winner
-    with workbench.sessions() as session:
+    assert text.text == clip.text == f"Versión {last_round} de {last_winner}."
+    assert text.edited_by == last_winner
+    with ctx.sessions() as session:
         takes = {c.text for c in session.scalars(select(Clip).where(Clip.line_id == line_id))}
         audited = [(e.actor, e.detail["text"]) for e in session.scalars(
             select(AuditEvent).where(AuditEvent.action == "regenerated", AuditEvent.line_id == line_id))]
@@ -67,49 +68,49 @@ def test_two_processes_editing_one_line_lose_no_edit(desk):
     lost = {f"Versión {round_} de {name}." for round_, name, outcome in results if outcome == "refused"}
     assert won <= takes and not lost & takes, "every saved edit has its take; no refused edit left one"
     assert sorted(text for _, text in audited) == sorted(won)
-    spoken = {path.name for path in (workbench.folder(project) / "clips").iterdir() if "_fit" not in path.name}
-    assert len(spoken) == len(workbench.clips(project)), "a refused take leaves no file behind"
+    spoken = {path.name for path in (ctx.folder(project) / "clips").iterdir() if "_fit" not in path.name}
+    assert len(spoken) == len(speech.clips(ctx, project)), "a refused take leaves no file behind"
 
 
-def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(desk, tmp_path):
-    workbench, project = desk
-    clips = workbench.current_clips(project, LANGUAGE)
+def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(prepared, tmp_path):
+    ctx, project = prepared
+    clips = speech.current_clips(ctx, project, LANGUAGE)
     first, second, third = clips
-    workbench.qc(project, LANGUAGE)  # the race left a new take: check it, then approve it by name
+    checks.qc(ctx, project, LANGUAGE)  # the race left a new take: check it, then approve it by name
     for line_id in clips:
-        if line_id not in workbench.approvals(project, LANGUAGE):
-            workbench.review(project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted")
-    database = sqlite3.connect(workbench.settings.home / "dubdesk.db")
+        if line_id not in desk.approvals(ctx, project, LANGUAGE):
+            desk.review(ctx, project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted")
+    database = sqlite3.connect(ctx.settings.home / "dubdesk.db")
 
     database.execute("UPDATE clips SET profile_id = 'stock-pico-it-it' WHERE id = ?", (clips[first].id,))
     database.commit()
     with pytest.raises(ConsentError, match=f"{first}\\) name a consent record that voice 'stock-pico-it-it' never had"):
-        workbench.deliver(project, LANGUAGE, tmp_path)
+        delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     database.execute("UPDATE clips SET profile_id = ?, text = 'Otra cosa.' WHERE id = ?", (VOICE, clips[first].id))
     database.commit()
     with pytest.raises(TamperedError, match=f"line {first}: its clip record does not match its seal"):
-        workbench.deliver(project, LANGUAGE, tmp_path)
+        delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     database.execute("UPDATE clips SET text = ? WHERE id = ?", (clips[first].text, clips[first].id))
     database.commit()
 
-    fitted = workbench.folder(project) / clips[second].fit["path"]
+    fitted = ctx.folder(project) / clips[second].fit["path"]
     kept = fitted.read_bytes()
     shutil.copyfile(SAMPLE, fitted)  # a human recording over the generated line
     with pytest.raises(TamperedError, match=f"line {second}: the fitted clip .* was replaced"):
-        workbench.deliver(project, LANGUAGE, tmp_path)
+        delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     fitted.write_bytes(kept)
 
-    workbench.review(project, third, LANGUAGE, REVIEWER, approve=False, note="too flat")
+    desk.review(ctx, project, third, LANGUAGE, REVIEWER, approve=False, note="too flat")
     database.execute("INSERT INTO reviews (clip_id, decision, reviewer, created_at) VALUES (?, 'approved', ?, "
                      "CURRENT_TIMESTAMP)", (clips[third].id, REVIEWER))
     database.commit()
     with pytest.raises(TamperedError, match=f"line {third}: its approval carries no seal"):
-        workbench.deliver(project, LANGUAGE, tmp_path)
+        delivery.deliver(ctx, project, LANGUAGE, tmp_path)
 
     database.execute("UPDATE qc_results SET verdict = 'pass', reason = 'fine' WHERE clip_id = ?", (clips[third].id,))
     database.commit()
     with pytest.raises(TamperedError, match=f"line {third}: its QC verdicts does not match its seal"):
-        workbench.review(project, third, LANGUAGE, REVIEWER, approve=True)
+        desk.review(ctx, project, third, LANGUAGE, REVIEWER, approve=True)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         database.execute("DELETE FROM reviews WHERE clip_id = ?", (clips[third].id,))
     database.rollback()
@@ -117,46 +118,46 @@ def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(desk, tmp_
     assert not list(tmp_path.iterdir()), "a refused mix writes nothing"
 
 
-def test_an_adapters_script_speaks_only_the_lines_it_changes_and_refuses_a_bad_file(desk, tmp_path):
-    workbench, project = desk
-    first, second, _ = workbench.current_clips(project, LANGUAGE)
-    before = _clip_ids(workbench, project)
+def test_an_adapters_script_speaks_only_the_lines_it_changes_and_refuses_a_bad_file(prepared, tmp_path):
+    ctx, project = prepared
+    first, second, _ = speech.current_clips(ctx, project, LANGUAGE)
+    before = _clip_ids(ctx, project)
     script = tmp_path / "adaptation.tsv"
-    unchanged = workbench.translations(project, LANGUAGE)[second].text
+    unchanged = translation.translations(ctx, project, LANGUAGE)[second].text
     script.write_text(f"line\tsource\tdub\n{first}\tGood morning, everyone.\tBuenos días.\n"
                       f"{second}\tWe start the meeting now.\t{unchanged}\n", encoding="utf-8")
     adapted = run_cli("adapt", str(project.id), "--to", LANGUAGE, "--from", str(script), "--by", "Ana Adapter",
-                      home=workbench.settings.home)
+                      home=ctx.settings.home)
     assert adapted.returncode == 0, adapted.stderr
     assert f'{first}: "Buenos días."' in adapted.stdout and "1 line(s) adapted" in adapted.stdout
-    after = _clip_ids(workbench, project)
+    after = _clip_ids(ctx, project)
     assert after[first] != before[first] and after[second] == before[second]
-    assert workbench.current_clips(project, LANGUAGE)[first].qc_seal, "the new take is checked"
+    assert speech.current_clips(ctx, project, LANGUAGE)[first].qc_seal, "the new take is checked"
     script.write_text("line\tdub\nL0001\tHola.\n", encoding="utf-8")
-    refused = run_cli("adapt", str(project.id), "--to", LANGUAGE, "--from", str(script), home=workbench.settings.home)
+    refused = run_cli("adapt", str(project.id), "--to", LANGUAGE, "--from", str(script), home=ctx.settings.home)
     assert refused.returncode == 2 and "needs a header row with the columns line, source, dub" in refused.stderr
 
 
-def test_a_revoked_voice_stops_a_regeneration_whole_and_a_dub_run_says_so(desk):
-    workbench, project = desk
-    line_id, clip = next(iter(workbench.current_clips(project, LANGUAGE).items()))
-    row = workbench.translations(project, LANGUAGE)[line_id]
-    workbench.revoke_voice(VOICE, "the stock voice is withdrawn", by="Vera Voice")
+def test_a_revoked_voice_stops_a_regeneration_whole_and_a_dub_run_says_so(prepared):
+    ctx, project = prepared
+    line_id, clip = next(iter(speech.current_clips(ctx, project, LANGUAGE).items()))
+    row = translation.translations(ctx, project, LANGUAGE)[line_id]
+    speech.revoke_voice(ctx, VOICE, "the stock voice is withdrawn", by="Vera Voice")
     with pytest.raises(ConsentError, match="revoked"):
-        regenerate_line(workbench, project, line_id, LANGUAGE, "Un texto nuevo.", "ana", row.version)
-    after = workbench.translations(project, LANGUAGE)[line_id]
+        regenerate_line(ctx, project, line_id, LANGUAGE, "Un texto nuevo.", "ana", row.version)
+    after = translation.translations(ctx, project, LANGUAGE)[line_id]
     assert (after.text, after.version) == (row.text, row.version), "the refused regeneration saved no text"
-    assert workbench.current_clips(project, LANGUAGE)[line_id].id == clip.id
+    assert speech.current_clips(ctx, project, LANGUAGE)[line_id].id == clip.id
     with pytest.raises(ProjectError, match="blocked"):
-        workbench.deliver(project, LANGUAGE, workbench.settings.home / "out")
+        delivery.deliver(ctx, project, LANGUAGE, ctx.settings.home / "out")
     again = run_cli("dub", str(project.id), "--to", LANGUAGE, "--voice", VOICE, "--by", "Paula Producer",
-                    home=workbench.settings.home)
+                    home=ctx.settings.home)
     assert again.returncode == 1 and "revoked" in again.stderr and "not synthesized" in again.stderr
 
 
-def test_every_change_is_audited_with_the_person_who_made_it(desk):
-    workbench, project = desk
-    with workbench.sessions() as session:
+def test_every_change_is_audited_with_the_person_who_made_it(prepared):
+    ctx, project = prepared
+    with ctx.sessions() as session:
         events = {(e.action, e.actor) for e in session.scalars(select(AuditEvent))}
     for expected in [("project created", "Paula Producer"), ("cast", "Paula Producer"),
                      ("lines synthesized", "Paula Producer"), ("approved", REVIEWER), ("rejected", REVIEWER),

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from dubdesk import portal
 from dubdesk.access import add_user, user
 from dubdesk.audio import decode_audio
-from dubdesk.desk import review_rows
 from dubdesk.labels import write_labelled_wav
+from dubdesk.services import desk, pipeline, portal, projects, scripting, speech, translation
+from dubdesk.services.desk import review_rows
 
 from .conftest import ROOT, SAMPLE
 
@@ -36,20 +36,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def desk(workbench, make_media, tmp_path_factory):
+def served(ctx, make_media, tmp_path_factory):
     """Four people, a voice actor's own profile, and a short project dubbed in that voice, served."""
     from ui.app import serve
 
     for name, role in PEOPLE.items():
-        add_user(workbench.sessions, name, PASSWORD, role)
+        add_user(ctx.sessions, name, PASSWORD, role)
     reference = tmp_path_factory.mktemp("reference") / "vic.wav"
     write_labelled_wav(reference, decode_audio(SAMPLE)[16000 * 2:16000 * 14], 16000, "reference", "vic", "reference")
-    profile = portal.create_profile(workbench, user(workbench.sessions, "vic"), "Vic Voz", ["es"], ["dubbing"], None,
+    profile = portal.create_profile(ctx, user(ctx.sessions, "vic"), "Vic Voz", ["es"], ["dubbing"], None,
                                     "contract 7", [reference])
-    project = workbench.create_project(make_media("ui.flac", seconds=10.0), name="UI check")
-    workbench.prepare_dub(project, LANGUAGE, profile.profile_id)
-    app, url = serve(workbench, port=_free_port(), block=False)
-    yield workbench, project, profile.profile_id, url
+    project = projects.create_project(ctx, make_media("ui.flac", seconds=10.0), name="UI check")
+    pipeline.prepare_dub(ctx, project, LANGUAGE, profile.profile_id)
+    app, url = serve(ctx, port=_free_port(), block=False)
+    yield ctx, project, profile.profile_id, url
     app.close()
 
 
@@ -114,8 +114,8 @@ def expect_message(page, text: str) -> None:
     page.wait_for_selector(f"text={text}")
 
 
-def test_each_role_signs_in_to_its_own_pages(desk, browser):
-    workbench, project, _, url = desk
+def test_each_role_signs_in_to_its_own_pages(served, browser):
+    ctx, project, _, url = served
     expected = {"lena": ["Projects", "Review", "Deliveries", "Audit log"], "vic": ["My voices"],
                 "dora": ["Deliveries"], "ada": ["Audit log", "Users"]}
     for name, pages in expected.items():
@@ -127,18 +127,18 @@ def test_each_role_signs_in_to_its_own_pages(desk, browser):
         page.context.close()
 
 
-def test_a_reviewer_approves_a_line_and_it_is_audited(desk, browser):
-    workbench, project, _, url = desk
+def test_a_reviewer_approves_a_line_and_it_is_audited(served, browser):
+    ctx, project, _, url = served
     page = sign_in(browser, url, "lena")
     open_review(page, project)
-    first = workbench.script(project).lines[0].id
+    first = scripting.script(ctx, project).lines[0].id
     cell(page, "review-table", first).click()  # by mouse
     page.wait_for_selector(f"#review-details:has-text('{first}')")
     shot(page, "review-line")
     page.locator("#review-override textarea, #review-override input").first.fill("checked by ear")
     page.click("#review-approve")
     expect_message(page, f"{first} approved")
-    assert first in workbench.approvals(project, LANGUAGE)
+    assert first in desk.approvals(ctx, project, LANGUAGE)
     page.click("[role=tab]:has-text('Audit log')")
     page.click("#audit-refresh")
     cell(page, "audit-table", "approved").wait_for()
@@ -146,9 +146,9 @@ def test_a_reviewer_approves_a_line_and_it_is_audited(desk, browser):
     page.context.close()
 
 
-def test_edit_and_regenerate_one_line_and_a_stale_edit_is_refused(desk, browser):
-    workbench, project, _, url = desk
-    line = workbench.script(project).lines[1].id
+def test_edit_and_regenerate_one_line_and_a_stale_edit_is_refused(served, browser):
+    ctx, project, _, url = served
+    line = scripting.script(ctx, project).lines[1].id
     page = sign_in(browser, url, "lena")
     open_review(page, project)
     open_line(page, line)
@@ -158,23 +158,23 @@ def test_edit_and_regenerate_one_line_and_a_stale_edit_is_refused(desk, browser)
     page.click("#review-regenerate")
     expect_message(page, f"{line} regenerated and checked")
     regenerated_s = time.perf_counter() - began
-    row = next(r for r in review_rows(workbench, project, LANGUAGE) if r.line_id == line)
+    row = next(r for r in review_rows(ctx, project, LANGUAGE) if r.line_id == line)
     assert row.text == "Una frase nueva y corta." and row.qc and row.decision == "pending"
-    current = workbench.current_clips(project, LANGUAGE)[line]
+    current = speech.current_clips(ctx, project, LANGUAGE)[line]
     assert current.text == row.text and current.fit is not None
 
     # a second reviewer saves an edit meanwhile; this page's copy is now stale
-    workbench.edit_translation(project, line, LANGUAGE, "Otra versión.", "rosa", row.version)
+    translation.edit_translation(ctx, project, line, LANGUAGE, "Otra versión.", "rosa", row.version)
     text.fill("Mi versión.")
     page.click("#review-regenerate")
     expect_message(page, "since you opened it")
-    assert workbench.translations(project, LANGUAGE)[line].text == "Otra versión."
+    assert translation.translations(ctx, project, LANGUAGE)[line].text == "Otra versión."
     print(f"regenerated one line through the browser in {regenerated_s:.1f} s")
     page.context.close()
 
 
-def test_the_mix_stays_closed_until_every_line_is_approved(desk, browser):
-    workbench, project, _, url = desk
+def test_the_mix_stays_closed_until_every_line_is_approved(served, browser):
+    ctx, project, _, url = served
     page = sign_in(browser, url, "lena")
     open_review(page, project)
     page.click("#review-mix")
@@ -184,19 +184,19 @@ def test_the_mix_stays_closed_until_every_line_is_approved(desk, browser):
     page.context.close()
 
 
-def test_other_roles_cannot_call_review_actions(desk):
+def test_other_roles_cannot_call_review_actions(served):
     from gradio_client import Client
 
-    workbench, project, _, url = desk
+    ctx, project, _, url = served
     for name in ("vic", "dora", "ada"):
         client = Client(url, auth=(name, PASSWORD), verbose=False)
         with pytest.raises(Exception, match="may not do this"):
             client.predict(None, LANGUAGE, "all", "all", 1, api_name="/load")
-    assert workbench.approvals(project, LANGUAGE).keys() <= {workbench.script(project).lines[0].id}
+    assert desk.approvals(ctx, project, LANGUAGE).keys() <= {scripting.script(ctx, project).lines[0].id}
 
 
-def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(desk, browser):
-    workbench, project, profile, url = desk
+def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(served, browser):
+    ctx, project, profile, url = served
     actor = sign_in(browser, url, "vic")
     actor.click("#voices-refresh")
     cell(actor, "voices-table", profile).wait_for()
@@ -209,11 +209,11 @@ def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(desk, 
     actor.click("#voices-revoke")
     expect_message(actor, f"Consent for {profile} revoked")
     actor.context.close()
-    assert workbench.registry.current(profile).revoked
+    assert ctx.registry.current(profile).revoked
 
     page = sign_in(browser, url, "lena")
     open_review(page, project)
-    line = workbench.script(project).lines[-1].id
+    line = scripting.script(ctx, project).lines[-1].id
     open_line(page, line)
     page.locator("#review-text textarea").first.fill("Esto no debe sonar.")
     page.click("#review-regenerate")
@@ -221,8 +221,8 @@ def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(desk, 
     page.context.close()
 
 
-def test_admin_adds_a_user(desk, browser):
-    workbench, _, _, url = desk
+def test_admin_adds_a_user(served, browser):
+    ctx, _, _, url = served
     page = sign_in(browser, url, "ada")
     page.click("[role=tab]:has-text('Users')")
     page.locator("#users-name textarea, #users-name input").first.fill("nora")
@@ -230,7 +230,7 @@ def test_admin_adds_a_user(desk, browser):
     page.click("#users-add")
     expect_message(page, "User nora added")
     shot(page, "users")
-    assert user(workbench.sessions, "nora").role == "localization"
+    assert user(ctx.sessions, "nora").role == "localization"
     page.context.close()
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from dubdesk.cli import app
 from dubdesk.export.delivery import MANIFEST, SIGNATURE
+from dubdesk.services import delivery, speech
 from dubdesk.verify import Finding, Verifier
 from dubdesk.voices.registry import HISTORY
 
@@ -25,10 +26,10 @@ Expected = tuple[str, str, str]  # the file a finding names, its check, words in
 
 
 @pytest.fixture(scope="module")
-def verifier(workbench) -> Verifier:
+def verifier(ctx) -> Verifier:
     """Verify as `dubdesk verify` does, without the watermark detector: no tampering here is about the mark,
     and the detector takes seconds a run (the CLI test runs it)."""
-    return Verifier(workbench.registry, workbench.signing_identity().root.read_bytes(), watermarker=None)
+    return Verifier(ctx.registry, delivery.signing_identity(ctx).root.read_bytes(), watermarker=None)
 
 
 @pytest.fixture
@@ -135,21 +136,21 @@ def test_verify_names_each_tampering_with_a_delivered_package(verifier, package,
         assert any(finding[:2] == failure[:2] and finding[2] in failure[2] for failure in failures), (finding, failures)
 
 
-def drop_the_revocation(workbench, profile: str) -> None:
-    history = workbench.registry.folder / profile / HISTORY
+def drop_the_revocation(ctx, profile: str) -> None:
+    history = ctx.registry.folder / profile / HISTORY
     history.write_text("".join(history.read_text("utf-8").splitlines(keepends=True)[:-1]), "utf-8")
 
 
-def undo_the_revocation_in_place(workbench, profile: str) -> None:
-    history = workbench.registry.folder / profile / HISTORY
+def undo_the_revocation_in_place(ctx, profile: str) -> None:
+    history = ctx.registry.folder / profile / HISTORY
     *earlier, last = history.read_text("utf-8").splitlines(keepends=True)
     record = json.loads(last) | {"revoked_at": None, "revocation_reason": None}
     history.write_text("".join(earlier) + json.dumps(record) + "\n", "utf-8")
 
 
-def delete_the_profile_row(workbench, profile: str) -> None:
+def delete_the_profile_row(ctx, profile: str) -> None:
     """As one would at the sqlite3 prompt, where foreign keys are not enforced, dropping the guard first."""
-    with closing(sqlite3.connect(workbench.settings.home / "dubdesk.db")) as database:
+    with closing(sqlite3.connect(ctx.settings.home / "dubdesk.db")) as database:
         database.execute("DROP TRIGGER voice_profiles_no_delete")
         database.execute("DELETE FROM voice_profiles WHERE id = ?", (profile,))
         database.commit()
@@ -161,9 +162,9 @@ def delete_the_profile_row(workbench, profile: str) -> None:
                          ids=["history truncated", "revocation edited out", "profile row deleted"])
 def test_a_revocation_hidden_in_the_registry_still_fails_verify(home_copy, reviewed, delivered, hide: Callable, reason: str):
     profile = reviewed[2]
-    home_copy.revoke_voice(profile, "actor withdrew consent", by="Delivery Voice")
+    speech.revoke_voice(home_copy, profile, "actor withdrew consent", by="Delivery Voice")
     hide(home_copy, profile)
-    verifier = Verifier(home_copy.registry, home_copy.signing_identity().root.read_bytes(), watermarker=None)
+    verifier = Verifier(home_copy.registry, delivery.signing_identity(home_copy, ).root.read_bytes(), watermarker=None)
     consents = [f for f in verifier.verify(next(delivered.glob("* full mix.wav"))) if f.check == "consent"]
     assert consents and all(f.ok is False and "consent not checked, so not trusted" in f.message and reason in f.message
                             for f in consents), consents

@@ -18,16 +18,16 @@ import pytest
 from gradio.processing_utils import hash_file
 from sqlalchemy import select
 
-from dubdesk import portal
 from dubdesk.access import LoginThrottle, add_user, user
 from dubdesk.audio import decode_audio
 from dubdesk.bench.security import attempts, fetched, free_port, login, secrets_of, signed_in
 from dubdesk.config import Settings
+from dubdesk.context import Context
 from dubdesk.core import Transcript, Turn, Word
 from dubdesk.errors import DubdeskError, ProjectError
 from dubdesk.labels import write_labelled_wav
+from dubdesk.services import casting, delivery, desk, portal, projects, scripting, speech, translation
 from dubdesk.store.models import AuditEvent, Review
-from dubdesk.workbench import Workbench
 
 from . import test_ui
 from .conftest import SAMPLE
@@ -51,27 +51,27 @@ def _reference(folder: Path, actor: str, start_s: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def served(workbench, make_media, tmp_path_factory):
+def served(ctx, make_media, tmp_path_factory):
     """Seven people, two actors' profiles, a two-line project spoken in vera's voice, the signing key made; served."""
     from ui.app import serve
 
     for name, role in PEOPLE.items():
-        add_user(workbench.sessions, name, PASSWORD, role)
+        add_user(ctx.sessions, name, PASSWORD, role)
     references = tmp_path_factory.mktemp("references")
-    profiles = {actor: portal.create_profile(workbench, user(workbench.sessions, actor), actor.title(), [LANGUAGE], ["dubbing"],
+    profiles = {actor: portal.create_profile(ctx, user(ctx.sessions, actor), actor.title(), [LANGUAGE], ["dubbing"],
                                              None, "contract", [_reference(references, actor, start)]).profile_id
                 for actor, start in (("vera", 2), ("olive", 14))}
-    project = workbench.create_project(make_media("web-security.flac", seconds=6.0), name=SCREEN)
+    project = projects.create_project(ctx, make_media("web-security.flac", seconds=6.0), name=SCREEN)
     words = (Word("Hello", 0.5, 0.9), Word("there.", 1.0, 1.4), Word("Good", 3.0, 3.3), Word("morning.", 3.4, 3.9))
-    script = workbench.import_transcript(project, Transcript("en", 1.0, words),
+    script = scripting.import_transcript(ctx, project, Transcript("en", 1.0, words),
                                          [Turn(0.4, 1.5, "SPEAKER_00"), Turn(2.9, 4.0, "SPEAKER_01")], "test")
-    workbench.translate(project, LANGUAGE)
+    translation.translate(ctx, project, LANGUAGE)
     for speaker in script.speakers:
-        workbench.cast(project, speaker, LANGUAGE, profiles["vera"])
-    workbench.synthesize_language(project, LANGUAGE)
-    workbench.signing_identity()
-    app, url = serve(workbench, port=free_port(), block=False)
-    yield workbench, project, profiles, url.rstrip("/")
+        casting.cast(ctx, project, speaker, LANGUAGE, profiles["vera"])
+    speech.synthesize_language(ctx, project, LANGUAGE)
+    delivery.signing_identity(ctx)
+    app, url = serve(ctx, port=free_port(), block=False)
+    yield ctx, project, profiles, url.rstrip("/")
     app.close()
 
 
@@ -86,8 +86,8 @@ def api(url: str, name: str):
 
 
 def test_no_role_is_served_a_key_the_database_a_consent_history_or_another_actors_recording(served):
-    workbench, _, profiles, url = served
-    secrets = secrets_of(workbench, profiles)
+    ctx, _, profiles, url = served
+    secrets = secrets_of(ctx, profiles)
     for name in ROLE_HOLDERS:
         client = signed_in(url, name, PASSWORD)
         for what, path in secrets.items():
@@ -100,68 +100,68 @@ def test_no_role_is_served_a_key_the_database_a_consent_history_or_another_actor
 
 
 def test_the_data_folder_is_not_served_and_the_cache_folder_lies_outside_it(served):
-    workbench, *_ = served
-    app_cache, home = cache_folder().resolve(), workbench.settings.home.resolve()
+    ctx, *_ = served
+    app_cache, home = cache_folder().resolve(), ctx.settings.home.resolve()
     assert not app_cache.is_relative_to(home) and not home.is_relative_to(app_cache)
     assert app_cache.stat().st_mode & 0o077 == 0, "the cache folder is private to the server's user"
 
 
 def test_a_lines_dub_is_served_to_localization_and_its_cached_copy_to_nobody_else(served):
-    workbench, project, _, url = served
-    line = workbench.script(project).lines[0].id
+    ctx, project, _, url = served
+    line = scripting.script(ctx, project).lines[0].id
     view = api(url, "lucia").predict(f"{project.id} {project.name}", LANGUAGE, line, api_name="/open_line")
     source, dub = view[3], view[4]
-    clip = workbench.current_clips(project, LANGUAGE)[line]
+    clip = speech.current_clips(ctx, project, LANGUAGE)[line]
     lucia = signed_in(url, "lucia", PASSWORD)
     assert fetched(lucia, source["url"]) is not None
-    assert fetched(lucia, dub["url"]) == (workbench.folder(project) / clip.path).read_bytes()
+    assert fetched(lucia, dub["url"]) == (ctx.folder(project) / clip.path).read_bytes()
     for other in ("dino", "vera", "adam"):
         client = signed_in(url, other, PASSWORD)
         assert fetched(client, source["url"]) is None and fetched(client, dub["url"]) is None, f"{other} got lucia's copy"
 
 
 def test_a_distributor_cannot_walk_out_of_the_deliveries_folder(served):
-    workbench, _, profiles, url = served
+    ctx, _, profiles, url = served
     from dubdesk.shelf import package
 
     distributor = api(url, "dino")
-    for name in ("..", "../keys", str(workbench.settings.home)):
+    for name in ("..", "../keys", str(ctx.settings.home)):
         with pytest.raises(DubdeskError, match="choose a delivery from the list"):
-            package(workbench.settings, name)
+            package(ctx.settings, name)
         with contextlib.suppress(Exception):  # Gradio's dropdown may refuse it before the handler does
             distributor.predict(name, api_name="/verify_delivery")
     dino = signed_in(url, "dino", PASSWORD)
-    for what, path in secrets_of(workbench, profiles).items():
+    for what, path in secrets_of(ctx, profiles).items():
         copy = cache_folder() / hash_file(path) / path.name  # where a handed-out copy would be
         assert fetched(dino, f"/gradio_api/file={copy}") is None, f"the {what} was handed out as a delivery"
 
 
 def test_the_cache_folder_holds_no_secret(served):
-    workbench, _, profiles, _ = served
-    keys = [workbench.signing_identity().key.read_bytes(), (workbench.settings.home / "keys" / "registry-ed25519.pem").read_bytes()]
+    ctx, _, profiles, _ = served
+    keys = [delivery.signing_identity(ctx).key.read_bytes(), (ctx.settings.home / "keys" / "registry-ed25519.pem").read_bytes()]
     cached = [p.read_bytes() for p in cache_folder().rglob("*") if p.is_file() and p.stat().st_size < 1_000_000]
     assert not any(key in body for key in keys for body in cached)
 
 
 def test_a_decision_on_a_take_the_reviewer_did_not_hear_is_refused_by_the_server(served):
-    workbench, project, profiles, url = served
-    line = workbench.script(project).lines[1].id
+    ctx, project, profiles, url = served
+    line = scripting.script(ctx, project).lines[1].id
     lucia = api(url, "lucia")
     view = lucia.predict(f"{project.id} {project.name}", LANGUAGE, line, api_name="/open_line")
     assert view[6:8] == ("", ""), "opening a line empties the note and override boxes"
-    heard = workbench.current_clips(project, LANGUAGE)[line]
-    newer = workbench.synthesize(project, line, heard.text, LANGUAGE, profiles["vera"])  # someone regenerated it meanwhile
+    heard = speech.current_clips(ctx, project, LANGUAGE)[line]
+    newer = speech.synthesize(ctx, project, line, heard.text, LANGUAGE, profiles["vera"])  # someone regenerated it meanwhile
 
     lucia.predict(f"{project.id} {project.name}", LANGUAGE, line, "", "the other line's reason", api_name="/approve")
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         assert session.scalars(select(Review).where(Review.clip_id.in_([heard.id, newer.id]))).all() == []
 
     lucia.predict(f"{project.id} {project.name}", LANGUAGE, line, api_name="/open_line")  # reloaded: now it is the new take
     lucia.predict(f"{project.id} {project.name}", LANGUAGE, line, "too fast", "", api_name="/reject")
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         assert [r.decision for r in session.scalars(select(Review).where(Review.clip_id == newer.id))] == ["rejected"]
     with pytest.raises(ProjectError, match="changed since you opened it"):
-        workbench.review(project, line, LANGUAGE, "lucia", False, expected_clip_id=heard.id)
+        desk.review(ctx, project, line, LANGUAGE, "lucia", False, expected_clip_id=heard.id)
 
 
 def test_the_right_password_is_refused_after_five_wrong_ones_for_that_name(served):
@@ -227,9 +227,9 @@ def _timed(call) -> float:
 
 
 def test_an_admin_adding_a_user_is_audited_with_the_admins_name(served):
-    workbench, *_, url = served
+    ctx, *_, url = served
     api(url, "adam").predict("newcomer", "long enough", "distributor", api_name="/add_user")
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "added user")
                                 .order_by(AuditEvent.id.desc())).first()
     assert (event.actor, event.detail["user"], event.detail["role"]) == ("adam", "newcomer", "distributor")
@@ -237,28 +237,28 @@ def test_an_admin_adding_a_user_is_audited_with_the_admins_name(served):
 
 def test_key_files_are_readable_by_their_owner_only(tmp_path):
     signing = tmp_path / "studio-signing"
-    workbench = Workbench(Settings(home=tmp_path / "home", export={"signing_folder": signing}))
-    identity = workbench.signing_identity()
+    ctx = Context(Settings(home=tmp_path / "home", export={"signing_folder": signing}))
+    identity = delivery.signing_identity(ctx)
     registry_key = tmp_path / "home" / "keys" / "registry-ed25519.pem"
-    workbench.registry  # noqa: B018 - opening the registry makes its key
+    ctx.registry  # noqa: B018 - opening the registry makes its key
     assert identity.key.parent == signing and not (tmp_path / "home" / "signing").exists()
     assert [p.stat().st_mode & 0o777 for p in (identity.key, registry_key)] == [0o600, 0o600]
     os.chmod(registry_key, 0o644)  # as an older dubdesk left it
-    Workbench(Settings(home=tmp_path / "home")).registry  # noqa: B018
+    Context(Settings(home=tmp_path / "home")).registry  # noqa: B018
     assert registry_key.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
 def test_a_database_another_user_owns_is_refused_at_start(tmp_path):
-    Workbench(Settings(home=tmp_path))
+    Context(Settings(home=tmp_path))
     os.chown(tmp_path / "dubdesk.db", 65534, 65534)
     with pytest.raises(DubdeskError, match="belongs to user id 65534"):
-        Workbench(Settings(home=tmp_path))
+        Context(Settings(home=tmp_path))
 
 
 def test_a_distributor_in_the_browser_cannot_fetch_a_key_or_the_database(served, browser):
-    workbench, _, profiles, url = served
-    secrets = secrets_of(workbench, profiles)
+    ctx, _, profiles, url = served
+    secrets = secrets_of(ctx, profiles)
     page = sign_in(browser, url, "dino")
     for what in ("signing key", "registry key", "database"):
         for route in ("/gradio_api/file=", "/file="):
@@ -270,8 +270,8 @@ def test_a_distributor_in_the_browser_cannot_fetch_a_key_or_the_database(served,
 
 
 def test_opening_another_line_empties_the_override_box(served, browser):
-    workbench, project, _, url = served
-    first, second = (line.id for line in workbench.script(project).lines[:2])
+    ctx, project, _, url = served
+    first, second = (line.id for line in scripting.script(ctx, project).lines[:2])
     page = sign_in(browser, url, "lucia")
     page.click("[role=tab]:has-text('Review')")
     choose(page, "project-choice", f"{project.id} {project.name}")

@@ -4,25 +4,26 @@ from __future__ import annotations
 import gradio as gr
 
 from dubdesk.access import ROLES, add_user, users
+from dubdesk.context import Context
+from dubdesk.services import delivery
 from dubdesk.shelf import package as shelf_package
 from dubdesk.shelf import package_names
 from dubdesk.store.audit import audit_events
-from dubdesk.workbench import Workbench
 
 from .files import Handouts
 from .guard import for_roles, person
 
 
-def build_deliveries(workbench: Workbench, handouts: Handouts) -> None:
-    @for_roles(workbench, "distributor", "localization")
+def build_deliveries(ctx: Context, handouts: Handouts) -> None:
+    @for_roles(ctx, "distributor", "localization")
     def listing(request: gr.Request):
-        names = package_names(workbench.settings)
+        names = package_names(ctx.settings)
         return gr.update(choices=names, value=names[0] if names else None)
 
-    @for_roles(workbench, "distributor", "localization")
+    @for_roles(ctx, "distributor", "localization")
     def check(name, request: gr.Request):
-        package = shelf_package(workbench.settings, name)
-        findings = workbench.verify(package)
+        package = shelf_package(ctx.settings, name)
+        findings = delivery.verify(ctx, package)
         problems = sum(f.ok is False for f in findings)
         rows = [[f.file, f.check, {True: "ok", False: "FAIL", None: "not checked"}[f.ok], f.message] for f in findings]
         files = [handouts.give(request, p) for p in sorted(package.rglob("*")) if p.is_file()]
@@ -39,11 +40,11 @@ def build_deliveries(workbench: Workbench, handouts: Handouts) -> None:
     verify.click(check, chosen, [findings, status, files], api_name="verify_delivery")
 
 
-def build_audit(workbench: Workbench) -> None:
-    @for_roles(workbench, "localization", "admin")
+def build_audit(ctx: Context) -> None:
+    @for_roles(ctx, "localization", "admin")
     def events(request: gr.Request):
         return [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.project_id, e.line_id or "",
-                 ", ".join(f"{k}: {v}" for k, v in (e.detail or {}).items() if v)] for e in audit_events(workbench.sessions)]
+                 ", ".join(f"{k}: {v}" for k, v in (e.detail or {}).items() if v)] for e in audit_events(ctx.sessions)]
 
     refresh = gr.Button("Refresh", elem_id="audit-refresh")
     table = gr.Dataframe(headers=["when", "who", "did", "project", "line", "detail"], interactive=False,
@@ -51,17 +52,17 @@ def build_audit(workbench: Workbench) -> None:
     refresh.click(events, None, table)
 
 
-def build_users(workbench: Workbench) -> None:
+def build_users(ctx: Context) -> None:
     def rows():
-        return [[u.name, u.role, u.created_at.strftime("%Y-%m-%d")] for u in users(workbench.sessions)]
+        return [[u.name, u.role, u.created_at.strftime("%Y-%m-%d")] for u in users(ctx.sessions)]
 
-    @for_roles(workbench, "admin")
+    @for_roles(ctx, "admin")
     def listing(request: gr.Request):
         return rows()
 
-    @for_roles(workbench, "admin")
+    @for_roles(ctx, "admin")
     def create(name, password, role, request: gr.Request):
-        add_user(workbench.sessions, name, password, role, actor=person(workbench, request).name)
+        add_user(ctx.sessions, name, password, role, actor=person(ctx, request).name)
         return rows(), f"User {name} added"
 
     with gr.Row():

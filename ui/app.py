@@ -7,7 +7,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from dubdesk.access import LoginThrottle
-from dubdesk.workbench import Workbench
+from dubdesk.context import Context
 
 from . import admin, projects, review, voices
 from .files import FileGate, Handouts, cache_folder
@@ -20,59 +20,59 @@ PAGES = {  # tab id -> roles that see it
 }
 
 
-def build_app(workbench: Workbench, handouts: Handouts) -> gr.Blocks:
+def build_app(ctx: Context, handouts: Handouts) -> gr.Blocks:
     with gr.Blocks(title="dubdesk") as app:
         whoami = gr.Markdown(elem_id="whoami")
         project_choice = gr.Dropdown([], label="Project", elem_id="project-choice", visible=False, allow_custom_value=True)
         with gr.Tabs() as pages:
             tabs = {}
             with gr.Tab("Projects", id="projects", visible=False) as tabs["projects"]:
-                projects.build(workbench, project_choice)
+                projects.build(ctx, project_choice)
             with gr.Tab("Review", id="review", visible=False) as tabs["review"]:
-                review.build(workbench, project_choice, handouts)
+                review.build(ctx, project_choice, handouts)
             with gr.Tab("My voices", id="voices", visible=False) as tabs["voices"]:
-                voices.build(workbench, handouts)
+                voices.build(ctx, handouts)
             with gr.Tab("Deliveries", id="deliveries", visible=False) as tabs["deliveries"]:
-                admin.build_deliveries(workbench, handouts)
+                admin.build_deliveries(ctx, handouts)
             with gr.Tab("Audit log", id="audit", visible=False) as tabs["audit"]:
-                admin.build_audit(workbench)
+                admin.build_audit(ctx)
             with gr.Tab("Users", id="users", visible=False) as tabs["users"]:
-                admin.build_users(workbench)
+                admin.build_users(ctx)
 
         def start(request: gr.Request):
-            who = person(workbench, request)
+            who = person(ctx, request)
             shown = [gr.update(visible=who.role in roles) for roles in PAGES.values()]
             first = next(page for page, roles in PAGES.items() if who.role in roles)
             localization = who.role == "localization"
-            choice = gr.update(visible=localization, choices=projects.project_choices(workbench) if localization else [])
+            choice = gr.update(visible=localization, choices=projects.project_choices(ctx) if localization else [])
             return (f"Signed in as **{who.name}** ({who.role.replace('_', ' ')})", choice, gr.Tabs(selected=first), *shown)
 
         app.load(start, None, [whoami, project_choice, pages, *tabs.values()])
     return app
 
 
-def _warm_up(workbench: Workbench) -> None:
+def _warm_up(ctx: Context) -> None:
     """Load the QC models while people sign in, so the first regenerated line does not wait for them."""
     from dubdesk.transcribe import get_transcriber
     from dubdesk.voices.embedding import voice_encoder
 
-    get_transcriber(workbench.settings)
+    get_transcriber(ctx.settings)
     voice_encoder()
 
 
-def serve(workbench: Workbench, host: str = "127.0.0.1", port: int = 7860, block: bool = True,
+def serve(ctx: Context, host: str = "127.0.0.1", port: int = 7860, block: bool = True,
           throttle: LoginThrottle | None = None) -> tuple[gr.Blocks, str]:
     """Serve the app behind a throttled login; the app and its address.
 
     No folder is an allowed path: the browser fetches only copies handed to the person asking (see
     ui.files), from a private cache folder outside the data folder, so keys, the database and other
     people's recordings are never served."""
-    handouts = Handouts(cache_folder(workbench.settings.home))
-    app = build_app(workbench, handouts)
+    handouts = Handouts(cache_folder(ctx.settings.home))
+    app = build_app(ctx, handouts)
     app.queue(default_concurrency_limit=4)
-    threading.Thread(target=_warm_up, args=(workbench,), daemon=True).start()
+    threading.Thread(target=_warm_up, args=(ctx,), daemon=True).start()
     middleware = [Middleware(ClientAddress), Middleware(FileGate, handouts=handouts)]
-    _, url, _ = app.launch(server_name=host, server_port=port, auth=password_check(workbench, throttle or LoginThrottle()),
+    _, url, _ = app.launch(server_name=host, server_port=port, auth=password_check(ctx, throttle or LoginThrottle()),
                            prevent_thread_lock=not block, quiet=True, footer_links=[], run_history=False,
                            app_kwargs={"middleware": middleware})
     return app, url

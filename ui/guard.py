@@ -8,12 +8,12 @@ from pathlib import Path
 import gradio as gr
 
 from dubdesk.access import AccessDenied, require, user
+from dubdesk.context import Context
 from dubdesk.errors import BadInputError, DubdeskError
-from dubdesk.workbench import Workbench
 
 
-def person(workbench: Workbench, request: gr.Request):
-    return user(workbench.sessions, request.username if request else None)
+def person(ctx: Context, request: gr.Request):
+    return user(ctx.sessions, request.username if request else None)
 
 
 def refusal(error: Exception) -> str:
@@ -24,7 +24,7 @@ def refusal(error: Exception) -> str:
     return html.escape(str(error))
 
 
-def for_roles(workbench: Workbench, *roles: str):
+def for_roles(ctx: Context, *roles: str):
     """Check the role on the server before the handler runs, whatever the page shows.
 
     A refusal (a dubdesk error, or no such line) is shown as one warning and changes no output: no
@@ -36,7 +36,7 @@ def for_roles(workbench: Workbench, *roles: str):
         def guarded(*args, **kwargs):
             request = next((a for a in [*args, *kwargs.values()] if isinstance(a, gr.Request)), None)
             try:
-                require(person(workbench, request), *roles)
+                require(person(ctx, request), *roles)
                 return handler(*args, **kwargs)
             except AccessDenied as error:
                 raise gr.Error(refusal(error), title="Not allowed", print_exception=False) from error

@@ -5,54 +5,54 @@ from pathlib import Path
 
 import gradio as gr
 
-from dubdesk.cast import eligible_voices
+from dubdesk.context import Context
 from dubdesk.errors import DubdeskError
+from dubdesk.services import casting, pipeline, projects
 from dubdesk.store import Project
-from dubdesk.workbench import Workbench
 
 from .guard import for_roles, person
 
 LANGUAGES = ["es", "fr", "de", "it", "pt", "ja", "en"]
 
 
-def project_choices(workbench: Workbench) -> list[str]:
-    return [f"{p.id} {p.name}" for p in workbench.projects()]
+def project_choices(ctx: Context) -> list[str]:
+    return [f"{p.id} {p.name}" for p in projects.projects(ctx)]
 
 
-def chosen_project(workbench: Workbench, choice: str | None) -> Project:
+def chosen_project(ctx: Context, choice: str | None) -> Project:
     """The project a choice ("12 Episode 3") names; the choice comes from the browser, so it is checked."""
     number = str(choice or "").split(" ")[0]
     if not number.isdigit():
         raise DubdeskError("choose a project first")
-    return workbench.project(int(number))
+    return projects.project(ctx, int(number))
 
 
-def build(workbench: Workbench, project_choice: gr.Dropdown) -> None:
-    @for_roles(workbench, "localization")
+def build(ctx: Context, project_choice: gr.Dropdown) -> None:
+    @for_roles(ctx, "localization")
     def create(upload, name, targets, request: gr.Request):
         if not upload:
             raise DubdeskError("choose a source file to upload")
-        project = workbench.create_project(Path(upload), name or None, tuple(targets or ()),
-                                           by=person(workbench, request).name)
+        project = projects.create_project(ctx, Path(upload), name or None, tuple(targets or ()),
+                                           by=person(ctx, request).name)
         label = f"{project.id} {project.name}"
-        return gr.update(choices=project_choices(workbench), value=label), f"Created project {label}"
+        return gr.update(choices=project_choices(ctx), value=label), f"Created project {label}"
 
-    @for_roles(workbench, "localization")
+    @for_roles(ctx, "localization")
     def voices(project_id, language, request: gr.Request):
-        project = chosen_project(workbench, project_id)
-        offered = [record.profile_id for record in eligible_voices(workbench.registry, project, language)]
+        project = chosen_project(ctx, project_id)
+        offered = [record.profile_id for record in casting.eligible_voices(ctx, project, language)]
         return gr.update(choices=offered, value=offered[0] if offered else None)
 
-    @for_roles(workbench, "localization")
+    @for_roles(ctx, "localization")
     def run(project_id, language, voice, request: gr.Request, progress=gr.Progress()):
-        project = chosen_project(workbench, project_id)
+        project = chosen_project(ctx, project_id)
         if not voice:
             raise DubdeskError("choose a voice for the uncast speakers")
 
         def report(stage, done=None, total=None):
             progress((done or 0, total) if total else 0, desc=stage)
 
-        dub = workbench.prepare_dub(project, language, voice, report, by=person(workbench, request).name)
+        dub = pipeline.prepare_dub(ctx, project, language, voice, report, by=person(ctx, request).name)
         failed = sum(any(c.verdict == "fail" for c in checks) for checks in dub.results.values())
         refused = f"; {len(dub.refused)} line(s) not spoken: {next(iter(dub.refused.values()))}" if dub.refused else ""
         return f"Ready for review: {len(dub.results)} line(s), {failed} with a QC fail{refused}"

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import gradio as gr
 
-from dubdesk.desk import SHOW, check_line, deliver_to_shelf, mix_gate, regenerate_line, review_page, review_row, review_rows, source_segment
+from dubdesk.context import Context
 from dubdesk.errors import DubdeskError
-from dubdesk.workbench import Workbench
+from dubdesk.services import delivery, desk
+from dubdesk.services.desk import (
+    SHOW,
+    check_line,
+    mix_gate,
+    regenerate_line,
+    review_page,
+    review_row,
+    review_rows,
+    source_segment,
+)
 
 from .files import Handouts
 from .guard import for_roles, person
@@ -27,15 +37,15 @@ def _verdicts(row) -> str:
     return "\n".join(f"- **{check}**: {verdict} — {reason}" for check, (verdict, reason) in row.qc.items())
 
 
-def build(workbench: Workbench, project_choice: gr.Dropdown, handouts: Handouts) -> None:
+def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None:
     def project_of(project_id):
-        return chosen_project(workbench, project_id)
+        return chosen_project(ctx, project_id)
 
-    @for_roles(workbench, *LOCALIZATION)
+    @for_roles(ctx, *LOCALIZATION)
     def load(project_id, language, show, speaker, page, request: gr.Request):
         project = project_of(project_id)
-        rows, pages = review_page(workbench, project, language, int(page or 1), PAGE_SIZE, show, speaker)
-        speakers = ["all", *sorted({r.speaker for r in review_rows(workbench, project, language)})]
+        rows, pages = review_page(ctx, project, language, int(page or 1), PAGE_SIZE, show, speaker)
+        speakers = ["all", *sorted({r.speaker for r in review_rows(ctx, project, language)})]
         return (_table(rows), f"page {min(int(page or 1), pages)} of {pages}", [r.line_id for r in rows],
                 gr.update(choices=speakers))
 
@@ -43,56 +53,56 @@ def build(workbench: Workbench, project_choice: gr.Dropdown, handouts: Handouts)
         """The line's view, with empty note and override boxes (they were written for another line)
         and the take shown, which a decision must still be about."""
         project = project_of(project_id)
-        row = review_row(workbench, project, language, line_id.strip())
+        row = review_row(ctx, project, language, line_id.strip())
         return (*line_view(project, row, request), "", "", row.clip_id)
 
     def line_view(project, row, request):
-        dub = handouts.give(request, workbench.folder(project) / row.clip_path if row.clip_path else None)
-        return (row.line_id, row.text, row.version, handouts.give(request, source_segment(workbench, project, row.line_id)),
+        dub = handouts.give(request, ctx.folder(project) / row.clip_path if row.clip_path else None)
+        return (row.line_id, row.text, row.version, handouts.give(request, source_segment(ctx, project, row.line_id)),
                 dub, f"**{row.line_id}** · {row.speaker} · {row.timecode_in}–{row.timecode_out} · {row.decision}\n\n"
                 f"*Source:* {row.source_text}\n\n{_verdicts(row)}")
 
-    open_guarded = for_roles(workbench, *LOCALIZATION)(open_line)
+    open_guarded = for_roles(ctx, *LOCALIZATION)(open_line)
 
-    @for_roles(workbench, *LOCALIZATION)
+    @for_roles(ctx, *LOCALIZATION)
     def select(project_id, language, ids, event: gr.SelectData, request: gr.Request):
         return open_line(project_id, language, ids[event.index[0]], request)
 
-    @for_roles(workbench, *LOCALIZATION)
+    @for_roles(ctx, *LOCALIZATION)
     def regenerate(project_id, language, line_id, text, version, request: gr.Request):
         project = project_of(project_id)
-        row = regenerate_line(workbench, project, line_id, language, text, person(workbench, request).name, int(version))
+        row = regenerate_line(ctx, project, line_id, language, text, person(ctx, request).name, int(version))
         _, text, version, _, dub, details = line_view(project, row, request)
         # the source has not changed; the reviewer now hears the new take, and its QC follows
         return text, version, dub, details, f"{line_id} regenerated; checking it…", row.clip_id, line_id
 
-    @for_roles(workbench, *LOCALIZATION)
+    @for_roles(ctx, *LOCALIZATION)
     def check(project_id, language, line_id, request: gr.Request):
         """QC of a line just regenerated (`line_id` is empty when regenerating was refused)."""
         if not line_id:
             return gr.skip()
-        row = check_line(workbench, project_of(project_id), line_id, language)
+        row = check_line(ctx, project_of(project_id), line_id, language)
         return line_view(project_of(project_id), row, request)[-1], f"{line_id} regenerated and checked", None
 
     def decide(approve: bool):
-        @for_roles(workbench, *LOCALIZATION)
+        @for_roles(ctx, *LOCALIZATION)
         def handler(project_id, language, line_id, note, override, clip_id, request: gr.Request):
             if clip_id is None:
                 raise DubdeskError("open a line first (click it in the table, or type its id and press Enter)")
             project = project_of(project_id)
-            workbench.review(project, line_id, language, person(workbench, request).name, approve,
+            desk.review(ctx, project, line_id, language, person(ctx, request).name, approve,
                              note=note or None, override_reason=override or None, expected_clip_id=clip_id)
             details = open_line(project_id, language, line_id, request)[5]
             return details, f"{line_id} {'approved' if approve else 'rejected'}"
         return handler
 
-    @for_roles(workbench, *LOCALIZATION)
+    @for_roles(ctx, *LOCALIZATION)
     def mix(project_id, language, request: gr.Request):
         project = project_of(project_id)
-        closed = mix_gate(workbench, project, language)
+        closed = mix_gate(ctx, project, language)
         if closed:
             return closed
-        return f"Delivered: {deliver_to_shelf(workbench, project, language, person(workbench, request).name).name}"
+        return f"Delivered: {delivery.deliver_to_shelf(ctx, project, language, person(ctx, request).name).name}"
 
     with gr.Row():
         language = gr.Textbox(label="Language", value="es", elem_id="review-language", scale=1)

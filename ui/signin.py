@@ -7,7 +7,7 @@ from contextvars import ContextVar
 import anyio
 
 from dubdesk.access import LoginThrottle, sign_in
-from dubdesk.workbench import Workbench
+from dubdesk.context import Context
 
 # Gradio calls the check with the name and password only; the client's address comes from here.
 CLIENT: ContextVar[str] = ContextVar("client", default="unknown")
@@ -25,8 +25,8 @@ class ClientAddress:
         await self.app(scope, receive, send)
 
 
-def password_check(workbench: Workbench, throttle: LoginThrottle):
+def password_check(ctx: Context, throttle: LoginThrottle):
     """The `auth` callable for Gradio's login route (a coroutine, so Gradio awaits it)."""
     async def check(name: str, password: str) -> bool:
-        return await anyio.to_thread.run_sync(sign_in, workbench.sessions, throttle, name, password, CLIENT.get())
+        return await anyio.to_thread.run_sync(sign_in, ctx.sessions, throttle, name, password, CLIENT.get())
     return check

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from dubdesk import portal
-from dubdesk.desk import usage_log
+from dubdesk.context import Context
 from dubdesk.errors import DubdeskError
-from dubdesk.workbench import Workbench
+from dubdesk.services import portal
+from dubdesk.services.desk import usage_log
 
 from .files import Handouts
 from .guard import for_roles, person
@@ -33,43 +33,43 @@ def _date(text: str) -> date | None:
                            f"or leave it empty for no end date") from None
 
 
-def build(workbench: Workbench, handouts: Handouts) -> None:
+def build(ctx: Context, handouts: Handouts) -> None:
     def listing(request):
-        records = portal.own_profiles(workbench, person(workbench, request))
+        records = portal.own_profiles(ctx, person(ctx, request))
         rows = [[r.profile_id, r.actor, ", ".join(r.terms.languages), ", ".join(r.terms.uses),
                  r.terms.valid_until.isoformat() if r.terms.valid_until else "open",
                  "revoked" if r.revoked else "active"] for r in records]
         return rows, gr.update(choices=[r.profile_id for r in records])
 
-    @for_roles(workbench, "voice_actor")
+    @for_roles(ctx, "voice_actor")
     def refresh(request: gr.Request):
         return listing(request)
 
-    @for_roles(workbench, "voice_actor")
+    @for_roles(ctx, "voice_actor")
     def create(actor, languages, uses, until, terms_ref, files, request: gr.Request):
         langs, use_list, valid_until = _terms(languages, uses, until)
-        record = portal.create_profile(workbench, person(workbench, request), actor, langs, use_list, valid_until,
+        record = portal.create_profile(ctx, person(ctx, request), actor, langs, use_list, valid_until,
                                        terms_ref, [Path(f) for f in files or []])
         return (*listing(request), f"Created {record.profile_id}")
 
-    @for_roles(workbench, "voice_actor")
+    @for_roles(ctx, "voice_actor")
     def change(profile_id, languages, uses, until, terms_ref, request: gr.Request):
         langs, use_list, valid_until = _terms(languages, uses, until)
-        portal.change_terms(workbench, person(workbench, request), profile_id, langs, use_list, valid_until, terms_ref)
+        portal.change_terms(ctx, person(ctx, request), profile_id, langs, use_list, valid_until, terms_ref)
         return (*listing(request), f"Terms of {profile_id} updated")
 
-    @for_roles(workbench, "voice_actor")
+    @for_roles(ctx, "voice_actor")
     def revoke(profile_id, reason, request: gr.Request):
-        blocked = portal.revoke(workbench, person(workbench, request), profile_id, reason)
+        blocked = portal.revoke(ctx, person(ctx, request), profile_id, reason)
         return (*listing(request), f"Consent for {profile_id} revoked; {blocked} unmixed line(s) blocked")
 
-    @for_roles(workbench, "voice_actor")
+    @for_roles(ctx, "voice_actor")
     def usage(profile_id, request: gr.Request):
-        portal.own_profile(workbench, person(workbench, request), profile_id)
-        used = usage_log(workbench, profile_id)
+        portal.own_profile(ctx, person(ctx, request), profile_id)
+        used = usage_log(ctx, profile_id)
         return [[u.when, u.project, u.line_id, u.language, u.text, u.status] for u in used], [str(u.path) for u in used]
 
-    @for_roles(workbench, "voice_actor")
+    @for_roles(ctx, "voice_actor")
     def play(paths, event: gr.SelectData, request: gr.Request):
         return handouts.give(request, paths[event.index[0]])
 

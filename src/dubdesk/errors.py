@@ -44,3 +44,8 @@ class ProjectError(DubdeskError):
 
 class TamperedError(DubdeskError):
     """A signed record, row or file does not verify: it was changed outside dubdesk."""
+
+
+def listed(ids: list[str], most: int = 8) -> str:
+    """Line ids for a message: the first `most`, then how many more."""
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")

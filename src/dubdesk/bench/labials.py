@@ -16,11 +16,12 @@ import soundfile as sf
 
 from ..audio import RATE, resample
 from ..config import Settings
+from ..context import Context
 from ..phonemes import words_phonemes
 from ..qc.intelligibility import transcribe_lines
 from ..qc.labials import BandLevel, closures_from_phonemes, closures_from_words, match_closures
+from ..services import projects, speech
 from ..transcribe import get_transcriber
-from ..workbench import Workbench
 
 SENTENCES = slice(200, 240)  # FLORES dev lines not looked at while building the estimate
 PIPER_VOICE = "stock-piper-en-us-joe"
@@ -29,12 +30,12 @@ PIPER_VOICE = "stock-piper-en-us-joe"
 def _spoken(settings: Settings, sample: Path, sentences: list[str]) -> tuple[dict, dict, float]:
     """Each sentence's 16 kHz audio and Piper's closure times; seconds per sentence spoken."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-labials-") as home:
-        workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
-        project = workbench.create_project(sample, name="labials")
+        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        project = projects.create_project(ctx, sample, name="labials")
         began = time.perf_counter()
-        clips = [workbench.synthesize(project, f"S{index:03d}", text, "en", PIPER_VOICE) for index, text in enumerate(sentences)]
+        clips = [speech.synthesize(ctx, project, f"S{index:03d}", text, "en", PIPER_VOICE) for index, text in enumerate(sentences)]
         seconds = (time.perf_counter() - began) / len(clips)
-        folder = workbench.folder(project)
+        folder = ctx.folder(project)
         audio = {clip.line_id: resample(*sf.read(folder / clip.path, dtype="float32"), RATE) for clip in clips}
         return audio, {clip.line_id: closures_from_phonemes(clip.settings["phonemes"]) for clip in clips}, seconds
 

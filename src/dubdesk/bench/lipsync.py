@@ -40,7 +40,7 @@ def _script(folder: Path, language: str) -> list[tuple[Line, str, bool]]:
 def delayed(audio: np.ndarray, seconds: float) -> np.ndarray:
     """The audio `seconds` later (earlier if negative), its length kept: a planted offset."""
     shift = round(seconds * RATE)
-    return np.concatenate([np.zeros(shift), audio[:len(audio) - shift]]) if shift >= 0 else \
+    return np.concatenate([np.zeros(shift), audio[:len(audio) - shift]]) if shift >= 0 else\
         np.concatenate([audio[-shift:], np.zeros(-shift)])
 
 

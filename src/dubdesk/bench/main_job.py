@@ -12,38 +12,39 @@ import tempfile
 from pathlib import Path
 
 from ..config import Settings
-from ..desk import adapt_lines
+from ..context import Context
+from ..services import delivery, desk, pipeline, projects, speech
+from ..services.desk import adapt_lines
 from ..translate.edits import read_adaptation
-from ..workbench import Workbench
 from .report import StageTimes, publish
 
 REVIEWER = "Benchmark Reviewer"
 
 
-def timed_main_job(workbench: Workbench, sample: Path, language: str, voice: str, out: Path,
+def timed_main_job(ctx: Context, sample: Path, language: str, voice: str, out: Path,
                    until: str = "verify") -> tuple[object, dict[str, float], object]:
     """Run the main job (up to `until`), timing each stage; returns the project, the timings and the
     last stage's result."""
     timed = StageTimes()
-    project = timed("ingest", lambda: workbench.create_project(sample, name="main job"))
-    result = workbench.prepare_dub(project, language, voice, timed=timed).results
+    project = timed("ingest", lambda: projects.create_project(ctx, sample, name="main job"))
+    result = pipeline.prepare_dub(ctx, project, language, voice, timed=timed).results
     adaptation = sample.with_suffix(f".{language}.tsv")
     if until != "qc" and adaptation.exists():
-        timed("adapt", lambda: adapt_lines(workbench, project, language, read_adaptation(adaptation), REVIEWER))
+        timed("adapt", lambda: adapt_lines(ctx, project, language, read_adaptation(adaptation), REVIEWER))
     if until != "qc":
-        timed("approve", lambda: [workbench.review(project, line_id, language, REVIEWER, approve=True,
+        timed("approve", lambda: [desk.review(ctx, project, line_id, language, REVIEWER, approve=True,
                                                    override_reason="benchmark: every line accepted as it is")
-                                  for line_id in workbench.current_clips(project, language)])
-        folder = timed("deliver", lambda: workbench.deliver(project, language, out))
-        result = timed("verify", lambda: workbench.verify(folder))
+                                  for line_id in speech.current_clips(ctx, project, language)])
+        folder = timed("deliver", lambda: delivery.deliver(ctx, project, language, out))
+        result = timed("verify", lambda: delivery.verify(ctx, folder))
     return project, timed, result
 
 
 def run(settings: Settings, sample: Path, out: Path, language: str = "es", voice: str = "stock-pico-es-es") -> dict:
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-main-") as home:
-        workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
-        project, timings, findings = timed_main_job(workbench, sample, language, voice, Path(home) / "delivery")
-        duration = workbench.media(project).duration_s
+        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        project, timings, findings = timed_main_job(ctx, sample, language, voice, Path(home) / "delivery")
+        duration = projects.media(project).duration_s
     rows = [{"stage": stage, "seconds": round(seconds, 2), "RTF": round(seconds / duration, 3)}
             for stage, seconds in timings.items()]
     total = sum(timings.values())

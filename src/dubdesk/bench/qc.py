@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings
+from ..context import Context
 from ..praat import run_praat
 from ..qc.emotion import FEATURES, emotion_distance, relative_to, speaker_baseline
-from ..workbench import Workbench
+from ..services import fitting, scripting
 from . import labials, lipsync
 from .main_job import timed_main_job
 from .report import publish
@@ -40,7 +41,7 @@ def _pairs(rows: list[dict], same_actor: bool) -> tuple[list, dict[str, list]]:
     for a, b in itertools.permutations(rows, 2):
         if a["transcript_en"] != b["transcript_en"] or (a["actor"] == b["actor"]) != same_actor:
             continue
-        if (a["emotion"], a["intensity"]) == (b["emotion"], b["intensity"]) and a["file"] < b["file"] \
+        if (a["emotion"], a["intensity"]) == (b["emotion"], b["intensity"]) and a["file"] < b["file"]\
                 and (a["repetition"] != b["repetition"]) == same_actor:
             same.append((a["file"], b["file"]))
         if a["emotion"] == "neutral" and b["emotion"] in EMOTIONS and b["intensity"] == "strong":
@@ -81,10 +82,10 @@ def emotion_rows(eval_dir: Path, settings: Settings) -> tuple[list[dict], dict]:
 def dub_rows(sample: Path, settings: Settings, language: str = "es", voice: str = "stock-pico-es-es") -> tuple[list[dict], dict]:
     """The sample through every stage into `language`; wall time per stage and what fit and QC found."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-qc-") as home:
-        workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
-        project, timings, checks = timed_main_job(workbench, sample, language, voice, Path(home), until="qc")
-        fits = workbench.fits(project, language)
-        script = workbench.script(project)
+        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        project, timings, checks = timed_main_job(ctx, sample, language, voice, Path(home), until="qc")
+        fits = fitting.fits(ctx, project, language)
+        script = scripting.script(ctx, project)
     rates = np.array([f.rate for f in fits.values()])
     starts = {line.id: line.start for line in script.lines}
     rows = [{"check": name, **{v: sum(c.verdict == v for line in checks.values() for c in line if c.check == name)

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ..access import add_user
 from ..config import Settings
+from ..context import Context
 from ..core import Transcript, Turn, Word
-from ..workbench import Workbench
+from ..services import casting, projects, scripting, speech, translation
 from .report import StageTimes, publish
 
 SECONDS_PER_WORD, GAP_S = 0.32, 1.2
@@ -26,7 +27,7 @@ PASSWORD = "benchmark only"
 LANGUAGE, VOICE = "es", "stock-pico-es-es"
 
 
-def generated_project(workbench: Workbench, sample: Path, sentences: list[str], lines: int, folder: Path):
+def generated_project(ctx: Context, sample: Path, sentences: list[str], lines: int, folder: Path):
     """A project of `lines` lines (see the module docstring); returns it and the seconds per stage."""
     words, turns, at = [], [], 1.0
     for index in range(lines):
@@ -41,26 +42,26 @@ def generated_project(workbench: Workbench, sample: Path, sentences: list[str], 
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(sample), "-t",
                     f"{at + 1:.1f}", "-ac", "1", str(source)], check=True)
     timed = StageTimes()
-    project = timed("ingest", lambda: workbench.create_project(source, name="review benchmark"))
-    script = timed("import script", lambda: workbench.import_transcript(
+    project = timed("ingest", lambda: projects.create_project(ctx, source, name="review benchmark"))
+    script = timed("import script", lambda: scripting.import_transcript(ctx,
         project, Transcript("en", 1.0, tuple(words)), turns, "FLORES-200 dev (CC-BY-SA 4.0), generated timing"))
-    timed("translate", lambda: workbench.translate(project, LANGUAGE))
+    timed("translate", lambda: translation.translate(ctx, project, LANGUAGE))
     for speaker in script.speakers:
-        workbench.cast(project, speaker, LANGUAGE, VOICE)
-    timed("synthesize", lambda: workbench.synthesize_language(project, LANGUAGE))
+        casting.cast(ctx, project, speaker, LANGUAGE, VOICE)
+    timed("synthesize", lambda: speech.synthesize_language(ctx, project, LANGUAGE))
     return project, script, timed
 
 
-def browser_timings(workbench: Workbench, project, script, pages: int = 5) -> list[dict]:
+def browser_timings(ctx: Context, project, script, pages: int = 5) -> list[dict]:
     """Sign in, open the review page, page through it, edit and regenerate one line: seconds each."""
     from playwright.sync_api import sync_playwright
     from ui.app import serve
 
-    add_user(workbench.sessions, "bench", PASSWORD, "localization")
+    add_user(ctx.sessions, "bench", PASSWORD, "localization")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app, url = serve(workbench, port=port, block=False)
+    app, url = serve(ctx, port=port, block=False)
     rows = []
     try:
         with sync_playwright() as playwright:
@@ -108,9 +109,9 @@ def browser_timings(workbench: Workbench, project, script, pages: int = 5) -> li
 def run(settings: Settings, eval_dir: Path, sample: Path, out: Path, lines: int = 1000, home: Path | None = None) -> dict:
     sentences = (eval_dir / "translation" / "flores200" / "eng.txt").read_text("utf-8").splitlines()
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-review-") as scratch:
-        workbench = Workbench(settings.model_copy(update={"home": home or Path(scratch) / "home"}))
-        project, script, timings = generated_project(workbench, sample, sentences, lines, Path(scratch))
-        rows = browser_timings(workbench, project, script)
+        ctx = Context(settings.model_copy(update={"home": home or Path(scratch) / "home"}))
+        project, script, timings = generated_project(ctx, sample, sentences, lines, Path(scratch))
+        rows = browser_timings(ctx, project, script)
     summary = {"lines": len(script.lines), "programme minutes": round(script.duration / 60, 1),
                "setup seconds": {stage: round(s, 1) for stage, s in timings.items()}}
     publish(f"Review page on a generated {len(script.lines)}-line project (browser)", rows, summary, out)

@@ -33,12 +33,14 @@ from sqlalchemy import select, update
 from .. import errors
 from ..audio import RATE, decode_audio
 from ..config import Settings
+from ..context import Context
 from ..core import Transcript, Turn, Word
-from ..desk import regenerate_line
 from ..errors import DubdeskError, TamperedError
 from ..export.delivery import MANIFEST, SIGNATURE
 from ..labels import write_labelled_wav
 from ..seal import KEY_FILE, Seal
+from ..services import checks, delivery, desk, pipeline, projects, scripting, speech, translation
+from ..services.desk import regenerate_line
 from ..store import open_database
 from ..store.models import Clip, VoiceProfile
 from ..synth.engines import voice_engine
@@ -47,7 +49,6 @@ from ..translate.edits import StaleEditError
 from ..voices.consent import ConsentGrant, Voice, authorize
 from ..voices.records import ConsentTerms
 from ..voices.registry import ConsentError
-from ..workbench import Workbench
 from .report import publish
 
 LANGUAGE, VOICE, PRODUCER, REVIEWER = "es", "stock-pico-es-es", "Paula Producer", "Rita Reviewer"
@@ -111,40 +112,40 @@ def clip_of(sample: Path, path: Path, start_s: float, seconds: float, name: str 
 
 # Consent ------------------------------------------------------------------------------------------
 
-def actor(workbench: Workbench, reference: Path, **terms) -> object:
+def actor(ctx: Context, reference: Path, **terms) -> object:
     """An actor's profile consenting to dub 'Pilot' into Spanish for a month (override any term)."""
     today = date.today()
     defaults = dict(languages=("es",), titles=("Pilot",), uses=("dubbing",), valid_from=today - timedelta(days=1),
                     valid_until=today + timedelta(days=30), terms_ref="contract 42")
-    return workbench.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference], by="Ana Actriz")
+    return ctx.registry.create("Ana Actriz", ConsentTerms(**{**defaults, **terms}), [reference], by="Ana Actriz")
 
 
-def speak(workbench: Workbench, project, profile_id: str, language: str = "es", text: str = "Hola."):
-    return workbench.synthesize(project, "L0001", text, language, profile_id)
+def speak(ctx: Context, project, profile_id: str, language: str = "es", text: str = "Hola."):
+    return speech.synthesize(ctx, project, "L0001", text, language, profile_id)
 
 
 def pico_voice(record, references) -> Voice:
     return Voice("pico", "es-ES", tuple(references))
 
 
-def _history(workbench: Workbench, profile) -> Path:
-    return workbench.registry.folder / profile.profile_id / "history.jsonl"
+def _history(ctx: Context, profile) -> Path:
+    return ctx.registry.folder / profile.profile_id / "history.jsonl"
 
 
 def consent_attacks(settings: Settings, sample: Path, scratch: Path) -> list[Attempt]:
     """Every way round the consent check that tests/test_consent.py makes, each on a profile of its own."""
-    workbench = Workbench(settings)
-    project = workbench.create_project(sample, name="Pilot")
+    ctx = Context(settings)
+    project = projects.create_project(ctx, sample, name="Pilot")
     reference = clip_of(sample, scratch / "actor reference.wav", 6.5, 6.0)
     stranger = clip_of(sample, scratch / "someone else.wav", 0.0, 5.0, "stranger")
-    return [*_terms_attacks(workbench, project, reference), *_record_attacks(workbench, project, reference, scratch),
-            *_revocation_attacks(workbench, project, lambda i: clip_of(sample, scratch / f"revoked {i}.wav", 6.5 + i / 10, 6.0),
+    return [*_terms_attacks(ctx, project, reference), *_record_attacks(ctx, project, reference, scratch),
+            *_revocation_attacks(ctx, project, lambda i: clip_of(sample, scratch / f"revoked {i}.wav", 6.5 + i / 10, 6.0),
                                  scratch),
-            *_grant_attacks(workbench, project, clip_of(sample, scratch / "granted.wav", 7.5, 6.0), stranger),
-            *_key_attacks(workbench, scratch)]
+            *_grant_attacks(ctx, project, clip_of(sample, scratch / "granted.wav", 7.5, 6.0), stranger),
+            *_key_attacks(ctx, scratch)]
 
 
-def _terms_attacks(workbench: Workbench, project, reference: Path) -> list[Attempt]:
+def _terms_attacks(ctx: Context, project, reference: Path) -> list[Attempt]:
     today = date.today()
     cases = [("speak after the consent expired", {"valid_until": today - timedelta(days=1)}, "es", "expired"),
              ("speak before the consent starts", {"valid_from": today + timedelta(days=1)}, "es", "starts on"),
@@ -152,75 +153,75 @@ def _terms_attacks(workbench: Workbench, project, reference: Path) -> list[Attem
              ("speak for a title not consented to", {"titles": ("Another show",)}, "es", "does not cover title 'Pilot'"),
              ("speak for a use not consented to", {"uses": ("promo",)}, "es", "does not cover use 'dubbing'")]
     attempts = [refused("consent", attack, lambda t=terms, lang=language: speak(
-        workbench, project, actor(workbench, reference, **t).profile_id, lang), ConsentError, match)
+        ctx, project, actor(ctx, reference, **t).profile_id, lang), ConsentError, match)
                 for attack, terms, language, match in cases]
     attempts.append(refused("consent", "speak in a voice nobody registered",
-                            lambda: speak(workbench, project, "nobody"), ConsentError, "no voice profile 'nobody'"))
+                            lambda: speak(ctx, project, "nobody"), ConsentError, "no voice profile 'nobody'"))
     return attempts
 
 
-def _record_attacks(workbench: Workbench, project, reference: Path, scratch: Path) -> list[Attempt]:
-    edited = actor(workbench, reference)
-    history = _history(workbench, edited)
+def _record_attacks(ctx: Context, project, reference: Path, scratch: Path) -> list[Attempt]:
+    edited = actor(ctx, reference)
+    history = _history(ctx, edited)
     history.write_text(history.read_text().replace('"languages": ["es"]', '"languages": ["es", "fr"]'))
     attempts = [refused("consent", "widen a record's languages in its history file",
-                        lambda: speak(workbench, project, edited.profile_id, "fr"), TamperedError, "signature does not verify")]
-    forged = actor(workbench, reference)
-    _append_forged_record(workbench, forged, Seal(scratch / "other-keys", open_database(f"sqlite:///{scratch / 'other.db'}")))
+                        lambda: speak(ctx, project, edited.profile_id, "fr"), TamperedError, "signature does not verify")]
+    forged = actor(ctx, reference)
+    _append_forged_record(ctx, forged, Seal(scratch / "other-keys", open_database(f"sqlite:///{scratch / 'other.db'}")))
     attempts.append(refused("consent", "append a record signed with another key (files and database)",
-                            lambda: speak(workbench, project, forged.profile_id, "fr"), TamperedError, "signed by an unknown key"))
-    changed = actor(workbench, reference)
-    (stored,) = workbench.registry.reference_paths(changed)
+                            lambda: speak(ctx, project, forged.profile_id, "fr"), TamperedError, "signed by an unknown key"))
+    changed = actor(ctx, reference)
+    (stored,) = ctx.registry.reference_paths(changed)
     stored.write_bytes(stored.read_bytes()[:-100])
     attempts.append(refused("consent", "change a stored reference recording",
-                            lambda: speak(workbench, project, changed.profile_id), TamperedError, "reference .* missing or changed"))
+                            lambda: speak(ctx, project, changed.profile_id), TamperedError, "reference .* missing or changed"))
     return attempts
 
 
-def _append_forged_record(workbench: Workbench, profile, other_key: Seal) -> None:
+def _append_forged_record(ctx: Context, profile, other_key: Seal) -> None:
     """A wider record signed with `other_key`, appended to the history and made the database's head."""
     forged = replace(profile.next(terms=replace(profile.terms, languages=("es", "fr"))), signer=other_key.fingerprint)
     forged = replace(forged, signature=other_key.sign_bytes(forged.signed_content()))
-    with _history(workbench, profile).open("a") as lines:
+    with _history(ctx, profile).open("a") as lines:
         lines.write(json.dumps(forged.to_json()) + "\n")
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         session.execute(update(VoiceProfile).where(VoiceProfile.id == profile.profile_id)
                         .values(head_hash=forged.hash, version=forged.version))
         session.commit()
 
 
-def _revocation_attacks(workbench: Workbench, project, recording: Callable[[int], Path], scratch: Path) -> list[Attempt]:
+def _revocation_attacks(ctx: Context, project, recording: Callable[[int], Path], scratch: Path) -> list[Attempt]:
     """`recording(i)`: a recording of its own for each profile revoked here (a revoked one cannot back another)."""
     def revoked_profile(index: int):
-        profile = actor(workbench, recording(index))
-        workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+        profile = actor(ctx, recording(index))
+        speech.revoke_voice(ctx, profile.profile_id, "withdrawn", by="Ana Actriz")
         return profile
 
     spoken = revoked_profile(1)
-    attempts = [refused("consent", "speak in a revoked voice", lambda: speak(workbench, project, spoken.profile_id),
+    attempts = [refused("consent", "speak in a revoked voice", lambda: speak(ctx, project, spoken.profile_id),
                         ConsentError, "revoked"),
-                refused("consent", "widen a revoked voice's terms", lambda: workbench.registry.update_terms(
+                refused("consent", "widen a revoked voice's terms", lambda: ctx.registry.update_terms(
                     spoken.profile_id, spoken.terms, by="attacker"), ConsentError, "revoked")]
     undone = revoked_profile(2)
-    current = workbench.registry.current(undone.profile_id)
-    attempts.append(refused("consent", "append a record after the revocation through the registry", lambda: workbench.registry._append(
+    current = ctx.registry.current(undone.profile_id)
+    attempts.append(refused("consent", "append a record after the revocation through the registry", lambda: ctx.registry._append(
         current.next(revoked_at=None, revocation_reason=""), by="attacker", action="undo"), ConsentError, "revocation is final"))
     cut = revoked_profile(3)
-    history = _history(workbench, cut)
+    history = _history(ctx, cut)
     history.write_text(history.read_text().splitlines(keepends=True)[0])
     attempts.append(refused("consent", "cut the revocation from the history file",
-                            lambda: speak(workbench, project, cut.profile_id), TamperedError, "does not end at the registered head"))
-    attempts += _database_revocation_attacks(workbench, project, cut)
+                            lambda: speak(ctx, project, cut.profile_id), TamperedError, "does not end at the registered head"))
+    attempts += _database_revocation_attacks(ctx, project, cut)
     rewrapped = scratch / "same voice.flac"  # the same recording, another container and name
     sf.write(rewrapped, decode_audio(recording(3)), RATE)
     attempts.append(refused("consent", "register a revoked voice again as a new profile (re-wrapped recording)",
-                            lambda: actor(workbench, rewrapped), ConsentError, "a revoked voice cannot be registered again"))
+                            lambda: actor(ctx, rewrapped), ConsentError, "a revoked voice cannot be registered again"))
     return attempts
 
 
-def _database_revocation_attacks(workbench: Workbench, project, profile) -> list[Attempt]:
+def _database_revocation_attacks(ctx: Context, project, profile) -> list[Attempt]:
     """Roll the head back in the database, delete the revocation row, then drop the guard and roll back."""
-    database = sqlite3.connect(workbench.settings.home / "dubdesk.db")
+    database = sqlite3.connect(ctx.settings.home / "dubdesk.db")
     roll_back = ("UPDATE voice_profiles SET head_hash = ?, version = 1 WHERE id = ?", (profile.hash, profile.profile_id))
     try:
         attempts = [refused("consent", "roll a revoked profile's head back in the database",
@@ -235,17 +236,17 @@ def _database_revocation_attacks(workbench: Workbench, project, profile) -> list
     finally:
         database.close()
     attempts.append(refused("consent", "drop the trigger, roll the head back and cut the history",
-                            lambda: speak(workbench, project, profile.profile_id), TamperedError, "the revocation was removed"))
+                            lambda: speak(ctx, project, profile.profile_id), TamperedError, "the revocation was removed"))
     return attempts
 
 
-def _grant_attacks(workbench: Workbench, project, reference: Path, stranger: Path) -> list[Attempt]:
-    profile, other = actor(workbench, reference), actor(workbench, reference, languages=("de",))
+def _grant_attacks(ctx: Context, project, reference: Path, stranger: Path) -> list[Attempt]:
+    profile, other = actor(ctx, reference), actor(ctx, reference, languages=("de",))
     engine = voice_engine("pico")
-    voice = pico_voice(profile, workbench.registry.reference_paths(profile))
+    voice = pico_voice(profile, ctx.registry.reference_paths(profile))
     forged = ConsentGrant(profile.profile_id, profile.hash, "es", "Pilot", "dubbing", "pico", "es-ES", (), 0.0, mac="0" * 64)
-    _, _, others = authorize(workbench.registry, other.profile_id, "de", "Pilot", "dubbing", pico_voice)
-    _, _, grant = authorize(workbench.registry, profile.profile_id, "es", "Pilot", "dubbing", pico_voice)
+    _, _, others = authorize(ctx.registry, other.profile_id, "de", "Pilot", "dubbing", pico_voice)
+    _, _, grant = authorize(ctx.registry, profile.profile_id, "es", "Pilot", "dubbing", pico_voice)
 
     def spoken(with_grant, as_voice=voice):
         return lambda: engine.speak("Hola.", as_voice, "es", with_grant, profile.profile_id)
@@ -259,30 +260,30 @@ def _grant_attacks(workbench: Workbench, project, reference: Path, stranger: Pat
         refused("consent", "use a grant with a reference nobody consented with",
                 spoken(grant, replace(voice, references=(stranger,))), ConsentError, "does not cover the recording"),
         refused("consent", "let the voice matcher hear a reference nobody consented with", lambda: VoiceMatcher(
-            workbench.folder(project)).apply(np.zeros(RATE, np.float32), RATE, grant, (stranger,), "k", 200.0),
+            ctx.folder(project)).apply(np.zeros(RATE, np.float32), RATE, grant, (stranger,), "k", 200.0),
                 ConsentError, "does not cover the recording")]
-    workbench.revoke_voice(profile.profile_id, "withdrawn", by="Ana Actriz")
+    speech.revoke_voice(ctx, profile.profile_id, "withdrawn", by="Ana Actriz")
     attempts.append(refused("consent", "use a grant minted before the revocation", spoken(grant), ConsentError, "revoked"))
     return attempts
 
 
-def _key_attacks(workbench: Workbench, scratch: Path) -> list[Attempt]:
+def _key_attacks(ctx: Context, scratch: Path) -> list[Attempt]:
     """Last: bring a registry key of one's own (the data folder's key is gone afterwards)."""
-    pinned = workbench.registry.signer
-    (workbench.settings.home / "keys" / KEY_FILE).unlink()
-    fresh = workbench.settings.model_copy(update={"home": scratch / "fresh", "key_fingerprint": pinned})
+    pinned = ctx.registry.signer
+    (ctx.settings.home / "keys" / KEY_FILE).unlink()
+    fresh = ctx.settings.model_copy(update={"home": scratch / "fresh", "key_fingerprint": pinned})
     return [refused("consent", "replace the registry key (the database pins it)",
-                    lambda: Workbench(workbench.settings).registry.profile_ids(), errors.TamperedError, "the database pins"),
+                    lambda: Context(ctx.settings).registry.profile_ids(), errors.TamperedError, "the database pins"),
             refused("consent", "start with another key (the settings pin it)",
-                    lambda: Workbench(fresh).registry.profile_ids(), errors.TamperedError, "the settings pin")]
+                    lambda: Context(fresh).registry.profile_ids(), errors.TamperedError, "the settings pin")]
 
 
 # The dubbed programme: races, sealed takes, verify ---------------------------------------------------
 
-def dubbed_desk(settings: Settings, sample: Path) -> tuple[Workbench, object]:
+def dubbed_desk(settings: Settings, sample: Path) -> tuple[Context, object]:
     """A three-line programme (its transcript given, not heard) dubbed into Spanish up to review."""
-    workbench = Workbench(settings)
-    project = workbench.create_project(sample, name="Trust", by=PRODUCER)
+    ctx = Context(settings)
+    project = projects.create_project(ctx, sample, name="Trust", by=PRODUCER)
     words, turns, at = [], [], 1.0
     for index, sentence in enumerate(SENTENCES):
         start = at
@@ -291,24 +292,24 @@ def dubbed_desk(settings: Settings, sample: Path) -> tuple[Workbench, object]:
             at += 0.35
         turns.append(Turn(start, at, f"SPEAKER_{index % 2:02d}"))
         at += 1.5
-    workbench.import_transcript(project, Transcript("en", 1.0, tuple(words)), turns, "benchmark transcript")
-    report = workbench.prepare_dub(project, LANGUAGE, VOICE, by=PRODUCER)
+    scripting.import_transcript(ctx, project, Transcript("en", 1.0, tuple(words)), turns, "benchmark transcript")
+    report = pipeline.prepare_dub(ctx, project, LANGUAGE, VOICE, by=PRODUCER)
     if report.refused:
         raise DubdeskError(f"the benchmark programme could not be dubbed: {report.refused}")
-    return workbench, project
+    return ctx, project
 
 
 def race_edits(settings: Settings, project_id: int, line_id: str, name: str, rounds: int, barrier, outcomes) -> None:
     """One reviewer in a process of their own: each round, read the line's version, wait for the other,
     then save an edit; puts (round, name, 'saved' | 'refused') on `outcomes`."""
-    workbench = Workbench(settings)
-    project = workbench.project(project_id)
+    ctx = Context(settings)
+    project = projects.project(ctx, project_id)
     for round_ in range(rounds):
         barrier.wait()
-        version = workbench.translations(project, LANGUAGE)[line_id].version
+        version = translation.translations(ctx, project, LANGUAGE)[line_id].version
         barrier.wait()  # both hold the same version now
         try:
-            regenerate_line(workbench, project, line_id, LANGUAGE, edit_text(round_, name), name, version)
+            regenerate_line(ctx, project, line_id, LANGUAGE, edit_text(round_, name), name, version)
             outcomes.put((round_, name, "saved"))
         except StaleEditError:
             outcomes.put((round_, name, "refused"))
@@ -318,11 +319,11 @@ def edit_text(round_: int, name: str) -> str:
     return f"Versión {round_} de {name}."
 
 
-def race(workbench: Workbench, project, line_id: str, rounds: int) -> list[tuple[int, str, str]]:
+def race(ctx: Context, project, line_id: str, rounds: int) -> list[tuple[int, str, str]]:
     """Two processes editing `line_id` from the same version `rounds` times; every (round, name, outcome)."""
     context = multiprocessing.get_context("spawn")
     barrier, outcomes = context.Barrier(2), context.Queue()
-    racers = [context.Process(target=race_edits, args=(workbench.settings, project.id, line_id, name, rounds, barrier, outcomes))
+    racers = [context.Process(target=race_edits, args=(ctx.settings, project.id, line_id, name, rounds, barrier, outcomes))
               for name in RACERS]
     for racer in racers:
         racer.start()
@@ -348,11 +349,11 @@ def _refuse_failed(racers) -> None:
                            f"nothing was measured")
 
 
-def race_trials(workbench: Workbench, project, rounds: int) -> list[Attempt]:
+def race_trials(ctx: Context, project, rounds: int) -> list[Attempt]:
     """Held rounds: one edit saved with its take, the other refused as stale and leaving no take."""
-    line_id = next(iter(workbench.current_clips(project, LANGUAGE)))
-    results = race(workbench, project, line_id, rounds)
-    with workbench.sessions() as session:
+    line_id = next(iter(speech.current_clips(ctx, project, LANGUAGE)))
+    results = race(ctx, project, line_id, rounds)
+    with ctx.sessions() as session:
         takes = set(session.scalars(select(Clip.text).where(Clip.line_id == line_id, Clip.project_id == project.id)))
     return [_round(round_, {name: outcome for r, name, outcome in results if r == round_}, takes) for round_ in range(rounds)]
 
@@ -368,18 +369,18 @@ def _round(round_: int, outcomes: dict[str, str], takes: set[str]) -> Attempt:
                                             f"refused but left a take: {leftover}")
 
 
-def approve_all(workbench: Workbench, project) -> None:
+def approve_all(ctx: Context, project) -> None:
     """QC the takes the races left, then approve every line by name."""
-    workbench.qc(project, LANGUAGE)
-    for line_id in workbench.current_clips(project, LANGUAGE):
-        if line_id not in workbench.approvals(project, LANGUAGE):
-            workbench.review(project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="benchmark: accepted")
+    checks.qc(ctx, project, LANGUAGE)
+    for line_id in speech.current_clips(ctx, project, LANGUAGE):
+        if line_id not in desk.approvals(ctx, project, LANGUAGE):
+            desk.review(ctx, project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="benchmark: accepted")
 
 
 @contextmanager
-def _database(workbench: Workbench) -> Iterator[Callable[..., None]]:
+def _database(ctx: Context) -> Iterator[Callable[..., None]]:
     """A raw connection to the data folder's database (what an attacker with the file has): yields `sql`."""
-    connection = sqlite3.connect(workbench.settings.home / "dubdesk.db")
+    connection = sqlite3.connect(ctx.settings.home / "dubdesk.db")
 
     def sql(statement: str, parameters: tuple = ()) -> None:
         connection.execute(statement, parameters)
@@ -392,30 +393,30 @@ def _database(workbench: Workbench) -> Iterator[Callable[..., None]]:
         connection.close()
 
 
-def take_tamperings(workbench: Workbench, project, scratch: Path) -> list[Attempt]:
+def take_tamperings(ctx: Context, project, scratch: Path) -> list[Attempt]:
     """The rows and files tests/test_trust.py forges under the approved takes; the mix must refuse each
     (and write nothing), each undone before the next."""
-    clips = workbench.current_clips(project, LANGUAGE)
+    clips = speech.current_clips(ctx, project, LANGUAGE)
     first, second, third = list(clips)[:3]
     out = scratch / "refused mix"
     out.mkdir()
 
     def mix() -> Path:
-        return workbench.deliver(project, LANGUAGE, out)
+        return delivery.deliver(ctx, project, LANGUAGE, out)
 
-    with _database(workbench) as sql:
+    with _database(ctx) as sql:
         sql("UPDATE clips SET profile_id = 'stock-pico-it-it' WHERE id = ?", (clips[first].id,))
         attempts = [refused("takes", "relabel a take with another voice", mix, ConsentError, "never had")]
         sql("UPDATE clips SET profile_id = ?, text = 'Otra cosa.' WHERE id = ?", (VOICE, clips[first].id))
         attempts.append(refused("takes", "edit a take's text", mix, TamperedError, "does not match its seal"))
         sql("UPDATE clips SET text = ? WHERE id = ?", (clips[first].text, clips[first].id))
-        attempts.append(_replaced_fitted_file(workbench, project, clips[second], mix))
-        workbench.review(project, third, LANGUAGE, REVIEWER, approve=False, note="too flat")
+        attempts.append(_replaced_fitted_file(ctx, project, clips[second], mix))
+        desk.review(ctx, project, third, LANGUAGE, REVIEWER, approve=False, note="too flat")
         sql("INSERT INTO reviews (clip_id, decision, reviewer, created_at) VALUES (?, 'approved', ?, CURRENT_TIMESTAMP)",
             (clips[third].id, REVIEWER))
         attempts.append(refused("takes", "insert an approval with no seal", mix, TamperedError, "approval carries no seal"))
         sql("UPDATE qc_results SET verdict = 'pass', reason = 'fine' WHERE clip_id = ?", (clips[third].id,))
-        attempts.append(refused("takes", "forge a QC verdict, then approve", lambda: workbench.review(
+        attempts.append(refused("takes", "forge a QC verdict, then approve", lambda: desk.review(ctx,
             project, third, LANGUAGE, REVIEWER, approve=True), TamperedError, "QC verdicts does not match its seal"))
         attempts.append(refused("takes", "delete a decision", lambda: sql("DELETE FROM reviews WHERE clip_id = ?", (clips[third].id,)),
                                 sqlite3.DatabaseError, "append-only"))
@@ -425,8 +426,8 @@ def take_tamperings(workbench: Workbench, project, scratch: Path) -> list[Attemp
     return attempts
 
 
-def _replaced_fitted_file(workbench: Workbench, project, clip: Clip, mix: Callable[[], Path]) -> Attempt:
-    fitted = workbench.folder(project) / clip.fit["path"]
+def _replaced_fitted_file(ctx: Context, project, clip: Clip, mix: Callable[[], Path]) -> Attempt:
+    fitted = ctx.folder(project) / clip.fit["path"]
     kept = fitted.read_bytes()
     sf.write(fitted, np.zeros(RATE, np.float32), RATE)  # another recording over the generated line
     try:
@@ -495,26 +496,26 @@ TAMPERINGS: tuple[tuple[str, Callable[[Path], Path], Callable[[Path], str]], ...
 )
 
 
-def package_tamperings(workbench: Workbench, package: Path, scratch: Path) -> list[Attempt]:
+def package_tamperings(ctx: Context, package: Path, scratch: Path) -> list[Attempt]:
     """Each tampering on a fresh copy of the delivered package, then verify; last, the voice is revoked
     and its consent history corrupted, and the untouched package verified."""
     attempts = []
     for index, (attack, tamper, named) in enumerate(TAMPERINGS):
         copy = shutil.copytree(package, scratch / f"tampered {index}" / package.name)
         names = named(copy)
-        attempts.append(_verified(workbench, attack, tamper(copy), names))
-    workbench.revoke_voice(VOICE, "benchmark: the stock voice is withdrawn", by=PRODUCER)
-    history = workbench.registry.folder / VOICE / "history.jsonl"
+        attempts.append(_verified(ctx, attack, tamper(copy), names))
+    speech.revoke_voice(ctx, VOICE, "benchmark: the stock voice is withdrawn", by=PRODUCER)
+    history = ctx.registry.folder / VOICE / "history.jsonl"
     *kept, revocation = history.read_text("utf-8").splitlines(keepends=True)
     history.write_text("".join(kept) + "\x00" * len(revocation), "utf-8")  # the revocation record overwritten
-    attempts.append(_verified(workbench, "corrupt a revoked profile's consent history", package, VOICE))
+    attempts.append(_verified(ctx, "corrupt a revoked profile's consent history", package, VOICE))
     return attempts
 
 
-def _verified(workbench: Workbench, attack: str, target: Path, names: str) -> Attempt:
+def _verified(ctx: Context, attack: str, target: Path, names: str) -> Attempt:
     """Caught: verify returns a failing finding naming `names` (in its file or its message), without crashing."""
     try:
-        findings = workbench.verify(target)
+        findings = delivery.verify(ctx, target)
     except Exception as crash:  # noqa: BLE001 - a crash is recorded as the outcome, not raised
         return Attempt("verify", attack, "missed", f"verify crashed: {type(crash).__name__}: {str(crash)[:160]}")
     failing = [f for f in findings if f.ok is False]
@@ -545,12 +546,12 @@ def signed_in(url: str, name: str, password: str, address: str = "127.0.0.1") ->
     return client
 
 
-def secrets_of(workbench: Workbench, profiles: dict[str, str]) -> dict[str, Path]:
+def secrets_of(ctx: Context, profiles: dict[str, str]) -> dict[str, Path]:
     """The files no role may be served: both keys, the database and its log, a consent history, and the
     recording of the actor `profiles['olive']`."""
-    home = workbench.settings.home
+    home = ctx.settings.home
     database, voices = home / "dubdesk.db", home / "voices"
-    found = {"signing key": workbench.signing_identity().key, "registry key": home / "keys" / KEY_FILE,
+    found = {"signing key": delivery.signing_identity(ctx).key, "registry key": home / "keys" / KEY_FILE,
              "database": database, "database -wal": database.with_name("dubdesk.db-wal"),
              "consent history": next(voices.rglob("history.jsonl")),
              "olive's reference": next((voices / profiles["olive"]).rglob("*.wav"))}
@@ -588,17 +589,17 @@ def private_cache(folder: Path) -> Iterator[None]:
 
 def web_attacks(settings: Settings, sample: Path, scratch: Path) -> list[Attempt]:
     """Each role (and nobody signed in) asks the four file routes for each secret, twelve ways each."""
-    from .. import portal
     from ..access import add_user, user
+    from ..services import portal
 
-    workbench = Workbench(settings)
+    ctx = Context(settings)
     for name, role in PEOPLE.items():
-        add_user(workbench.sessions, name, PASSWORD, role)
-    profiles = {name: portal.create_profile(workbench, user(workbench.sessions, name), name.title(), [LANGUAGE], ["dubbing"], None,
+        add_user(ctx.sessions, name, PASSWORD, role)
+    profiles = {name: portal.create_profile(ctx, user(ctx.sessions, name), name.title(), [LANGUAGE], ["dubbing"], None,
                                             "contract", [clip_of(sample, scratch / f"{name}.wav", start, 10.0, name)]).profile_id
                 for name, start in (("vera", 2), ("olive", 14))}
-    secrets = secrets_of(workbench, profiles)
-    with private_cache(scratch / "ui-cache"), _served(workbench) as url:
+    secrets = secrets_of(ctx, profiles)
+    with private_cache(scratch / "ui-cache"), _served(ctx) as url:
         from ui.files import cache_folder
 
         cache = cache_folder(settings.home)
@@ -608,10 +609,10 @@ def web_attacks(settings: Settings, sample: Path, scratch: Path) -> list[Attempt
 
 
 @contextmanager
-def _served(workbench: Workbench) -> Iterator[str]:
+def _served(ctx: Context) -> Iterator[str]:
     from ui.app import serve
 
-    app, url = serve(workbench, port=free_port(), block=False)
+    app, url = serve(ctx, port=free_port(), block=False)
     try:
         yield url.rstrip("/")
     finally:
@@ -640,15 +641,15 @@ def attack_all(settings: Settings, sample: Path, scratch: Path, races: int = 20,
     if "consent" in groups:
         found += consent_attacks(scratch_settings(settings, scratch / "consent home"), sample, _folder(scratch / "consent"))
     if {"races", "takes", "verify"} & set(groups):
-        workbench, project = dubbed_desk(scratch_settings(settings, scratch / "desk home"), sample)
+        ctx, project = dubbed_desk(scratch_settings(settings, scratch / "desk home"), sample)
         if "races" in groups:
-            found += race_trials(workbench, project, races)
-        approve_all(workbench, project)
-        package = workbench.deliver(project, LANGUAGE, scratch / "delivery") if "verify" in groups else None
+            found += race_trials(ctx, project, races)
+        approve_all(ctx, project)
+        package = delivery.deliver(ctx, project, LANGUAGE, scratch / "delivery") if "verify" in groups else None
         if "takes" in groups:
-            found += take_tamperings(workbench, project, _folder(scratch / "takes"))
+            found += take_tamperings(ctx, project, _folder(scratch / "takes"))
         if package:
-            found += package_tamperings(workbench, package, _folder(scratch / "tampered"))
+            found += package_tamperings(ctx, package, _folder(scratch / "tampered"))
     return found
 
 

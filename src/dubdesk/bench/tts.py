@@ -12,10 +12,11 @@ import soundfile as sf
 
 from ..audio import resample
 from ..config import Settings
+from ..context import Context
 from ..qc.wer import transcript_errors
-from ..synth import STOCK_FILE
+from ..services import projects, speech
 from ..transcribe import get_transcriber
-from ..workbench import Workbench
+from ..voices.stock import STOCK_FILE
 from .report import publish
 from .translation import ISO3
 
@@ -25,8 +26,8 @@ def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, samp
     transcriber = get_transcriber(settings)
     rows = []
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-tts-") as home:
-        workbench = Workbench(settings.model_copy(update={"home": Path(home)}))
-        project = workbench.create_project(sample, name="tts benchmark")
+        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        project = projects.create_project(ctx, sample, name="tts benchmark")
         stock = [v for v in json.loads(STOCK_FILE.read_text())["voices"] if voices in v["profile_id"]]
         for voice in stock:
             language = voice["languages"][0]
@@ -35,9 +36,9 @@ def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, samp
             synth_s = audio_s = 0.0
             for index, text in enumerate(texts):
                 began = time.perf_counter()
-                clip = workbench.synthesize(project, f"B{index:03d}", text, language, voice["profile_id"])
+                clip = speech.synthesize(ctx, project, f"B{index:03d}", text, language, voice["profile_id"])
                 synth_s += time.perf_counter() - began
-                audio, rate = sf.read(workbench.folder(project) / clip.path, dtype="float32")
+                audio, rate = sf.read(ctx.folder(project) / clip.path, dtype="float32")
                 audio_s += len(audio) / rate
                 heard = transcriber.transcribe(resample(audio, rate), language)
                 wrong, length = transcript_errors(text, [w.text for w in heard.words], language)

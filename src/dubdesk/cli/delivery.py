@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..context import Context
+from ..services import delivery, projects
 from . import By, Home, TargetLanguage, app, load_settings, person, reported_errors, stage_progress
 
 
@@ -19,11 +21,9 @@ def deliver(project: int, language: TargetLanguage,
                                                                     "ducked under the dub)")] = None,
             by: By = None, home: Home = None) -> None:
     """Mix the approved lines and write the labelled, signed package: mix, stems, lines, script, timeline, video."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        folder = workbench.deliver(workbench.project(project), language, out, me, progress, by=person(by))
+        folder = delivery.deliver(ctx, projects.project(ctx, project), language, out, me, progress, by=person(by))
     loudness = json.loads((folder / "manifest.json").read_text("utf-8"))["loudness"]["ffmpeg_ebur128"]
     for role, reading in loudness.items():
         typer.echo(f"{role}: dialogue {reading['dialogue']['integrated_lkfs']:.1f} LKFS, programme "
@@ -37,11 +37,9 @@ def verify(target: Annotated[Path, typer.Argument(help="a delivered file or pack
            trust: Annotated[Optional[Path], typer.Option(help="root certificate to trust (default: this studio's)")] = None,
            home: Home = None) -> None:
     """Check labels, C2PA signature, watermark, manifest hashes and consents; exit 1 on any problem."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        findings = workbench.verify(target, trust)
+        findings = delivery.verify(ctx, target, trust)
     table = Table("file", "check", "", "finding", title=f"verify {target}")
     marks = {True: "[green]ok[/]", False: "[bold red]FAIL[/]", None: "[yellow]not checked[/]"}
     for finding in findings:

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..context import Context
+from ..services import casting, checks, pipeline, projects, scripting, speech, translation
 from . import (
     AsrEngine,
     AsrModel,
@@ -35,21 +37,17 @@ def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project 
         commercial: Annotated[bool, typer.Option(help="the dub will be used commercially")] = False,
         by: By = None, home: Home = None) -> None:
     """Create a project from an audio or video file (the original is kept untouched)."""
-    from ..workbench import Workbench
-
     with reported_errors(), stage_progress() as progress:
         progress("ingest")
-        project = Workbench(load_settings(home)).create_project(source, name, tuple(target or ()), commercial, person(by))
+        project = projects.create_project(Context(load_settings(home)), source, name, tuple(target or ()), commercial, person(by))
     typer.echo(project.id)
 
 
 @app.command("projects")
 def list_projects(home: Home = None) -> None:
     """List the projects in the data folder."""
-    from ..workbench import Workbench
-
     table = Table("id", "name", "source", "duration", "targets", "created")
-    for p in Workbench(load_settings(home)).projects():
+    for p in projects.projects(Context(load_settings(home))):
         table.add_row(str(p.id), p.name, p.source_name, f"{p.media['duration_s']:.1f} s",
                       ",".join(p.target_languages), p.created_at.strftime("%Y-%m-%d %H:%M"))
     Console().print(table)
@@ -65,8 +63,6 @@ def transcribe(
     max_speakers: MaxSpeakers = None, home: Home = None,
 ) -> None:
     """Transcribe and diarize a source into a timed, speaker-attributed script, and export it."""
-    from ..workbench import Workbench, transcribe_file
-
     settings = load_settings(
         home, transcribe={"language": language, "engine": asr_engine, "model": asr_model, "beam_size": beam_size},
         diarize={"engine": diarizer, "num_speakers": speakers, "min_speakers": min_speakers,
@@ -75,13 +71,13 @@ def transcribe(
         fail("give either a source file or --project ID")
     with reported_errors(), stage_progress() as progress:
         if source is not None:
-            written = transcribe_file(settings, source, out, progress)
+            written = scripting.transcribe_file(Context(settings), source, out, progress)
         else:
-            workbench = Workbench(settings)
-            chosen = workbench.project(project)
-            workbench.script(chosen, progress)
+            ctx = Context(settings)
+            chosen = projects.project(ctx, project)
+            scripting.script(ctx, chosen, progress)
             progress("export")
-            written = workbench.export(chosen, out)
+            written = scripting.export(ctx, chosen, out)
     for path in written:
         typer.echo(path)
 
@@ -91,14 +87,12 @@ def export(project: int, out: Path,
            format: Annotated[Optional[list[str]], typer.Option(help="json|srt|vtt|rttm|csv|xlsx (repeatable)")] = None,
            home: Home = None) -> None:
     """Export a project's script: JSON, SRT, VTT, RTTM and the timecoded dialogue list."""
-    from ..workbench import Workbench
-
     with reported_errors(), stage_progress() as progress:
-        workbench = Workbench(load_settings(home))
-        chosen = workbench.project(project)
-        workbench.script(chosen, progress)
+        ctx = Context(load_settings(home))
+        chosen = projects.project(ctx, project)
+        scripting.script(ctx, chosen, progress)
         progress("export")
-        written = workbench.export(chosen, out, tuple(format or ()) or None)
+        written = scripting.export(ctx, chosen, out, tuple(format or ()) or None)
     for path in written:
         typer.echo(path)
 
@@ -106,15 +100,14 @@ def export(project: int, out: Path,
 def translate(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Translate every line, with a character budget from its slot; over-budget lines are marked."""
     from ..translate import route
-    from ..workbench import Workbench
 
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        chosen = workbench.project(project)
-        script = workbench.script(chosen, progress)
+        chosen = projects.project(ctx, project)
+        script = scripting.script(ctx, chosen, progress)
         progress("translate")
-        quality = route(script.language, language, workbench.settings.translate).describe()
-        rows = workbench.translate(chosen, language, by=person(by))
+        quality = route(script.language, language, ctx.settings.translate).describe()
+        rows = translation.translate(ctx, chosen, language, by=person(by))
     table = Table("line", "budget", "chars", "", "text", title=quality)
     for line_id, row in sorted(rows.items()):
         table.add_row(line_id, str(row.budget_chars), str(len(row.text)), "OVER" if row.over_budget else "", row.text)
@@ -127,14 +120,12 @@ def characters(project: int,
                series: Annotated[Optional[str], typer.Option(help="series this episode belongs to")] = None,
                by: By = None, home: Home = None) -> None:
     """Name the characters (kept verbatim in translation) and the series (one voice per character)."""
-    from ..workbench import Workbench
-
     pairs = dict(pair.split("=", 1) for pair in names or [] if "=" in pair)
     if len(pairs) != len(names or []):
         fail("give characters as SPEAKER=Name")
     with reported_errors():
-        workbench = Workbench(load_settings(home))
-        row = workbench.describe_project(workbench.project(project), series=series, characters=pairs, by=person(by))
+        ctx = Context(load_settings(home))
+        row = projects.describe_project(ctx, projects.project(ctx, project), series=series, characters=pairs, by=person(by))
     typer.echo(f"series: {row.series or '-'}; characters: {row.characters}")
 
 
@@ -143,11 +134,9 @@ def glossary(project: int, term: str, language: TargetLanguage,
              translation: Annotated[str, typer.Option("--as", help="the required translation")],
              by: By = None, home: Home = None) -> None:
     """Require a translation for a term in one language (applied at the next translate)."""
-    from ..workbench import Workbench
-
     with reported_errors():
-        workbench = Workbench(load_settings(home))
-        workbench.describe_project(workbench.project(project), glossary={term: {language: translation}}, by=person(by))
+        ctx = Context(load_settings(home))
+        projects.describe_project(ctx, projects.project(ctx, project), glossary={term: {language: translation}}, by=person(by))
     typer.echo(f"{term} -> {translation} ({language})")
 
 
@@ -155,11 +144,9 @@ def glossary(project: int, term: str, language: TargetLanguage,
 def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="voice profile id")],
          language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Cast a consented voice as a source speaker (see voices-for for the voices on offer)."""
-    from ..workbench import Workbench
-
     with reported_errors():
-        workbench = Workbench(load_settings(home))
-        workbench.cast(workbench.project(project), speaker, language, voice, person(by))
+        ctx = Context(load_settings(home))
+        casting.cast(ctx, projects.project(ctx, project), speaker, language, voice, person(by))
     typer.echo(f"{speaker} -> {voice} ({language})")
 
 
@@ -167,12 +154,9 @@ def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="vo
 def voices_for(project: int, language: TargetLanguage,
                home: Home = None) -> None:
     """The voices whose consent covers this project's title, the language and dubbing, today."""
-    from ..cast import eligible_voices
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        offered = eligible_voices(workbench.registry, workbench.project(project), language)
+        offered = casting.eligible_voices(ctx, projects.project(ctx, project), language)
     for record in offered:
         typer.echo(f"{record.profile_id}\t{record.actor}")
 
@@ -181,11 +165,9 @@ def voices_for(project: int, language: TargetLanguage,
 def synth(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Speak every translated, cast line in its voice (consent is checked per line); exit 1 if any
     line could not be spoken."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        clips, refused = workbench.synthesize_language(workbench.project(project), language, progress, by=person(by))
+        clips, refused = speech.synthesize_language(ctx, projects.project(ctx, project), language, progress, by=person(by))
     typer.echo(f"{len(clips)} line(s) synthesized")
     _exit_if_refused(refused)
 
@@ -206,11 +188,9 @@ VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "n/a": "
 @app.command()
 def fit(project: int, language: TargetLanguage, home: Home = None) -> None:
     """Fit every line's clip into its slot (pitch kept, within the rate bounds); lines that do not fit are listed."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        fits = workbench.fit(workbench.project(project), language, progress)
+        fits = pipeline.fit_lines(ctx, projects.project(ctx, project), language, progress)
     table = Table("line", "start", "slot s", "natural s", "rate", "fits", "", title=f"fit ({language})")
     for line_id, fitted in fits.items():
         table.add_row(line_id, f"{fitted.start:.2f}", f"{fitted.slot_s:.2f}", f"{fitted.natural_s:.2f}", f"{fitted.rate:.2f}",
@@ -224,11 +204,9 @@ def qc(project: int, language: TargetLanguage,
        again: Annotated[bool, typer.Option("--again", help="check again the lines checked before that nobody has decided on")] = False,
        home: Home = None) -> None:
     """Run every check on each line's current clip not checked yet and print the verdicts, with their reasons."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        results = workbench.qc(workbench.project(project), language, progress, again=again)
+        results = checks.qc(ctx, projects.project(ctx, project), language, progress, again=again)
     _print_qc(results, language)
 
 
@@ -249,10 +227,8 @@ def dub(project: int, language: TargetLanguage,
     """Every stage up to review: script, translate, cast, synthesize, fit, QC; then print the verdicts.
     Run again, it redoes only what changed (approvals of unchanged lines stand); exit 1 if any line
     could not be spoken (say, its voice's consent was revoked)."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        report = workbench.prepare_dub(workbench.project(project), language, voice, progress, by=person(by))
+        report = pipeline.prepare_dub(ctx, projects.project(ctx, project), language, voice, progress, by=person(by))
     _print_qc(report.results, language)
     _exit_if_refused(report.refused)

@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..context import Context
+from ..services import desk, projects, speech, translation
 from . import By, Home, TargetLanguage, app, fail, load_settings, person, reported_errors
 
 
@@ -17,15 +19,13 @@ def approve(project: int, language: TargetLanguage,
             override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable")] = None,
             home: Home = None) -> None:
     """Approve lines by name (or --all); a line that failed QC needs --override with a reason."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        chosen = workbench.project(project)
+        chosen = projects.project(ctx, project)
         if not lines and not every:
             fail("name the lines to approve, or --all")
-        for line_id in list(workbench.current_clips(chosen, language)) if every else lines:
-            workbench.review(chosen, line_id, language, by, approve=True, override_reason=override)
+        for line_id in list(speech.current_clips(ctx, chosen, language)) if every else lines:
+            desk.review(ctx, chosen, line_id, language, by, approve=True, override_reason=override)
             typer.echo(f"{line_id}: approved by {by}")
 
 
@@ -34,17 +34,16 @@ def edit(project: int, line_id: str, language: TargetLanguage,
          text: Annotated[str, typer.Option(help="the line's new words")], by: By = None, home: Home = None) -> None:
     """Write a line's text by hand, speak it again in its cast voice (consent is checked now), fit and check
     it: this line only. Its earlier decisions stay with the earlier take."""
-    from ..desk import check_line, regenerate_line
-    from ..workbench import Workbench
+    from ..services.desk import check_line, regenerate_line
 
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        chosen = workbench.project(project)
-        current = workbench.translations(chosen, language).get(line_id)
+        chosen = projects.project(ctx, project)
+        current = translation.translations(ctx, chosen, language).get(line_id)
         if current is None:
             fail(f"line {line_id} has no {language} text yet; translate first")
-        regenerate_line(workbench, chosen, line_id, language, text, person(by), current.version)
-        row = check_line(workbench, chosen, line_id, language)
+        regenerate_line(ctx, chosen, line_id, language, text, person(by), current.version)
+        row = check_line(ctx, chosen, line_id, language)
     for check, (verdict, reason) in row.qc.items():
         typer.echo(f"{check}: {verdict} ({reason})")
     typer.echo(f"{line_id}: spoken again as \"{row.text}\"; decide on it with approve or reject")
@@ -55,13 +54,12 @@ def adapt(project: int, language: TargetLanguage,
           source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub")],
           by: By = None, home: Home = None) -> None:
     """Take an adapter's script: every line it writes differently is spoken again, fitted and checked."""
-    from ..desk import adapt_lines
+    from ..services.desk import adapt_lines
     from ..translate.edits import read_adaptation
-    from ..workbench import Workbench
 
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        rows = adapt_lines(workbench, workbench.project(project), language, read_adaptation(source), person(by))
+        rows = adapt_lines(ctx, projects.project(ctx, project), language, read_adaptation(source), person(by))
     for row in rows:
         typer.echo(f"{row.line_id}: \"{row.text}\" (QC {row.worst})")
     typer.echo(f"{len(rows)} line(s) adapted; decide on them with approve or reject")
@@ -71,9 +69,7 @@ def adapt(project: int, language: TargetLanguage,
 def reject(project: int, line_id: str, language: TargetLanguage, by: Annotated[str, typer.Option("--by")],
            note: Annotated[str, typer.Option(help="what is wrong")], home: Home = None) -> None:
     """Reject a line with a note."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        workbench.review(workbench.project(project), line_id, language, by, approve=False, note=note)
+        desk.review(ctx, projects.project(ctx, project), line_id, language, by, approve=False, note=note)
     typer.echo(f"{line_id}: rejected by {by}")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..context import Context
 from . import Home, app, load_settings, reported_errors
 
 users_app = typer.Typer(help="People who sign in to the review workbench, each with one role.", no_args_is_help=True)
@@ -19,19 +20,15 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="localization | 
               home: Home = None) -> None:
     """Add a user (the password is stored scrypt-hashed)."""
     from ..access import add_user
-    from ..workbench import Workbench
-
     with reported_errors():
-        add_user(Workbench(load_settings(home)).sessions, name, password, role, actor=f"{getpass.getuser()} (command line)")
+        add_user(Context(load_settings(home)).sessions, name, password, role, actor=f"{getpass.getuser()} (command line)")
     typer.echo(f"user {name} added ({role})")
 
 
 @users_app.command("list")
 def users_list(home: Home = None) -> None:
     from ..access import users
-    from ..workbench import Workbench
-
-    for person in users(Workbench(load_settings(home)).sessions):
+    for person in users(Context(load_settings(home)).sessions):
         typer.echo(f"{person.name}\t{person.role}")
 
 
@@ -41,6 +38,4 @@ def ui(host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0
     """Serve the review workbench in the browser, behind a login (add people with `dubdesk users add`)."""
     from ui.app import serve
 
-    from ..workbench import Workbench
-
-    serve(Workbench(load_settings(home)), host, port)
+    serve(Context(load_settings(home)), host, port)

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..context import Context
+from ..services import speech
 from . import By, Home, app, load_settings, person, reported_errors
 
 voices_app = typer.Typer(help="Voice profiles and their consent: add, list, show, revoke.", no_args_is_help=True)
@@ -30,12 +32,11 @@ def voices_add(
 ) -> None:
     """Register a voice profile with signed consent terms; prints its id."""
     from ..voices.records import ANY, ConsentTerms
-    from ..workbench import Workbench
 
     consent = ConsentTerms(tuple(language), tuple(title or (ANY,)), tuple(use or ("dubbing",)),
                            (valid_from or datetime.now()).date(), valid_until.date() if valid_until else None, terms)
     with reported_errors():
-        record = Workbench(load_settings(home)).registry.create(actor, consent, list(reference or []), by=person(by))
+        record = Context(load_settings(home)).registry.create(actor, consent, list(reference or []), by=person(by))
     typer.echo(record.profile_id)
 
 
@@ -48,9 +49,7 @@ def _terms_cells(terms) -> tuple[str, str, str, str]:
 @voices_app.command("list")
 def voices_list(home: Home = None) -> None:
     """Every voice profile with its consent scope and state."""
-    from ..workbench import Workbench
-
-    registry = Workbench(load_settings(home)).registry
+    registry = Context(load_settings(home)).registry
     table = Table("id", "actor", "kind", "languages", "titles", "uses", "until", "state")
     with reported_errors():
         for profile_id in registry.profile_ids():
@@ -63,11 +62,9 @@ def voices_list(home: Home = None) -> None:
 @voices_app.command("show")
 def voices_show(profile_id: str, home: Home = None) -> None:
     """A profile's verified history and every line generated with the voice."""
-    from ..workbench import Workbench
-
-    workbench = Workbench(load_settings(home))
+    ctx = Context(load_settings(home))
     with reported_errors():
-        history = workbench.registry.history(profile_id)
+        history = ctx.registry.history(profile_id)
     out = Console()
     versions = Table("version", "record hash", "created", "languages", "titles", "uses", "until", "revoked", title=profile_id)
     for record in history:
@@ -75,7 +72,7 @@ def voices_show(profile_id: str, home: Home = None) -> None:
                          *_terms_cells(record.terms), record.revocation_reason if record.revoked else "")
     out.print(versions)
     usage = Table("clip", "project", "line", "language", "status", "created", "text", title="generated lines")
-    for clip in workbench.clips(profile_id=profile_id):
+    for clip in speech.clips(ctx, profile_id=profile_id):
         usage.add_row(str(clip.id), str(clip.project_id), clip.line_id, clip.language, clip.status,
                       f"{clip.created_at:%Y-%m-%d %H:%M}", clip.text[:60])
     out.print(usage)
@@ -85,8 +82,6 @@ def voices_show(profile_id: str, home: Home = None) -> None:
 def voices_revoke(profile_id: str, reason: Annotated[str, typer.Option(help="why consent is withdrawn")],
                   by: By = None, home: Home = None) -> None:
     """Withdraw consent now: no new synthesis, and unmixed lines in this voice are blocked."""
-    from ..workbench import Workbench
-
     with reported_errors():
-        blocked = Workbench(load_settings(home)).revoke_voice(profile_id, reason, by=person(by))
+        blocked = speech.revoke_voice(Context(load_settings(home)), profile_id, reason, by=person(by))
     typer.echo(f"revoked {profile_id}; {blocked} unmixed clip(s) blocked")

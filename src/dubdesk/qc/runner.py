@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from sqlalchemy import delete
 
 from ..activity import FRAME_S, speech_frames
 from ..audio import RATE, resample
+from ..config import Settings
 from ..core import Line, Script, Word
+from ..faces import FaceTrack
 from ..fit import Fit
 from ..mix import PlacedLine, place_lines
 from ..phonemes import ESPEAK_VOICES, words_phonemes
@@ -40,22 +43,27 @@ class SourceReading:
     excerpts: dict[str, Path]  # each line's stretch as a WAV file, for Praat
 
 
-class LineQC:
-    """The inputs of one project language's QC, loaded once: source audio, fitted dubs, cast voices."""
+SourceAudio = Callable[[float, float | None], np.ndarray]  # (start s, end s or None) -> 16 kHz mono samples
 
-    def __init__(self, workbench, project, language: str, script: Script, clips: dict[str, Clip]) -> None:
-        self.workbench, self.project, self.language, self.script = workbench, project, language, script
-        self.settings = workbench.settings.qc
-        self.folder = workbench.folder(project)
-        self.clips = clips
+
+class LineQC:
+    """The inputs of one project language's QC, loaded once: source audio, fitted dubs, cast voices.
+
+    `source` reads the programme's working audio; `references` are each cast profile's consented
+    reference recordings (none for a stock voice)."""
+
+    def __init__(self, settings: Settings, folder: Path, script: Script, language: str, clips: dict[str, Clip],
+                 faces: FaceTrack | None, source: SourceAudio, references: dict[str, list[Path]]) -> None:
+        self.engine_settings, self.settings = settings, settings.qc  # engines are picked from the whole settings
+        self.folder, self.script, self.language, self.clips = folder, script, language, clips
+        self.source, self.references, self.faces = source, references, faces
         self.lines = {line.id: line for line in script.lines if line.id in clips}
         self.dubs = {line_id: sf.read(self.folder / clip.fit["path"], dtype="float32") for line_id, clip in clips.items()}
         self.raws = {line_id: sf.read(self.folder / clip.path, dtype="float32") for line_id, clip in clips.items()}
         self.without_phonemes = [lang for lang in (script.language, language) if lang not in ESPEAK_VOICES]
-        self.faces = workbench.face_track(project)
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
-        transcriber, encoder = get_transcriber(self.workbench.settings), voice_encoder()
+        transcriber, encoder = get_transcriber(self.engine_settings), voice_encoder()
         with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder:
             source = self._read_source(Path(folder))
             emotion = self._emotion(source.excerpts)
@@ -89,7 +97,7 @@ class LineQC:
         bands, excerpts = {}, {}
         for line_id, line in self.lines.items():
             start = max(0.0, line.start - WINDOW_MARGIN_S - 1.0)
-            audio = self.workbench.source_audio(self.project, start, line.end + WINDOW_MARGIN_S + 1.0)
+            audio = self.source(start, line.end + WINDOW_MARGIN_S + 1.0)
             found = speech_frames(audio)
             first = int(round(start / FRAME_S))
             frames[first:first + len(found)] |= found[:len(frames) - first]
@@ -131,7 +139,7 @@ class LineQC:
         mouth, relative to the source's own offset."""
         if self.faces is None:
             return lambda line: av_sync_check(None, 0.0, None, line.start, line.end, 0.0, self.settings)
-        mouth, source = MouthTrack(self.faces), self.workbench.source_audio(self.project)
+        mouth, source = MouthTrack(self.faces), self.source(0.0, None)
         source_offset = mouth.offset(SpeechLevel(source), 0.0, len(source) / RATE).offset_s or 0.0
         dubs = SpeechLevel(place_lines([PlacedLine(line_id, self.clips[line_id].fit["start"], audio)
                                         for line_id, audio in speech16k.items()], len(source), RATE))
@@ -155,9 +163,8 @@ class LineQC:
             by_profile[clip.profile_id].append(embeddings[line_id])
         voices, referenced = {}, set()
         for profile, lines in by_profile.items():
-            record = self.workbench.registry.current(profile)
-            if record.references:
-                voices[profile] = files_embedding(self.workbench.registry.reference_paths(record))
+            if self.references.get(profile):
+                voices[profile] = files_embedding(self.references[profile])
                 referenced.add(profile)
             else:
                 voices[profile] = mean_embedding(lines)

@@ -6,7 +6,6 @@ the consent record's hash. `revoke_voice` stops a voice at once and blocks its u
 """
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -23,28 +22,16 @@ from ..store.models import Clip, Project, utcnow
 from ..takes import clip_body
 from ..translate.edits import TextEdit, apply_edit
 from ..voices.consent import Voice, authorize
-from ..voices.records import ConsentTerms, ProfileRecord, StockVoice
+from ..voices.records import ProfileRecord
 from ..voices.registry import ConsentRegistry
 from .engines import NON_COMMERCIAL_LICENCES, voice_engine
 from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
-STOCK_FILE = Path(__file__).resolve().parents[1] / "voices" / "stock.json"  # package data: installed with dubdesk
-STOCK_REGISTRAR = "dubdesk (stock voices)"
 # Base voices for actor profiles spoken by embedded engines: (engine, voice, sex of the voice).
 EMBEDDED_VOICES = {"en": [("pico", "en-US", "female"), ("piper", "en_US-joe-medium", "male")],
                    "de": [("pico", "de-DE", "female")], "es": [("pico", "es-ES", "female")],
                    "fr": [("pico", "fr-FR", "female")], "it": [("pico", "it-IT", "female")],
                    "ja": [("kokoro", "jf_alpha", "female"), ("kokoro", "jm_kumo", "male")]}
-
-
-def register_stock_voices(registry: ConsentRegistry, stock_file: Path = STOCK_FILE) -> None:
-    """Register every stock voice not yet in the registry, with open-ended consent for its languages."""
-    known = set(registry.profile_ids())
-    for entry in json.loads(stock_file.read_text())["voices"]:
-        if entry["profile_id"] not in known:
-            registry.create(entry["actor"], ConsentTerms(tuple(entry["languages"]), uses=("*",), terms_ref="stock voice"),
-                            stock=StockVoice(entry["engine"], entry["voice"], entry["weights_licence"], entry["source"]),
-                            profile_id=entry["profile_id"], by=STOCK_REGISTRAR)
 
 
 def _voice_for(record: ProfileRecord, references: list[Path], language: str, settings: Settings,

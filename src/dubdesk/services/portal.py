@@ -10,32 +10,33 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from .access import AccessDenied, require
-from .errors import BadInputError
-from .store.models import User, VoiceProfile
-from .voices.records import ConsentTerms, ProfileRecord
-from .voices.references import check_reference
-from .workbench import Workbench
+from ..access import AccessDenied, require
+from ..context import Context
+from ..errors import BadInputError
+from ..store.models import User, VoiceProfile
+from ..voices.records import ConsentTerms, ProfileRecord
+from ..voices.references import check_reference
+from .speech import revoke_voice
 
 
-def own_profiles(workbench: Workbench, person: User) -> list[ProfileRecord]:
+def own_profiles(ctx: Context, person: User) -> list[ProfileRecord]:
     require(person, "voice_actor")
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         ids = list(session.scalars(select(VoiceProfile.id).where(VoiceProfile.owner == person.name).order_by(VoiceProfile.id)))
-    return [workbench.registry.current(profile_id) for profile_id in ids]
+    return [ctx.registry.current(profile_id) for profile_id in ids]
 
 
-def own_profile(workbench: Workbench, person: User, profile_id: str) -> ProfileRecord:
+def own_profile(ctx: Context, person: User, profile_id: str) -> ProfileRecord:
     """The profile, if it is this actor's."""
     require(person, "voice_actor")
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         row = session.get(VoiceProfile, profile_id)
     if row is None or row.owner != person.name:
         raise AccessDenied(f"{person.name} has no voice profile '{profile_id}'")
-    return workbench.registry.current(profile_id)
+    return ctx.registry.current(profile_id)
 
 
-def create_profile(workbench: Workbench, person: User, actor: str, languages: list[str], uses: list[str],
+def create_profile(ctx: Context, person: User, actor: str, languages: list[str], uses: list[str],
                    valid_until: date | None, terms_ref: str, references: list[Path]) -> ProfileRecord:
     require(person, "voice_actor")
     if not references:
@@ -43,24 +44,24 @@ def create_profile(workbench: Workbench, person: User, actor: str, languages: li
     for reference in references:
         check_reference(reference)
     terms = _terms(languages, uses, valid_until, terms_ref)
-    record = workbench.registry.create(actor.strip() or person.name, terms, list(references), by=person.name)
-    with workbench.sessions() as session:
+    record = ctx.registry.create(actor.strip() or person.name, terms, list(references), by=person.name)
+    with ctx.sessions() as session:
         session.execute(update(VoiceProfile).where(VoiceProfile.id == record.profile_id).values(owner=person.name))
         session.commit()
     return record
 
 
-def change_terms(workbench: Workbench, person: User, profile_id: str, languages: list[str], uses: list[str],
+def change_terms(ctx: Context, person: User, profile_id: str, languages: list[str], uses: list[str],
                  valid_until: date | None, terms_ref: str) -> ProfileRecord:
-    own_profile(workbench, person, profile_id)
-    return workbench.registry.update_terms(profile_id, _terms(languages, uses, valid_until, terms_ref), by=person.name)
+    own_profile(ctx, person, profile_id)
+    return ctx.registry.update_terms(profile_id, _terms(languages, uses, valid_until, terms_ref), by=person.name)
 
 
 def _terms(languages: list[str], uses: list[str], valid_until: date | None, terms_ref: str) -> ConsentTerms:
     return ConsentTerms(tuple(languages), uses=tuple(uses) or ("dubbing",), valid_until=valid_until, terms_ref=terms_ref)
 
 
-def revoke(workbench: Workbench, person: User, profile_id: str, reason: str) -> int:
+def revoke(ctx: Context, person: User, profile_id: str, reason: str) -> int:
     """Withdraw consent now; returns how many unmixed lines were blocked."""
-    own_profile(workbench, person, profile_id)
-    return workbench.revoke_voice(profile_id, reason or "withdrawn by the actor", by=person.name)
+    own_profile(ctx, person, profile_id)
+    return revoke_voice(ctx, profile_id, reason or "withdrawn by the actor", by=person.name)

@@ -6,22 +6,23 @@ accepted. In a series, a character keeps one voice per language across episodes.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from .errors import DubdeskError
-from .store.audit import audit
-from .store.models import Casting, Project
-from .voices.consent import check_consent
-from .voices.records import ProfileRecord
-from .voices.registry import ConsentError, ConsentRegistry
+from ..context import SYSTEM, Context
+from ..errors import DubdeskError
+from ..store.audit import audit
+from ..store.models import Casting, Project
+from ..voices.consent import check_consent
+from ..voices.records import ProfileRecord
+from ..voices.registry import ConsentError
 
 
-def eligible_voices(registry: ConsentRegistry, project: Project, language: str, use: str = "dubbing") -> list[ProfileRecord]:
+def eligible_voices(ctx: Context, project: Project, language: str, use: str = "dubbing") -> list[ProfileRecord]:
     """The profiles that may speak this project's lines in `language` today."""
     offered = []
-    for profile_id in registry.profile_ids():
+    for profile_id in ctx.registry.profile_ids():
         try:
-            record = check_consent(registry, profile_id, language, project.name, use)
+            record = check_consent(ctx.registry, profile_id, language, project.name, use)
         except ConsentError:
             continue
         offered.append(record)
@@ -37,12 +38,12 @@ def series_voice(session: Session, project: Project, character: str | None, lang
         Casting.project_id != project.id).order_by(Casting.id)).first()
 
 
-def cast_speaker(sessions: sessionmaker[Session], registry: ConsentRegistry, project: Project, speaker: str,
-                 language: str, profile_id: str, by: str, use: str = "dubbing") -> Casting:
+def cast(ctx: Context, project: Project, speaker: str, language: str, profile_id: str, by: str = SYSTEM,
+         use: str = "dubbing") -> Casting:
     """Cast `profile_id` as `speaker` in `language`, if its consent covers it and the series agrees."""
-    check_consent(registry, profile_id, language, project.name, use)
+    check_consent(ctx.registry, profile_id, language, project.name, use)
     character = (project.characters or {}).get(speaker)
-    with sessions() as session:
+    with ctx.sessions() as session:
         earlier = series_voice(session, project, character, language)
         if earlier is not None and earlier.profile_id != profile_id:
             raise DubdeskError(f"series '{project.series}' keeps one voice per character: {character} is voiced by "
@@ -57,8 +58,8 @@ def cast_speaker(sessions: sessionmaker[Session], registry: ConsentRegistry, pro
         return casting
 
 
-def castings(sessions: sessionmaker[Session], project: Project, language: str) -> dict[str, str]:
+def castings(ctx: Context, project: Project, language: str) -> dict[str, str]:
     """speaker -> profile id for one language."""
-    with sessions() as session:
+    with ctx.sessions() as session:
         rows = session.scalars(select(Casting).where(Casting.project_id == project.id, Casting.language == language))
         return {row.speaker: row.profile_id for row in rows}

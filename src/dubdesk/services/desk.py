@@ -1,8 +1,9 @@
-"""The review desk's service functions: pages of lines with everything a reviewer needs, one line
-regenerated after an edit, the source segment to play, the mix gate, a voice's usage log.
+"""The review desk: a person's decision on each line, pages of lines with everything a reviewer
+needs, one line regenerated after an edit, the source segment to play, the mix gate, a voice's
+usage log.
 
 Each reads what a page shows in a few queries, so paging stays fast on programmes of 1,000+
-lines. The web UI calls these (and the Workbench), as do the tests and the benchmark.
+lines. The web UI calls these, as do the CLI, the tests and the benchmark.
 """
 from __future__ import annotations
 
@@ -13,15 +14,20 @@ from pathlib import Path
 import soundfile as sf
 from sqlalchemy import select
 
-from .audio import RATE
-from .errors import ProjectError
-from .export.timecode import timecode_in, timecode_out
-from .qc.runner import LineQC, store_results
-from .shelf import shelf
-from .store import Project
-from .store.models import Clip, LineTranslation, QCResult, Review
-from .translate.edits import TextEdit
-from .workbench import Workbench
+from ..audio import RATE
+from ..context import Context
+from ..errors import ProjectError
+from ..export.timecode import timecode_in, timecode_out
+from ..review import decide
+from ..store import Project
+from ..store.models import Clip, LineTranslation, QCResult, Review
+from ..translate.edits import TextEdit
+from .checks import check_clips
+from .fitting import fit_line
+from .projects import projects, source_audio
+from .scripting import script as script_of
+from .speech import clips, current_clips, synthesize
+from .translation import translations
 
 SHOW = ("all", "pending", "failed QC", "approved", "rejected")
 
@@ -48,14 +54,36 @@ class ReviewRow:
         return next((v for v in ("fail", "warn", "pass") if v in verdicts), "-")
 
 
-def review_rows(workbench: Workbench, project: Project, language: str, only: set[str] | None = None) -> list[ReviewRow]:
+def review(ctx: Context, project: Project, line_id: str, language: str, reviewer: str, approve: bool,
+           note: str | None = None, override_reason: str | None = None, expected_clip_id: int | None = None) -> Review:
+    """Approve or reject a line's current clip (see review.decide). With `expected_clip_id` (the clip
+    the reviewer heard) the decision is refused when the line has been regenerated since."""
+    clip = current_clips(ctx, project, language).get(line_id)
+    if clip is None:
+        raise ProjectError(f"line {line_id} has no {language} clip to review")
+    if expected_clip_id is not None and clip.id != expected_clip_id:
+        raise ProjectError(f"line {line_id} changed since you opened it (it has a new take); reload it and decide again")
+    return decide(ctx.sessions, ctx.seal, clip.id, reviewer, approve, note, override_reason)
+
+
+def approvals(ctx: Context, project: Project, language: str) -> dict[str, Review]:
+    """Each line whose current clip's latest decision is an approval, with that decision."""
+    current = {clip.id: line_id for line_id, clip in current_clips(ctx, project, language).items()}
+    with ctx.sessions() as session:
+        latest = {}
+        for decision in session.scalars(select(Review).where(Review.clip_id.in_(current)).order_by(Review.id)):
+            latest[current[decision.clip_id]] = decision
+    return {line_id: decision for line_id, decision in latest.items() if decision.decision == "approved"}
+
+
+def review_rows(ctx: Context, project: Project, language: str, only: set[str] | None = None) -> list[ReviewRow]:
     """Every line of the script (or the lines `only` names) with its text, clip, verdicts and latest
     decision, read in a few queries."""
-    lines = [line for line in workbench.script(project).lines if only is None or line.id in only]
-    rate = workbench.settings.script.frame_rate
+    lines = [line for line in script_of(ctx, project).lines if only is None or line.id in only]
+    rate = ctx.settings.script.frame_rate
     some_texts = [] if only is None else [LineTranslation.line_id.in_(only)]
     some_clips = [] if only is None else [Clip.line_id.in_(only)]
-    with workbench.sessions() as session:
+    with ctx.sessions() as session:
         texts = {row.line_id: row for row in session.scalars(select(LineTranslation).where(
             LineTranslation.project_id == project.id, LineTranslation.language == language, *some_texts))}
         clips = {}
@@ -81,10 +109,10 @@ def review_rows(workbench: Workbench, project: Project, language: str, only: set
     return rows
 
 
-def review_page(workbench: Workbench, project: Project, language: str, page: int = 1, size: int = 50,
+def review_page(ctx: Context, project: Project, language: str, page: int = 1, size: int = 50,
                 show: str = "all", speaker: str | None = None) -> tuple[list[ReviewRow], int]:
     """One page of lines matching the filter, and how many pages there are."""
-    rows = [row for row in review_rows(workbench, project, language)
+    rows = [row for row in review_rows(ctx, project, language)
             if (speaker in (None, "", "all") or row.speaker == speaker) and _shown(row, show)]
     pages = max(1, -(-len(rows) // size))
     page = min(max(1, page), pages)
@@ -101,77 +129,71 @@ def _shown(row: ReviewRow, show: str) -> bool:
     return True
 
 
-def regenerate_line(workbench: Workbench, project: Project, line_id: str, language: str, text: str, editor: str,
+def regenerate_line(ctx: Context, project: Project, line_id: str, language: str, text: str, editor: str,
                     expected_version: int) -> ReviewRow:
     """Speak a person's edit again in the line's cast voice (consent is checked now) and save the text
     and the clip together: refused whole if the line changed since they opened it or the voice may
     not speak it. Then fit it: this line only. Its QC follows (`check_line`)."""
-    previous = workbench.current_clips(project, language).get(line_id)
+    previous = current_clips(ctx, project, language).get(line_id)
     if previous is None:
         raise LookupError(f"line {line_id} has no {language} clip to regenerate; run synthesis first")
-    workbench.synthesize(project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"),
+    synthesize(ctx, project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"),
                          edit=TextEdit(line_id, language, text, editor, expected_version), by=editor)
-    workbench.fit_line(project, workbench.script(project), line_id, language)
-    return review_row(workbench, project, language, line_id)
+    fit_line(ctx, project, script_of(ctx, project), line_id, language)
+    return review_row(ctx, project, language, line_id)
 
 
-def adapt_lines(workbench: Workbench, project: Project, language: str, texts: dict[str, str], editor: str) -> list[ReviewRow]:
+def adapt_lines(ctx: Context, project: Project, language: str, texts: dict[str, str], editor: str) -> list[ReviewRow]:
     """A person's words for several lines (an adapter's script): each line whose text differs is spoken
     again, fitted and checked, as if edited on its own; lines already saying these words are left be."""
-    current, rows = workbench.translations(project, language), []
+    current, rows = translations(ctx, project, language), []
     unknown = sorted(set(texts) - set(current))
     if unknown:
         raise ProjectError(f"no {language} text to replace for line(s) {', '.join(unknown)}; translate first, and check the ids")
     for line_id, text in texts.items():
         if current[line_id].text != text:
-            regenerate_line(workbench, project, line_id, language, text, editor, current[line_id].version)
-            rows.append(check_line(workbench, project, line_id, language))
+            regenerate_line(ctx, project, line_id, language, text, editor, current[line_id].version)
+            rows.append(check_line(ctx, project, line_id, language))
     return rows
 
 
-def check_line(workbench: Workbench, project: Project, line_id: str, language: str) -> ReviewRow:
+def check_line(ctx: Context, project: Project, line_id: str, language: str) -> ReviewRow:
     """Every QC check on one line's current clip, stored with it."""
-    clip = workbench.current_clips(project, language)[line_id]
-    checks = LineQC(workbench, project, language, workbench.script(project), {line_id: clip}).run(lambda *_: None)
-    store_results(workbench.sessions, workbench.seal, {line_id: clip}, checks)
-    return review_row(workbench, project, language, line_id)
+    clip = current_clips(ctx, project, language)[line_id]
+    check_clips(ctx, project, language, {line_id: clip})
+    return review_row(ctx, project, language, line_id)
 
 
-def review_row(workbench: Workbench, project: Project, language: str, line_id: str) -> ReviewRow:
+def review_row(ctx: Context, project: Project, language: str, line_id: str) -> ReviewRow:
     """One line's row; LookupError when the script has no such line."""
-    found = review_rows(workbench, project, language, only={line_id})
+    found = review_rows(ctx, project, language, only={line_id})
     if not found:
         raise LookupError(f"no line {line_id}")
     return found[0]
 
 
-def source_segment(workbench: Workbench, project: Project, line_id: str, margin_s: float = 0.3) -> Path:
+def source_segment(ctx: Context, project: Project, line_id: str, margin_s: float = 0.3) -> Path:
     """The source line (with a little room either side) as a file a player can load; made once."""
-    line = next(line for line in workbench.script(project).lines if line.id == line_id)
-    target = workbench.folder(project) / "review" / f"{line_id} source.wav"
+    line = next(line for line in script_of(ctx, project).lines if line.id == line_id)
+    target = ctx.folder(project) / "review" / f"{line_id} source.wav"
     if not target.exists():
-        segment = workbench.source_audio(project, max(0.0, line.start - margin_s), line.end + margin_s)
+        segment = source_audio(ctx, project, max(0.0, line.start - margin_s), line.end + margin_s)
         target.parent.mkdir(parents=True, exist_ok=True)
         sf.write(target, segment, RATE, subtype="PCM_16")
     return target
 
 
-def unapproved(workbench: Workbench, project: Project, language: str) -> list[str]:
+def unapproved(ctx: Context, project: Project, language: str) -> list[str]:
     """The lines that keep the mix closed (not approved, blocked, or never spoken)."""
-    return [row.line_id for row in review_rows(workbench, project, language) if row.decision != "approved"]
+    return [row.line_id for row in review_rows(ctx, project, language) if row.decision != "approved"]
 
 
-def mix_gate(workbench: Workbench, project: Project, language: str) -> str | None:
+def mix_gate(ctx: Context, project: Project, language: str) -> str | None:
     """Why the mix is closed, naming the lines (the first 20); None when every line is approved."""
-    waiting = unapproved(workbench, project, language)
+    waiting = unapproved(ctx, project, language)
     if not waiting:
         return None
     return f"Mix unavailable: {len(waiting)} line(s) not approved: " + ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
-
-
-def deliver_to_shelf(workbench: Workbench, project: Project, language: str, by: str) -> Path:
-    """Mix and deliver onto the deliveries shelf, where the browser lists packages."""
-    return workbench.deliver(project, language, shelf(workbench.settings), by=by)
 
 
 @dataclass(frozen=True)
@@ -185,9 +207,9 @@ class Usage:
     status: str
 
 
-def usage_log(workbench: Workbench, profile_id: str) -> list[Usage]:
+def usage_log(ctx: Context, profile_id: str) -> list[Usage]:
     """Every line generated in this voice, newest first, by project and date, with its clip."""
-    projects = {p.id: p for p in workbench.projects()}
-    return [Usage(clip.created_at.strftime("%Y-%m-%d %H:%M"), projects[clip.project_id].name, clip.line_id, clip.language,
-                  clip.text, workbench.folder(projects[clip.project_id]) / clip.path, clip.status)
-            for clip in reversed(workbench.clips(profile_id=profile_id)) if clip.project_id in projects]
+    by_id = {p.id: p for p in projects(ctx)}
+    return [Usage(clip.created_at.strftime("%Y-%m-%d %H:%M"), by_id[clip.project_id].name, clip.line_id, clip.language,
+                  clip.text, ctx.folder(by_id[clip.project_id]) / clip.path, clip.status)
+            for clip in reversed(clips(ctx, profile_id=profile_id)) if clip.project_id in by_id]

@@ -1,0 +1,60 @@
+"""Quality checks: every QC check on each line's current, fitted take (see qc/), verdicts stored
+sealed per take. QC judges what will be heard; it never fits or speaks on its own."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..context import Context, Progress, no_progress
+from ..errors import ProjectError, listed
+from ..qc import CheckResult
+from ..qc.runner import LineQC, store_results
+from ..review import qc_results as stored_results
+from ..store import Project
+from ..store.models import Clip, QCResult, Review
+from .projects import source_audio
+from .scripting import face_track
+from .scripting import script as script_of
+from .speech import current_clips
+
+
+def qc(ctx: Context, project: Project, language: str, progress: Progress = no_progress,
+       again: bool = False) -> dict[str, list[CheckResult]]:
+    """Every check on each line's current clip, which must be fitted; verdicts are stored per clip.
+    Clips checked before keep their verdicts; with `again`, those nobody has decided on yet are
+    checked anew (a decision stands on the verdicts it was made on)."""
+    clips = current_clips(ctx, project, language)
+    unfitted = sorted(line_id for line_id, clip in clips.items() if clip.fit is None)
+    if unfitted:
+        raise ProjectError(f"{len(unfitted)} line(s) not fitted yet ({listed(unfitted)}): fit them first (dubdesk fit)")
+    with ctx.sessions() as session:
+        decided = set(session.scalars(select(Review.clip_id).where(Review.clip_id.in_([c.id for c in clips.values()]))))
+    unchecked = {line_id: clip for line_id, clip in clips.items()
+                 if clip.qc_seal is None or (again and clip.id not in decided)}
+    if unchecked:
+        check_clips(ctx, project, language, unchecked, progress)
+    return {line_id: [CheckResult(r.check, r.verdict, r.numbers, r.reason) for r in rows]
+            for line_id, rows in qc_results(ctx, project, language).items()}
+
+
+def check_clips(ctx: Context, project: Project, language: str, clips: dict[str, Clip],
+                progress: Progress = no_progress) -> None:
+    """Run every check on these takes (line id -> clip) and store the verdicts, sealed."""
+    references = {profile: _references(ctx, profile) for profile in {clip.profile_id for clip in clips.values()}}
+    checker = LineQC(ctx.settings, ctx.folder(project), script_of(ctx, project), language, clips,
+                     face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end), references)
+    store_results(ctx.sessions, ctx.seal, clips, checker.run(progress))
+
+
+def _references(ctx: Context, profile_id: str) -> list[Path]:
+    """A profile's consented reference recordings (none for a stock voice)."""
+    record = ctx.registry.current(profile_id)
+    return ctx.registry.reference_paths(record) if record.references else []
+
+
+def qc_results(ctx: Context, project: Project, language: str) -> dict[str, list[QCResult]]:
+    """The stored verdicts of each line's current clip."""
+    with ctx.sessions() as session:
+        return {line_id: stored_results(session, clip.id) for line_id, clip in current_clips(ctx, project, language).items()}
+

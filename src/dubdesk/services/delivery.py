@@ -1,0 +1,199 @@
+"""Delivery: the approved lines mixed over the programme's background and written as a labelled,
+signed package (see export.delivery), and the verification of a package or file received alone.
+
+Mixing is refused, saying why, while any line is not approved, runs into its speaker's next line,
+has lost its consent, comes from weights the project's licence forbids, or does not check out
+against its seals (see takes.py).
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..audio import decode_audio, resample
+from ..context import SYSTEM, Context, Progress, no_progress
+from ..core import Line, Script
+from ..errors import ProjectError, TamperedError, listed
+from ..export.credentials import SigningIdentity, make_project_ca
+from ..export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
+from ..mix import MIX_RATE, PlacedLine, mixdown
+from ..review import decisions, qc_results
+from ..shelf import shelf
+from ..store import Project
+from ..store.audit import audit
+from ..store.models import Clip, Review
+from ..synth.engines import NON_COMMERCIAL_LICENCES
+from ..takes import check_take
+from ..verify import Finding, Verifier
+from ..voices.registry import ConsentError
+from ..watermark import Watermarker
+from .desk import approvals as approved_lines
+from .projects import media, original
+from .scripting import script as script_of
+from .speech import current_clips
+
+OWN_OVERLAP_TOLERANCE_S = 0.01  # a dub line may touch its speaker's next line by this much (sample rounding)
+
+
+def deliver(ctx: Context, project: Project, language: str, out: Path, background: Path | None = None,
+            progress: Progress = no_progress, by: str = SYSTEM) -> Path:
+    """Mix the approved lines and write the labelled, signed delivery package (see export.delivery).
+
+    Refused, saying why, while any line is not approved, when a line's consent has been revoked or
+    has lapsed, when a commercial project holds a line from non-commercial weights, and when any
+    take's seals or fitted file do not check out (see takes.py)."""
+    script, clips = script_of(ctx, project), current_clips(ctx, project, language)
+    approvals = approved_lines(ctx, project, language)
+    _refuse_unready(script, clips, approvals, language)
+    _refuse_running_into_own_lines(script, clips)
+    _refuse_consent_and_licence(ctx, project, language, clips)
+    _refuse_unsealed(ctx, project, clips)
+    progress("mix")
+    delivered = [_delivered_line(ctx, project, line, clips[line.id], approvals[line.id]) for line in script.lines]
+    spans = [(d.start, d.start + len(d.audio) / MIX_RATE) for d in delivered]
+    samples = int(round(script.duration * MIX_RATE))
+    if background is None:
+        bed, kind = decode_audio(original(ctx, project), MIX_RATE, 2), "background"
+    else:
+        bed, kind = decode_audio(Path(background), MIX_RATE, 2), "M&E"
+    bed = np.pad(bed, ((0, max(0, samples - len(bed))), (0, 0)))[:samples].astype(np.float64)
+    watermarker = Watermarker.find(ctx.settings)
+    mark = None if watermarker is None else lambda signals: watermarker.embed_many([(s, MIX_RATE) for s in signals])
+    mix = mixdown([PlacedLine(d.line.id, d.start, d.audio) for d in delivered], bed, spans, ducked=background is None,
+                  mark=mark)
+    # the line clips go out as mixed, watermarked where the mix was
+    delivered = [DeliveredLine(d.line, d.text, d.start, placed.audio, d.provenance)
+                 for d, placed in zip(delivered, mix.lines, strict=True)]
+    progress("deliver")
+    request = DeliveryRequest(project.name, language, script, delivered, mix, kind, original(ctx, project),
+                              media(project).has_video, ctx.settings.script.frame_rate,
+                              _consents(ctx, clips), signing_identity(ctx),
+                              watermarker.identity if watermarker else None)
+    folder = write_delivery(request, Path(out))
+    with ctx.sessions() as session:
+        for clip in clips.values():
+            session.get(Clip, clip.id).status = "mixed"
+        audit(session, by, "delivered", project.id, language=language, folder=str(folder), lines=len(delivered))
+        session.commit()
+    return folder
+
+
+def verify(ctx: Context, target: Path, trust: Path | None = None) -> list[Finding]:
+    """Findings on a delivered file or package (see verify.Verifier)."""
+    root = Path(trust).read_bytes() if trust else signing_identity(ctx).root.read_bytes()
+    return Verifier(ctx.registry, root, Watermarker.find(ctx.settings)).verify(Path(target))
+
+
+def signing_identity(ctx: Context) -> SigningIdentity:
+    """The studio's signing certificate: the one in `export.signing_folder`, else a local CA made once."""
+    folder = ctx.settings.export.signing_folder or ctx.settings.home / "signing"
+    return make_project_ca(folder, "dubdesk studio")
+
+
+def _refuse_unsealed(ctx: Context, project: Project, clips: dict[str, Clip]) -> None:
+    """Every take exactly as dubdesk made it: clip, fit, fitted file, verdicts and approval."""
+    problems = []
+    with ctx.sessions() as session:
+        for clip in clips.values():
+            try:
+                check_take(ctx.seal, clip, qc_results(session, clip.id), decisions(session, clip.id),
+                           ctx.folder(project))
+            except TamperedError as error:
+                problems.append(str(error))
+    if problems:
+        raise TamperedError(f"mix refused: {len(problems)} line(s) do not check out: " + "; ".join(problems[:8])
+                            + (f"; and {len(problems) - 8} more" if len(problems) > 8 else ""))
+
+
+def _refuse_consent_and_licence(ctx: Context, project: Project, language: str, clips: dict[str, Clip]) -> None:
+    today = date.today()
+    for profile in sorted({clip.profile_id for clip in clips.values()}):
+        lines = sorted(line_id for line_id, clip in clips.items() if clip.profile_id == profile)
+        history = ctx.registry.history(profile)
+        unknown = sorted(line_id for line_id in lines if clips[line_id].consent_record not in {r.hash for r in history})
+        if unknown:
+            raise ConsentError(f"mix refused: {len(unknown)} line(s) ({listed(unknown)}) name a consent record "
+                               f"that voice '{profile}' never had")
+        uses = {clip.settings.get("use", "dubbing") for clip in clips.values() if clip.profile_id == profile}
+        for use in uses:
+            refusal = consent_refusal(history[-1], language, project.name, use, today)
+            if refusal:
+                raise ConsentError(f"mix refused: {len(lines)} line(s) in voice '{profile}' ({listed(lines)}): {refusal}")
+    if project.commercial:
+        barred = sorted(line_id for line_id, clip in clips.items() if clip.engine["engine"] in NON_COMMERCIAL_LICENCES)
+        if barred:
+            engine = clips[barred[0]].engine
+            raise ProjectError(f"mix refused: project '{project.name}' is commercial and {len(barred)} line(s) "
+                               f"({listed(barred)}) come from {engine['engine']}, whose weights licence forbids "
+                               f"commercial use: {engine['weights_licence']}")
+
+
+def _delivered_line(ctx: Context, project: Project, line: Line, clip: Clip, approval: Review) -> DeliveredLine:
+    audio, rate = sf.read(ctx.folder(project) / clip.fit["path"], dtype="float32")
+    with ctx.sessions() as session:
+        verdicts = {r.check: r.verdict for r in qc_results(session, clip.id)}
+    provenance = {
+        "line": line.id, "speaker": line.speaker, "start": round(clip.fit["start"], 3),
+        "source_text": line.text, "text": clip.text, "voice_profile": clip.profile_id,
+        "consent_record": clip.consent_record, "use": clip.settings.get("use", "dubbing"), "model": clip.engine,
+        "generated_at": clip.created_at.isoformat(),
+        "clip_sha256": clip.sha256, "fit_rate": round(clip.fit["rate"], 3), "qc": verdicts,
+        "approved_by": approval.reviewer, "approved_at": approval.created_at.isoformat(),
+        "override_reason": approval.override_reason,
+    }
+    return DeliveredLine(line, clip.text, clip.fit["start"], resample(audio, rate, MIX_RATE), provenance)
+
+
+def _consents(ctx: Context, clips: dict[str, Clip]) -> list[dict]:
+    """Each consent record a delivered line was generated under."""
+    used = sorted({(clip.profile_id, clip.consent_record) for clip in clips.values()})
+    records = {}
+    for profile, _ in used:
+        records.update({record.hash: record for record in ctx.registry.history(profile)})
+    return [{"profile": profile, "record": record_hash, "actor": records[record_hash].actor,
+             "terms": records[record_hash].to_json()["terms"]} for profile, record_hash in used]
+
+
+def _refuse_unready(script: Script, clips: dict[str, Clip], approvals: dict, language: str) -> None:
+    """Mixing needs every line approved; say which are not and why."""
+    missing = [line.id for line in script.lines if line.id not in clips]
+    blocked = sorted(line_id for line_id, clip in clips.items() if clip.status == "blocked")
+    pending = [line.id for line in script.lines if line.id in clips and line.id not in approvals]
+    problems = [f"{len(ids)} line(s) {what}: {listed(ids)}" for ids, what in (
+        (missing, f"have no {language} clip"), (blocked, "are blocked (consent revoked)"), (pending, "are not approved"))
+        if ids]
+    if problems:
+        raise ProjectError("mix refused: " + "; ".join(problems))
+
+
+def _next_own_lines(script: Script) -> list[tuple[Line, Line]]:
+    """Each line with the same speaker's next line (lines a speaker says last are left out)."""
+    following: dict[str, Line] = {}
+    pairs = []
+    for line in sorted(script.lines, key=lambda line: line.start, reverse=True):
+        if line.speaker in following:
+            pairs.append((line, following[line.speaker]))
+        following[line.speaker] = line
+    return pairs[::-1]
+
+
+def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> None:
+    """One voice cannot say two lines at once: a fitted dub line (an approved override of one that does
+    not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
+    overruns = []
+    for line, after in _next_own_lines(script):
+        fit = clips[line.id].fit or {"start": line.start, "fitted_s": 0.0}
+        end = fit["start"] + fit["fitted_s"]
+        if end > after.start + OWN_OVERLAP_TOLERANCE_S:
+            overruns.append(f"{line.id} into {after.id} by {end - after.start:.2f} s")
+    if overruns:
+        raise ProjectError(f"mix refused: {len(overruns)} line(s) would run into the same speaker's next line "
+                           f"({listed(overruns)}); shorten their text and speak them again, or reject them")
+
+
+def deliver_to_shelf(ctx: Context, project: Project, language: str, by: str) -> Path:
+    """Mix and deliver onto the deliveries shelf, where the browser lists packages."""
+    return deliver(ctx, project, language, shelf(ctx.settings), by=by)

@@ -1,0 +1,81 @@
+"""Fitting: each line's current take into its slot (see fit.py), with the off-screen bounds where the
+picture shows no face; a take already fitted to the same slot and bounds keeps its fit, and so the
+decisions made on it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..context import Context, Progress, no_progress
+from ..core import Line, Script
+from ..faces import FaceTrack
+from ..files import sha256_file
+from ..fit import Fit, bounds_for, fit_clip
+from ..store import Project
+from ..store.models import Clip
+from ..takes import fit_body
+from ..translate import slot_durations
+from .scripting import face_track
+from .scripting import script as script_of
+from .speech import current_clips
+
+
+@dataclass(frozen=True)
+class FitRun:
+    """Each line's fit, and which lines were fitted anew in this run (the others' fits stood)."""
+
+    fits: dict[str, Fit]
+    fitted_now: frozenset[str]
+
+
+def fit(ctx: Context, project: Project, language: str, progress: Progress = no_progress) -> FitRun:
+    """Fit every line's current clip into its slot."""
+    script = script_of(ctx, project)
+    clips, faces = current_clips(ctx, project, language), face_track(ctx, project)
+    fits, fitted_now = {}, set()
+    for index, (line, slot) in enumerate(zip(script.lines, slot_durations(script))):
+        progress("fit", index, len(script.lines))
+        if line.id in clips:
+            fits[line.id], fresh = _fit_line(ctx, project, line, slot, clips[line.id], faces)
+            if fresh:
+                fitted_now.add(line.id)
+    return FitRun(fits, frozenset(fitted_now))
+
+
+def fit_line(ctx: Context, project: Project, script: Script, line_id: str, language: str) -> Fit:
+    """Fit one line's current clip (after it was spoken again)."""
+    index = next(i for i, line in enumerate(script.lines) if line.id == line_id)
+    fitted, _ = _fit_line(ctx, project, script.lines[index], slot_durations(script)[index],
+                          current_clips(ctx, project, language)[line_id], face_track(ctx, project))
+    return fitted
+
+
+def _fit_line(ctx: Context, project: Project, line: Line, slot: float, clip: Clip,
+              faces: FaceTrack | None) -> tuple[Fit, bool]:
+    """The clip's fit, and whether it was made now (False: the sealed fit for this slot stood)."""
+    on_screen = faces is None or faces.on_screen(line.start, line.end)
+    folder = ctx.folder(project)
+    if _fit_stands(clip, folder, line, slot, bounds_for(ctx.settings.fit, on_screen)):
+        return Fit(**clip.fit), False
+    fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, ctx.settings.fit, on_screen)
+    with ctx.sessions() as session:
+        row = session.get(Clip, clip.id)
+        row.fit = fitted.to_json()
+        row.fit_seal = ctx.seal.sign("fit", fit_body(row))
+        session.commit()
+    return fitted, True
+
+
+def fits(ctx: Context, project: Project, language: str) -> dict[str, Fit]:
+    """The stored fit of each line's current clip (lines not fitted yet are left out)."""
+    return {line_id: Fit(**clip.fit) for line_id, clip in current_clips(ctx, project, language).items() if clip.fit}
+
+
+def _fit_stands(clip: Clip, folder: Path, line: Line, slot: float, bounds: tuple[float, float]) -> bool:
+    """The clip's sealed fit is for this slot and these bounds, and its fitted file is intact."""
+    fit = clip.fit
+    if not fit or not clip.fit_seal:
+        return False
+    same = (fit["start"], fit["source_s"], fit["slot_s"], tuple(fit["bounds"])) == (line.start, line.duration, slot, bounds)
+    fitted = folder / fit["path"]
+    return same and fitted.is_file() and sha256_file(fitted) == fit["sha256"]

@@ -1,0 +1,78 @@
+"""Speech: each translated, cast line spoken in its consented voice (through synth, the one path to
+a voice), a voice's consent withdrawn, and the takes made so far."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..context import SYSTEM, Context, Progress, no_progress
+from ..store import Project
+from ..store.audit import audit
+from ..store.models import Clip
+from ..synth import revoke_voice as block_voice
+from ..synth import synthesize_line
+from ..translate.edits import TextEdit
+from ..voices.registry import ConsentError
+from .casting import castings
+from .scripting import script as script_of
+from .translation import translations
+
+
+def synthesize_language(ctx: Context, project: Project, language: str, progress: Progress = no_progress,
+                        use: str = "dubbing", by: str = SYSTEM) -> tuple[list[Clip], dict[str, str]]:
+    """Every translated, cast line spoken, except lines whose current take already says the same
+    in the same voice (so their decisions stand); returns the new clips and, per line not
+    spoken, why."""
+    script, cast = script_of(ctx, project), castings(ctx, project, language)
+    texts, current = translations(ctx, project, language), current_clips(ctx, project, language)
+    clips, refused = [], {}
+    for index, line in enumerate(script.lines):
+        progress("synthesize", index, len(script.lines))
+        if line.speaker not in cast or line.id not in texts:
+            refused[line.id] = "speaker not cast" if line.speaker not in cast else "no translation"
+            continue
+        take = current.get(line.id)
+        if take is not None and (take.text, take.profile_id, take.settings.get("use")) == (
+                texts[line.id].text, cast[line.speaker], use):
+            if take.status == "blocked":
+                refused[line.id] = take.blocked_reason or "blocked"
+            continue
+        try:
+            clips.append(synthesize(ctx, project, line.id, texts[line.id].text, language, cast[line.speaker], use))
+        except ConsentError as error:
+            refused[line.id] = str(error)
+    if clips or refused:
+        with ctx.sessions() as session:
+            audit(session, by, "lines synthesized", project.id, language=language, spoken=len(clips), refused=len(refused))
+            session.commit()
+    return clips, refused
+
+
+def synthesize(ctx: Context, project: Project, line_id: str, text: str, language: str, profile_id: str,
+               use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
+    """One line spoken (see synth.synthesize_line); with `edit`, the text is saved with the take."""
+    return synthesize_line(ctx.sessions, ctx.registry, project, ctx.folder(project), line_id, text, language,
+                           profile_id, ctx.settings, use, edit, by)
+
+
+def revoke_voice(ctx: Context, profile_id: str, reason: str, *, by: str) -> int:
+    """Withdraw a voice's consent now; returns how many unmixed takes in it were blocked."""
+    return block_voice(ctx.sessions, ctx.registry, profile_id, reason, by=by)
+
+
+def current_clips(ctx: Context, project: Project, language: str) -> dict[str, Clip]:
+    """Each line's newest clip in `language`: the line version under review."""
+    with ctx.sessions() as session:
+        rows = session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language)
+                               .order_by(Clip.id))
+        return {clip.line_id: clip for clip in rows}
+
+
+def clips(ctx: Context, project: Project | None = None, profile_id: str | None = None) -> list[Clip]:
+    """Every take, of one project or in one voice, oldest first."""
+    with ctx.sessions() as session:
+        query = select(Clip).order_by(Clip.id)
+        if project is not None:
+            query = query.where(Clip.project_id == project.id)
+        if profile_id is not None:
+            query = query.where(Clip.profile_id == profile_id)
+        return list(session.scalars(query))

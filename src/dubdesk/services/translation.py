@@ -1,0 +1,101 @@
+"""Translation: each line's text in a target language, by machine or by a person, and a shorter
+machine wording for a line whose speech does not fit its slot. A person's text is never
+overwritten by a machine."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from ..context import SYSTEM, Context
+from ..core import Line, Script
+from ..fit import Fit
+from ..store import Project
+from ..store.audit import audit
+from ..store.models import LineTranslation
+from ..translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
+from ..translate.edits import TextEdit, apply_edit
+from .scripting import script as script_of
+
+
+def _line_texts(project: Project, language: str):
+    """The query for a project's line texts in one language."""
+    return select(LineTranslation).where(LineTranslation.project_id == project.id, LineTranslation.language == language)
+
+
+def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -> dict[str, LineTranslation]:
+    """Machine-translate every line into `language`; a person's edits are never overwritten."""
+    script = script_of(ctx, project)
+    chosen = route(script.language, language, ctx.settings.translate)
+    terms = protected_terms(project, language)
+    inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
+              "terms": terms, "output": "text by line id"}
+    budgets = [budget_chars(slot, language) for slot in slot_durations(script)]
+
+    def compute():
+        texts = translate_lines([line.text for line in script.lines], script.language, language, terms,
+                                ctx.settings.translate)
+        return {line.id: _within_budget(ctx, line.text, text, budget, script.language, language, terms)
+                for line, text, budget in zip(script.lines, texts, budgets)}, chosen.identity
+
+    result = ctx.run_stage(project, f"translate-{language}", inputs, compute)
+    with ctx.sessions() as session:
+        existing = {row.line_id for row in session.scalars(_line_texts(project, language))}
+        machine, engine = result.load(), chosen.identity.to_json()
+        for line, budget in zip(script.lines, budgets):
+            text = machine[line.id]
+            values = {"text": text, "origin": "machine", "engine": engine, "budget_chars": budget,
+                      "over_budget": len(text) > budget}
+            if line.id not in existing:
+                session.add(LineTranslation(project_id=project.id, line_id=line.id, language=language, **values))
+            else:  # a person's text is never overwritten, not even one saved a moment ago
+                session.execute(update(LineTranslation).where(
+                    LineTranslation.project_id == project.id, LineTranslation.line_id == line.id,
+                    LineTranslation.language == language, LineTranslation.origin == "machine").values(**values))
+        audit(session, by, "translated", project.id, language=language, route=chosen.describe())
+        session.commit()
+    return translations(ctx, project, language)
+
+
+def _within_budget(ctx: Context, source_text: str, text: str, budget: int, source: str, target: str,
+                   terms: dict[str, str]) -> str:
+    """An over-budget translation is replaced by the engine's best alternative that fits, if it has one."""
+    if len(text) <= budget:
+        return text
+    return next(iter(shorter_alternatives(source_text, source, target, budget, terms, ctx.settings.translate)), text)
+
+
+def protected_terms(project: Project, language: str) -> dict[str, str]:
+    """Character names (kept as they are) and glossary terms with their required translation."""
+    terms = {name: name for name in (project.characters or {}).values()}
+    terms.update({term: targets[language] for term, targets in (project.glossary or {}).items() if language in targets})
+    return terms
+
+
+def translations(ctx: Context, project: Project, language: str) -> dict[str, LineTranslation]:
+    with ctx.sessions() as session:
+        return {row.line_id: row for row in session.scalars(_line_texts(project, language))}
+
+
+def edit_translation(ctx: Context, project: Project, line_id: str, language: str, text: str, editor: str,
+                     expected_version: int) -> LineTranslation:
+    """A person's text for one line. An edit made on an older version is refused, never lost silently."""
+    with ctx.sessions() as session:
+        apply_edit(session, project.id, TextEdit(line_id, language, text, editor, expected_version))
+        audit(session, editor, "text edited", project.id, line_id, language=language, text=text.strip())
+        session.commit()
+    return translations(ctx, project, language)[line_id]
+
+
+def shorter_wording(ctx: Context, project: Project, script: Script, line: Line, language: str, spoken: str,
+                    fitted: Fit) -> TextEdit | None:
+    """The engine's shorter wording of a machine-translated line whose speech (`spoken`, fitted as
+    `fitted`) does not fit, as an edit on the version it replaces; None when the line's text is a
+    person's or the engine has nothing shorter."""
+    row = translations(ctx, project, language).get(line.id)
+    if row is None or row.origin != "machine":
+        return None
+    max_chars = int(len(spoken) * fitted.slot_s * fitted.bounds[1] / fitted.natural_s)
+    terms = protected_terms(project, language)
+    for text in shorter_alternatives(line.text, script.language, language, max_chars, terms, ctx.settings.translate):
+        if len(text) < len(spoken):
+            return TextEdit(line.id, language, text, row.engine["engine"], row.version, origin="machine")
+    return None
