@@ -1,3 +1,4 @@
+"""`python -m dubdesk`: the command line (see cli/)."""
 from .cli import main
 
 main()
