@@ -11,9 +11,9 @@ from dubdesk.fit import fit_clip
 from dubdesk.phonemes import closure_positions, words_phonemes
 from dubdesk.qc.intelligibility import transcribe_lines
 from dubdesk.qc.labials import BandLevel, closures_from_phonemes, closures_from_words, fitted_closures, labial_check, match_closures
-from dubdesk.qc.runner import LineQC
 from dubdesk.qc.timing import line_window
 from dubdesk.services import fitting, scripting, speech
+from dubdesk.services.checks import run_checks
 from dubdesk.transcribe import get_transcriber
 
 SENTENCES = ["Bob bought maps of Bombay.", "My mother baked apple pie.", "Please open the map and compare both maps.",
@@ -86,13 +86,13 @@ def test_qc_takes_a_dub_engines_phoneme_times_over_the_estimate(ctx, sample_proj
     clip = speech.current_clips(ctx, sample_project, "en")[line.id]
     folder = ctx.folder(sample_project)
     expected = fitted_closures(clip.settings["phonemes"], *sf.read(folder / clip.path, dtype="float32"), fit.rate)
-    lips = _labials(ctx, sample_project, script, line.id, clip)
+    lips = _labials(ctx, sample_project, line.id, clip)
     assert lips.verdict == "n/a" and lips.reason.startswith("audio-only source")
     assert lips.numbers["dub_closures"] == len(expected) >= 5
     clip.settings = {**clip.settings, "phonemes": [["m", 0.2, 0.3], ["a", 0.3, 0.4], ["p", 0.5, 0.6]]}
-    assert _labials(ctx, sample_project, script, line.id, clip).numbers["dub_closures"] == 2
+    assert _labials(ctx, sample_project, line.id, clip).numbers["dub_closures"] == 2
 
 
-def _labials(ctx, project, script, line_id, clip):
-    checks = LineQC(ctx, project, "en", script, {line_id: clip}).run(lambda *_: None)[line_id]
+def _labials(ctx, project, line_id, clip):
+    checks = run_checks(ctx, project, "en", {line_id: clip})[line_id]
     return next(check for check in checks if check.check == "labials")

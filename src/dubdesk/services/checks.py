@@ -41,10 +41,16 @@ def qc(ctx: Context, project: Project, language: str, progress: Progress = no_pr
 def check_clips(ctx: Context, project: Project, language: str, clips: dict[str, Clip],
                 progress: Progress = no_progress) -> None:
     """Run every check on these takes (line id -> clip) and store the verdicts, sealed."""
+    store_results(ctx.sessions, ctx.seal, clips, run_checks(ctx, project, language, clips, progress))
+
+
+def run_checks(ctx: Context, project: Project, language: str, clips: dict[str, Clip],
+               progress: Progress = no_progress) -> dict[str, list[CheckResult]]:
+    """Every check on these takes (line id -> clip), with the inputs QC needs read here; nothing stored."""
     references = {profile: _references(ctx, profile) for profile in {clip.profile_id for clip in clips.values()}}
     checker = LineQC(ctx.settings, ctx.folder(project), script_of(ctx, project), language, clips,
                      face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end), references)
-    store_results(ctx.sessions, ctx.seal, clips, checker.run(progress))
+    return checker.run(progress)
 
 
 def _references(ctx: Context, profile_id: str) -> list[Path]:
