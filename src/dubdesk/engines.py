@@ -7,7 +7,7 @@ each one under its kind and name (`@register("speak", "pico")`); a stage asks fo
 per kind, name and the settings that change them, so a model loads once per process (CLI run, UI
 server, test session), always through `load_engine`.
 
-This is a low module: it names the vocabulary (core), the errors and the settings, nothing above.
+This is a low module: it imports the vocabulary (core) and the errors, nothing above them.
 """
 from __future__ import annotations
 
