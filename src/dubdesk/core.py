@@ -1,11 +1,14 @@
-"""The script's vocabulary: time spans, words, speaker turns, lines.
+"""The script's vocabulary: time spans, words, speaker turns, lines, and who speaks them.
 
 Small, exact and immutable, in the spirit of pyannote.core: every stage
 speaks in these types, and they serialise to plain JSON for the store.
+`Voice` and `ConsentGrant` are here, as pure data, so that the engine
+interfaces (engines.py) can name them; voices/consent.py mints and checks grants.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -147,3 +150,29 @@ class Script:
             tuple(Line.from_json(line) for line in data["lines"]),
             tuple(Turn(**t) for t in data.get("turns", [])),
         )
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Who speaks a line: an engine, its voice, and the consented reference recordings it may hear."""
+
+    engine: str
+    name: str
+    references: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsentGrant:
+    """What a speech engine demands before it speaks: minted only by voices.consent.authorize, which
+    signs it (`mac`); voices.consent.require_grant checks it."""
+
+    profile_id: str
+    record_hash: str
+    language: str
+    title: str
+    use: str
+    engine: str
+    voice: str
+    references: tuple[str, ...]  # SHA-256 of each reference file the engine may hear
+    issued: float
+    mac: str = ""

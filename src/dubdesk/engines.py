@@ -1,20 +1,26 @@
-"""Engine interfaces and the registry that picks one from the settings.
+"""Engine interfaces, and the one registry that picks an engine by kind and name.
 
-A stage asks the registry for "the transcriber" or "the diarizer"; it never
-imports a model library itself. Loaded engines are kept per settings, so a
-model loads once per process (CLI run, UI server, test session).
+Every engine a stage can use is described here as a Protocol: a Transcriber, a Diarizer, a
+Translator, a VoiceEngine (which speaks a `Speech`). The packages that hold engines register
+each one under its kind and name (`@register("speak", "pico")`); a stage asks for one with
+`engine(kind, name, settings)` and never imports a model library itself. Loaded engines are kept
+per kind, name and the settings that change them, so a model loads once per process (CLI run, UI
+server, test session), always through `load_engine`.
+
+This is a low module: it imports the vocabulary (core) and the errors, nothing above them.
 """
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from .core import Transcript, Turn
+from .core import ConsentGrant, Transcript, Turn, Voice
+from .errors import DubdeskError
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,41 @@ class Diarizer(Protocol):
         ...
 
 
+class Translator(Protocol):
+    """One translation engine: a step of an embedded route (fast, apertium) or a production model."""
+
+    identity: EngineIdentity
+
+    def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
+        """Each line translated, in order; an empty line stays empty."""
+        ...
+
+    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+        """Other translations of `line`, best first, aiming at `max_chars` (the caller enforces it);
+        empty from an engine that cannot propose any."""
+        ...
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A spoken line: float32 mono audio, its sample rate, and, where the engine reports them,
+    when each phoneme is heard: (IPA phoneme, start s, end s)."""
+
+    audio: np.ndarray
+    rate: int
+    phonemes: tuple[tuple[str, float, float], ...] = ()
+
+
+class VoiceEngine(Protocol):
+    name: str  # as a Voice names its engine
+    identity: EngineIdentity
+
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+        """The line spoken, hearing only `voice.references` (if the engine listens to any); raises
+        ConsentError without a valid grant for exactly this voice and these references."""
+        ...
+
+
 def package_folder(package: str, folder: str) -> Path | None:
     """A folder shipped inside an installed package (where registry packages keep model weights)."""
     spec = importlib.util.find_spec(package)
@@ -64,3 +105,53 @@ def load_engine(kind: str, key: tuple, factory: Callable[[], Engine]) -> Engine:
     if cache_key not in _loaded:
         _loaded[cache_key] = factory()
     return _loaded[cache_key]  # type: ignore[return-value]
+
+
+# The kinds of engine, each with the Protocol its engines follow and what a person calls it. A factory
+# is given the settings its stage holds: the whole Settings, or for translation the TranslateSettings
+# section (None for the embedded route).
+KINDS: dict[str, tuple[type, str]] = {"transcribe": (Transcriber, "transcription"),
+                                      "diarize": (Diarizer, "diarization"),
+                                      "translate": (Translator, "translation"),
+                                      "speak": (VoiceEngine, "speech")}
+
+
+@dataclass(frozen=True)
+class Registration:
+    factory: Callable[[Any], Any]  # settings -> the engine, loading its model
+    key: Callable[[Any], tuple]  # settings -> what in them makes a different engine (kept apart when loaded)
+
+
+_REGISTERED: dict[str, dict[str, Registration]] = {kind: {} for kind in KINDS}
+
+
+def _no_key(settings: Any) -> tuple:
+    return ()
+
+
+def register(kind: str, name: str, key: Callable[[Any], tuple] = _no_key) -> Callable:
+    """Decorator: the factory (settings -> engine) of the `kind` engine called `name`."""
+    if kind not in KINDS:
+        raise ValueError(f"no engine kind '{kind}'; kinds: {', '.join(KINDS)}")
+
+    def add(factory: Callable[[Any], Engine]) -> Callable[[Any], Engine]:
+        _REGISTERED[kind][name] = Registration(factory, key)
+        return factory
+
+    return add
+
+
+def engine_names(kind: str) -> list[str]:
+    """The registered engines of `kind`, in the order they were registered."""
+    if kind not in KINDS:
+        raise DubdeskError(f"no engine kind '{kind}'; kinds: {', '.join(KINDS)}")
+    return list(_REGISTERED[kind])
+
+
+def engine(kind: str, name: str, settings: Any = None) -> Any:
+    """The `kind` engine called `name`, loaded once per process for the settings that shape it."""
+    known = engine_names(kind)
+    if name not in known:
+        raise DubdeskError(f"no {KINDS[kind][1]} engine '{name}'; known: {', '.join(known) or '(none registered)'}")
+    registration = _REGISTERED[kind][name]
+    return load_engine(kind, (name, *registration.key(settings)), lambda: registration.factory(settings))

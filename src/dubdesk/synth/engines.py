@@ -1,4 +1,9 @@
-"""Speech engines. Each one refuses to speak without a valid consent grant for that voice."""
+"""Speech engines: Pico, Piper, Kokoro and XTTS, each registered as a "speak" engine (engines.register).
+
+Each follows engines.VoiceEngine and refuses to speak without a valid consent grant for that voice;
+the only recordings one hears are the voice's consented references (`voice.references`).
+`voice_engine` and `Speech` are kept here for the callers that import them from this module.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -7,38 +12,21 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import soundfile as sf
 
 from ..config import Settings
-from ..engines import EngineIdentity, load_engine, package_folder
+from ..core import ConsentGrant, Voice
+from ..engines import EngineIdentity, Speech, VoiceEngine, engine, package_folder, register
 from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
 from ..tools import ToolError, last_output, run
-from ..voices.consent import ConsentGrant, Voice, require_grant
+from ..voices.consent import require_grant
 
-
-@dataclass(frozen=True)
-class Speech:
-    """A spoken line: float32 mono audio, its sample rate, and, where the engine reports them,
-    when each phoneme is heard: (IPA phoneme, start s, end s)."""
-
-    audio: np.ndarray
-    rate: int
-    phonemes: tuple[tuple[str, float, float], ...] = ()
-
-
-class VoiceEngine(Protocol):
-    name: str  # as a Voice names its engine
-    identity: EngineIdentity
-
-    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
-        """The line spoken; raises ConsentError without a valid grant for exactly this voice."""
-        ...
+__all__ = ["NON_COMMERCIAL_LICENCES", "KokoroEngine", "PicoEngine", "PiperEngine", "Speech", "VoiceEngine",
+           "XTTSEngine", "voice_engine"]
 
 
 def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple[Speech, str]:
@@ -169,15 +157,26 @@ class KokoroEngine:
 NON_COMMERCIAL_LICENCES = {"xtts": "Coqui Public Model License 1.0.0 (non-commercial use only, outputs included)"}
 
 
+@register("speak", "pico")
+def _pico(settings: Settings) -> VoiceEngine:
+    return PicoEngine()
+
+
+@register("speak", "piper", key=lambda settings: (str(settings.model_cache),))
+def _piper(settings: Settings) -> VoiceEngine:
+    return PiperEngine(settings.model_cache)
+
+
+@register("speak", "kokoro")
+def _kokoro(settings: Settings) -> VoiceEngine:
+    return KokoroEngine(settings.model_cache)
+
+
+@register("speak", "xtts", key=lambda settings: (settings.synth.xtts_model,))
+def _xtts(settings: Settings) -> VoiceEngine:
+    return XTTSEngine(settings.synth.xtts_model)
+
+
 def voice_engine(name: str, settings: Settings | None = None) -> VoiceEngine:
-    settings = settings or Settings()
-    if name == "pico":
-        return load_engine("speak", ("pico",), PicoEngine)
-    if name == "piper":
-        return load_engine("speak", ("piper", str(settings.model_cache)), lambda: PiperEngine(settings.model_cache))
-    if name == "kokoro":
-        return load_engine("speak", ("kokoro",), lambda: KokoroEngine(settings.model_cache))
-    if name == "xtts":
-        model = settings.synth.xtts_model
-        return load_engine("speak", ("xtts", model), lambda: XTTSEngine(model))
-    raise DubdeskError(f"no speech engine '{name}'; known: pico, piper, kokoro, xtts")
+    """The speech engine a Voice names, loaded once per process."""
+    return engine("speak", name, settings or Settings())

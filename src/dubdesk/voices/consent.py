@@ -14,10 +14,11 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, replace
 from datetime import date
 from pathlib import Path
 
+from ..core import ConsentGrant, Voice  # pure data, defined in core; still importable from here
 from ..files import sha256_file
 from .records import ProfileRecord
 from .registry import ConsentError, ConsentRegistry
@@ -26,29 +27,6 @@ GRANT_LIFETIME_S = 120.0
 _GRANT_KEY = secrets.token_bytes(32)
 _MINTED_BY: dict[str, tuple[ConsentRegistry, float]] = {}  # grant MAC -> the registry that checked it, read
 # again each time the grant is used, and when it was minted
-
-
-@dataclass(frozen=True)
-class Voice:
-    """Who speaks a line: an engine, its voice, and the consented reference recordings it may hear."""
-
-    engine: str
-    name: str
-    references: tuple[Path, ...] = ()
-
-
-@dataclass(frozen=True)
-class ConsentGrant:
-    profile_id: str
-    record_hash: str
-    language: str
-    title: str
-    use: str
-    engine: str
-    voice: str
-    references: tuple[str, ...]  # SHA-256 of each reference file the engine may hear
-    issued: float
-    mac: str = ""
 
 
 def _mac(grant: ConsentGrant) -> str:
