@@ -93,7 +93,7 @@ def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(prepared, 
     database.execute("UPDATE clips SET text = ? WHERE id = ?", (clips[first].text, clips[first].id))
     database.commit()
 
-    fitted = ctx.folder(project) / clips[second].fit["path"]
+    fitted = ctx.folder(project) / clips[second].fitted.path
     kept = fitted.read_bytes()
     shutil.copyfile(SAMPLE, fitted)  # a human recording over the generated line
     with pytest.raises(TamperedError, match=f"line {second}: the fitted clip .* was replaced"):

@@ -1,4 +1,5 @@
-"""The script's vocabulary: time spans, words, speaker turns, lines, and who speaks them.
+"""The vocabulary: time spans, words, speaker turns, lines, who speaks them, and a dub line's fit and
+provenance.
 
 Small, exact and immutable, in the spirit of pyannote.core: every stage
 speaks in these types, and they serialise to plain JSON for the store.
@@ -176,3 +177,65 @@ class ConsentGrant:
     references: tuple[str, ...]  # SHA-256 of each reference file the engine may hear
     issued: float
     mac: str = ""
+
+
+@dataclass(frozen=True)
+class Fit:
+    start: float  # where the fitted line starts: its source line's start
+    source_s: float  # the source line's length
+    slot_s: float  # the longest the dub may run: the source line plus the silence after it
+    natural_s: float  # the synthesized line, edge silences trimmed
+    rate: float  # playback rate applied (>1 is faster)
+    fitted_s: float
+    needed_rate: float  # the rate that would end the line inside its slot
+    bounds: tuple[float, float]
+    fits: bool
+    path: str  # the fitted clip, relative to the project folder
+    sha256: str
+    on_screen: bool = True  # the speaker's face is seen: the tighter bounds and timing limits apply
+
+    @property
+    def reason(self) -> str:
+        if self.fits:
+            return f"fits: rate {self.rate:.2f}, {self.fitted_s:.2f} s in a {self.slot_s:.2f} s slot"
+        return (f"does not fit: needs rate {self.needed_rate:.2f} (bound {self.bounds[1]:.2f}); "
+                f"{self.fitted_s:.2f} s at the bound in a {self.slot_s:.2f} s slot")
+
+    @property
+    def span(self) -> Span:
+        """When the fitted line is heard, on the programme's clock."""
+        return Span(self.start, self.start + self.fitted_s)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fit:
+        return cls(**{**data, "bounds": tuple(data["bounds"])})
+
+
+@dataclass(frozen=True)
+class LineProvenance:
+    """What a delivered line says about itself: who speaks it under which consent, which model made
+    it, how it was fitted and checked, and who approved it. Written into the manifest and each
+    file's C2PA assertion."""
+
+    line: str
+    speaker: str
+    start: float
+    source_text: str
+    text: str
+    voice_profile: str
+    consent_record: str
+    use: str
+    model: dict[str, str]  # the engine's identity, with its weights licence
+    generated_at: str
+    clip_sha256: str
+    fit_rate: float
+    qc: dict[str, str]  # check -> verdict
+    approved_by: str
+    approved_at: str
+    override_reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "start": round(self.start, 3), "fit_rate": round(self.fit_rate, 3)}

@@ -8,13 +8,13 @@ rate beyond the bound to end inside its slot is marked "does not fit", with the 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from .config import FitSettings
+from .core import Fit
 from .files import sha256_file
 from .labels import AI_LABEL, read_labels, write_labelled_wav
 from .tools import run
@@ -22,32 +22,6 @@ from .tools import run
 SILENT_CLIP_S = 0.01  # less sound than this is nothing said (a line with no text)
 TRIM_TOP_DB = 40.0  # below the line's peak, counts as silence at its edges
 RUBBERBAND_LICENCE = "Rubber Band Library 3 (rubberband-cli, GPL-2.0+, run as a separate program)"
-
-
-@dataclass(frozen=True)
-class Fit:
-    start: float  # where the fitted line starts: its source line's start
-    source_s: float  # the source line's length
-    slot_s: float  # the longest the dub may run: the source line plus the silence after it
-    natural_s: float  # the synthesized line, edge silences trimmed
-    rate: float  # playback rate applied (>1 is faster)
-    fitted_s: float
-    needed_rate: float  # the rate that would end the line inside its slot
-    bounds: tuple[float, float]
-    fits: bool
-    path: str  # the fitted clip, relative to the project folder
-    sha256: str
-    on_screen: bool = True  # the speaker's face is seen: the tighter bounds and timing limits apply
-
-    @property
-    def reason(self) -> str:
-        if self.fits:
-            return f"fits: rate {self.rate:.2f}, {self.fitted_s:.2f} s in a {self.slot_s:.2f} s slot"
-        return (f"does not fit: needs rate {self.needed_rate:.2f} (bound {self.bounds[1]:.2f}); "
-                f"{self.fitted_s:.2f} s at the bound in a {self.slot_s:.2f} s slot")
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def plan_rate(natural_s: float, source_s: float, slot_s: float, bounds: tuple[float, float]) -> tuple[float, float, bool]:

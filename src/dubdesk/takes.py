@@ -60,8 +60,8 @@ def check_take(seal: Seal, clip: Clip, results: list[QCResult], decisions: list[
     (an approval, of `decisions` in the order made) are exactly what dubdesk made."""
     check_clip(seal, clip)
     seal.check("fit", fit_body(clip), clip.fit_seal, f"line {clip.line_id}: its fit")
-    fitted = project_folder / clip.fit["path"]
-    if not fitted.is_file() or sha256_file(fitted) != clip.fit["sha256"]:
+    fitted = project_folder / clip.fitted.path
+    if not fitted.is_file() or sha256_file(fitted) != clip.fitted.sha256:
         raise TamperedError(f"line {clip.line_id}: the fitted clip {fitted.name} is missing or was replaced after it "
                             f"was made; regenerate the line")
     check_verdicts(seal, clip, results)

@@ -427,7 +427,7 @@ def take_tamperings(ctx: Context, project, scratch: Path) -> list[Attempt]:
 
 
 def _replaced_fitted_file(ctx: Context, project, clip: Clip, mix: Callable[[], Path]) -> Attempt:
-    fitted = ctx.folder(project) / clip.fit["path"]
+    fitted = ctx.folder(project) / clip.fitted.path
     kept = fitted.read_bytes()
     sf.write(fitted, np.zeros(RATE, np.float32), RATE)  # another recording over the generated line
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import media_argument
-from ..core import Line, Script
+from ..core import Line, LineProvenance, Script
 from ..files import sha256_file, write_text
 from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
 from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
@@ -49,7 +49,7 @@ class DeliveredLine:
     text: str  # the dub's words
     start: float
     audio: np.ndarray  # fitted, MIX_RATE, mono; as mixed, watermarked where the request's `watermark` says so
-    provenance: dict  # voice, consent record, model and licence, QC verdicts, approver, times
+    provenance: LineProvenance
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,8 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
     _write_manifest(request, folder, written, mix_readings, speech)
 
 
-def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: str, lines: list[dict]) -> None:
+def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: str,
+                 lines: list[LineProvenance]) -> None:
     """Write with LIST-INFO, add bext and iXML, sign: in that order."""
     title = f"{request.project_name} - {role} - {language_title(request.language)}"
     if lines:
@@ -142,20 +143,20 @@ def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: 
     sign_in_place(path, dubbing_manifest(path.name, _credential(request, lines)), request.identity)
 
 
-def _spoken(lines: list[dict]) -> bool:
+def _spoken(lines: list[LineProvenance]) -> bool:
     """Whether a file of these lines holds generated speech, and so the watermark: a line with no words
     is silence, in which no mark can be found."""
-    return any(line["text"].strip() for line in lines)
+    return any(line.text.strip() for line in lines)
 
 
-def _credential(request: DeliveryRequest, lines: list[dict]) -> dict:
+def _credential(request: DeliveryRequest, lines: list[LineProvenance]) -> dict:
     """What the C2PA manifest of one file carries: its lines, their consents, models and approvers."""
-    profiles = {line["voice_profile"] for line in lines}
+    profiles = {line.voice_profile for line in lines}
     return {"project": request.project_name, "language": request.language, "label": AI_LABEL,
-            "watermarked": bool(request.watermark and _spoken(lines)), "lines": lines,
+            "watermarked": bool(request.watermark and _spoken(lines)), "lines": [line.to_json() for line in lines],
             "consents": [c for c in request.consents if c["profile"] in profiles],
-            "models": sorted({json.dumps(line["model"], sort_keys=True) for line in lines}),
-            "approvers": sorted({line["approved_by"] for line in lines})}
+            "models": sorted({json.dumps(line.model, sort_keys=True) for line in lines}),
+            "approvers": sorted({line.approved_by for line in lines})}
 
 
 def _write_script(request: DeliveryRequest, folder: Path, stem: str) -> list[Path]:
@@ -213,7 +214,7 @@ def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], 
         "background": request.background_kind,
         "watermark": request.watermark and {**request.watermark, "files": sorted(speech)},
         "signing_certificate": request.identity.chain.read_text(),
-        "consents": request.consents, "lines": [d.provenance for d in request.lines],
+        "consents": request.consents, "lines": [d.provenance.to_json() for d in request.lines],
         "files": {relative: sha256_file(folder / relative) for relative in sorted(written)},
     }
     body = json.dumps(manifest, indent=2, ensure_ascii=False)

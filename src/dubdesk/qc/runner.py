@@ -14,9 +14,8 @@ from sqlalchemy import delete
 from ..activity import FRAME_S, speech_frames
 from ..audio import RATE, resample
 from ..config import Settings
-from ..core import Line, Script, Word
+from ..core import Fit, Line, Script, Word
 from ..faces import FaceTrack
-from ..fit import Fit
 from ..mix import PlacedLine, place_lines
 from ..phonemes import ESPEAK_VOICES, words_phonemes
 from ..praat import run_praat
@@ -58,7 +57,7 @@ class LineQC:
         self.folder, self.script, self.language, self.clips = folder, script, language, clips
         self.source, self.references, self.faces = source, references, faces
         self.lines = {line.id: line for line in script.lines if line.id in clips}
-        self.dubs = {line_id: sf.read(self.folder / clip.fit["path"], dtype="float32") for line_id, clip in clips.items()}
+        self.dubs = {line_id: sf.read(self.folder / clip.fitted.path, dtype="float32") for line_id, clip in clips.items()}
         self.raws = {line_id: sf.read(self.folder / clip.path, dtype="float32") for line_id, clip in clips.items()}
         self.without_phonemes = [lang for lang in (script.language, language) if lang not in ESPEAK_VOICES]
 
@@ -77,7 +76,7 @@ class LineQC:
         for index, (line_id, line) in enumerate(self.lines.items()):
             progress("qc", index, len(self.lines))
             clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
-            fit = Fit(**clip.fit)
+            fit = clip.fitted
             results[line_id] = [
                 technical_check(audio, rate, self.raws[line_id][0], self.settings),
                 intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
@@ -120,10 +119,10 @@ class LineQC:
         for line_id, words in zip(self.lines, source_words):
             source = closures_from_words(words, [next(source_phonemes) for _ in words], bands[line_id])
             clip, phonemes = self.clips[line_id], [next(dub_phonemes) for _ in heard[line_id]]
-            dub = (fitted_closures(clip.settings["phonemes"], *self.raws[line_id], clip.fit["rate"])
+            dub = (fitted_closures(clip.settings["phonemes"], *self.raws[line_id], clip.fitted.rate)
                    if clip.settings.get("phonemes") else
                    closures_from_words(heard[line_id], phonemes, BandLevel.of(speech16k[line_id])))
-            closures[line_id] = (source, [clip.fit["start"] + time for time in dub])
+            closures[line_id] = (source, [clip.fitted.start + time for time in dub])
         return closures
 
     def _unjudged(self, fit: Fit) -> str | None:
@@ -141,7 +140,7 @@ class LineQC:
             return lambda line: av_sync_check(None, 0.0, None, line.start, line.end, 0.0, self.settings)
         mouth, source = MouthTrack(self.faces), self.source(0.0, None)
         source_offset = mouth.offset(SpeechLevel(source), 0.0, len(source) / RATE).offset_s or 0.0
-        dubs = SpeechLevel(place_lines([PlacedLine(line_id, self.clips[line_id].fit["start"], audio)
+        dubs = SpeechLevel(place_lines([PlacedLine(line_id, self.clips[line_id].fitted.start, audio)
                                         for line_id, audio in speech16k.items()], len(source), RATE))
         return lambda line: av_sync_check(mouth, self.faces.face_share(line.start, line.end), dubs, line.start,
                                           line.end, source_offset, self.settings)
@@ -173,7 +172,7 @@ class LineQC:
     def _emotion(self, excerpts: dict[str, Path]) -> dict[str, CheckResult]:
         """Prosody of every source line and dub in one Praat run; levels against each voice's habitual level."""
         segments = [{"path": str(excerpts[line_id])} for line_id in self.lines]
-        segments += [{"path": str(self.folder / self.clips[line_id].fit["path"])} for line_id in self.lines]
+        segments += [{"path": str(self.folder / self.clips[line_id].fitted.path)} for line_id in self.lines]
         profiles = run_praat("prosody", segments=segments)
         count = len(self.lines)
         source_profiles = dict(zip(self.lines, profiles[:count]))

@@ -9,8 +9,7 @@ import numpy as np
 
 from ..activity import FRAME_S
 from ..config import Limits, QCSettings
-from ..core import Line
-from ..fit import Fit
+from ..core import Fit, Line
 from ..translate import SPEAKING_RATE_CPS
 from . import CheckResult, graded
 

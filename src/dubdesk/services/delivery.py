@@ -15,7 +15,7 @@ import soundfile as sf
 
 from ..audio import decode_audio, resample
 from ..context import SYSTEM, Context, Progress, no_progress
-from ..core import Line, Script
+from ..core import Line, LineProvenance, Script
 from ..errors import ProjectError, TamperedError, listed
 from ..export.credentials import SigningIdentity, make_project_ca
 from ..export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
@@ -132,19 +132,15 @@ def _refuse_consent_and_licence(ctx: Context, project: Project, language: str, c
 
 
 def _delivered_line(ctx: Context, project: Project, line: Line, clip: Clip, approval: Review) -> DeliveredLine:
-    audio, rate = sf.read(ctx.folder(project) / clip.fit["path"], dtype="float32")
+    fit = clip.fitted
+    audio, rate = sf.read(ctx.folder(project) / fit.path, dtype="float32")
     with ctx.sessions() as session:
         verdicts = {r.check: r.verdict for r in qc_results(session, clip.id)}
-    provenance = {
-        "line": line.id, "speaker": line.speaker, "start": round(clip.fit["start"], 3),
-        "source_text": line.text, "text": clip.text, "voice_profile": clip.profile_id,
-        "consent_record": clip.consent_record, "use": clip.settings.get("use", "dubbing"), "model": clip.engine,
-        "generated_at": clip.created_at.isoformat(),
-        "clip_sha256": clip.sha256, "fit_rate": round(clip.fit["rate"], 3), "qc": verdicts,
-        "approved_by": approval.reviewer, "approved_at": approval.created_at.isoformat(),
-        "override_reason": approval.override_reason,
-    }
-    return DeliveredLine(line, clip.text, clip.fit["start"], resample(audio, rate, MIX_RATE), provenance)
+    provenance = LineProvenance(
+        line.id, line.speaker, fit.start, line.text, clip.text, clip.profile_id, clip.consent_record,
+        clip.settings.get("use", "dubbing"), clip.engine, clip.created_at.isoformat(), clip.sha256, fit.rate, verdicts,
+        approval.reviewer, approval.created_at.isoformat(), approval.override_reason)
+    return DeliveredLine(line, clip.text, fit.start, resample(audio, rate, MIX_RATE), provenance)
 
 
 def _consents(ctx: Context, clips: dict[str, Clip]) -> list[dict]:
@@ -185,8 +181,8 @@ def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> No
     not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
     overruns = []
     for line, after in _next_own_lines(script):
-        fit = clips[line.id].fit or {"start": line.start, "fitted_s": 0.0}
-        end = fit["start"] + fit["fitted_s"]
+        fit = clips[line.id].fitted
+        end = fit.span.end if fit else line.start
         if end > after.start + OWN_OVERLAP_TOLERANCE_S:
             overruns.append(f"{line.id} into {after.id} by {end - after.start:.2f} s")
     if overruns:

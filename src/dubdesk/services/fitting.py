@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..context import Context, Progress, no_progress
-from ..core import Line, Script
+from ..core import Fit, Line, Script
 from ..faces import FaceTrack
 from ..files import sha256_file
-from ..fit import Fit, bounds_for, fit_clip
+from ..fit import bounds_for, fit_clip
 from ..store import Project
 from ..store.models import Clip
 from ..takes import fit_body
@@ -56,7 +56,7 @@ def _fit_line(ctx: Context, project: Project, line: Line, slot: float, clip: Cli
     on_screen = faces is None or faces.on_screen(line.start, line.end)
     folder = ctx.folder(project)
     if _fit_stands(clip, folder, line, slot, bounds_for(ctx.settings.fit, on_screen)):
-        return Fit(**clip.fit), False
+        return clip.fitted, False
     fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, ctx.settings.fit, on_screen)
     with ctx.sessions() as session:
         row = session.get(Clip, clip.id)
@@ -68,14 +68,14 @@ def _fit_line(ctx: Context, project: Project, line: Line, slot: float, clip: Cli
 
 def fits(ctx: Context, project: Project, language: str) -> dict[str, Fit]:
     """The stored fit of each line's current clip (lines not fitted yet are left out)."""
-    return {line_id: Fit(**clip.fit) for line_id, clip in current_clips(ctx, project, language).items() if clip.fit}
+    return {line_id: clip.fitted for line_id, clip in current_clips(ctx, project, language).items() if clip.fit}
 
 
 def _fit_stands(clip: Clip, folder: Path, line: Line, slot: float, bounds: tuple[float, float]) -> bool:
     """The clip's sealed fit is for this slot and these bounds, and its fitted file is intact."""
-    fit = clip.fit
-    if not fit or not clip.fit_seal:
+    fit = clip.fitted
+    if fit is None or not clip.fit_seal:
         return False
-    same = (fit["start"], fit["source_s"], fit["slot_s"], tuple(fit["bounds"])) == (line.start, line.duration, slot, bounds)
-    fitted = folder / fit["path"]
-    return same and fitted.is_file() and sha256_file(fitted) == fit["sha256"]
+    same = (fit.start, fit.source_s, fit.slot_s, fit.bounds) == (line.start, line.duration, slot, bounds)
+    fitted = folder / fit.path
+    return same and fitted.is_file() and sha256_file(fitted) == fit.sha256

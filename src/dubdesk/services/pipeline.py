@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..context import SYSTEM, Context, Progress, no_progress
-from ..fit import Fit
+from ..core import Fit
 from ..qc import CheckResult
 from ..store import Project
 from ..translate.edits import StaleEditError

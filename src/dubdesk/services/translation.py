@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from ..context import SYSTEM, Context
-from ..core import Line, Script
-from ..fit import Fit
+from ..core import Fit, Line, Script
 from ..store import Project
 from ..store.audit import audit
 from ..store.models import LineTranslation

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ..core import Fit
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -101,12 +103,17 @@ class Clip(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | blocked | mixed
     blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # see fit.Fit
+    fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # core.Fit's JSON form; read it as `fitted`
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # seals (see dubdesk.takes): what mixing trusts, beyond what the database alone can say
     seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
     fit_seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
     qc_seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    @property
+    def fitted(self) -> Fit | None:
+        """The take's fit (None before fitting): the one place the row's JSON becomes the type."""
+        return Fit.from_json(self.fit) if self.fit else None
 
 
 class Casting(Base):
