@@ -1,5 +1,5 @@
-"""The vocabulary: time spans, words, speaker turns, lines, who speaks them, and a dub line's fit and
-provenance.
+"""The vocabulary: time spans, words, speaker turns, lines, who speaks them, and a dub line's take
+(fit, verdicts, decision) and provenance.
 
 Small, exact and immutable, in the spirit of pyannote.core: every stage
 speaks in these types, and they serialise to plain JSON for the store.
@@ -215,6 +215,70 @@ class Fit:
 
 
 @dataclass(frozen=True)
+class CheckResult:
+    """One QC check's verdict on a take, with the numbers it was judged on and why."""
+
+    check: str
+    verdict: str  # pass | warn | fail | n/a
+    numbers: dict[str, float | str | None]
+    reason: str
+
+    def __post_init__(self) -> None:  # numpy scalars become plain numbers, so results store as JSON
+        object.__setattr__(self, "numbers", {k: v.item() if hasattr(v, "item") else v for k, v in self.numbers.items()})
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's decision on a take."""
+
+    decision: str  # approved | rejected
+    reviewer: str
+    made_at: str
+    note: str | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Take:
+    """One version of a line in one language: the clip spoken, its fit, the QC verdicts on it and the
+    latest decision on it. Read from the store (store.takes), never built from loose keys."""
+
+    clip_id: int
+    line_id: str
+    language: str
+    text: str
+    voice_profile: str
+    consent_record: str
+    engine: dict[str, str]  # the engine's identity, with its weights licence
+    use: str
+    path: str  # the clip as spoken, relative to the project folder
+    sha256: str
+    created_at: str
+    blocked: str | None = None  # why the take may not be used (its consent was revoked), or None
+    fit: Fit | None = None
+    verdicts: tuple[CheckResult, ...] = ()
+    decision: Decision | None = None
+
+    @property
+    def heard(self) -> str:
+        """The file a listener hears: the fitted clip once there is one."""
+        return self.fit.path if self.fit else self.path
+
+    @property
+    def state(self) -> str:
+        """pending | approved | rejected | blocked"""
+        if self.blocked is not None:
+            return "blocked"
+        return self.decision.decision if self.decision else "pending"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "fit": self.fit.to_json() if self.fit else None}
+
+
+@dataclass(frozen=True)
 class LineProvenance:
     """What a delivered line says about itself: who speaks it under which consent, which model made
     it, how it was fitted and checked, and who approved it. Written into the manifest and each
@@ -236,6 +300,16 @@ class LineProvenance:
     approved_by: str
     approved_at: str
     override_reason: str | None
+
+    @classmethod
+    def of(cls, line: Line, take: Take) -> LineProvenance:
+        """The provenance of an approved, fitted take of `line`."""
+        if take.fit is None or take.decision is None:
+            raise ValueError(f"line {line.id}: only a fitted, decided take goes out")
+        return cls(line.id, line.speaker, take.fit.start, line.text, take.text, take.voice_profile, take.consent_record,
+                   take.use, take.engine, take.created_at, take.sha256, take.fit.rate,
+                   {verdict.check: verdict.verdict for verdict in take.verdicts}, take.decision.reviewer,
+                   take.decision.made_at, take.decision.override_reason)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "start": round(self.start, 3), "fit_rate": round(self.fit_rate, 3)}

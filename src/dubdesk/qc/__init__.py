@@ -2,25 +2,10 @@
 measure) with its numbers and a one-line reason; the limits live in the settings (`qc`)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from ..config import Limits
+from ..core import CheckResult
 
 SEVERITY = {"n/a": 0, "pass": 0, "warn": 1, "fail": 2}
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    check: str
-    verdict: str  # pass | warn | fail | n/a
-    numbers: dict[str, float | str | None]
-    reason: str
-
-    def __post_init__(self) -> None:  # numpy scalars become plain numbers, so results store as JSON
-        object.__setattr__(self, "numbers", {k: v.item() if hasattr(v, "item") else v for k, v in self.numbers.items()})
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def grade(value: float, limits: Limits) -> str:

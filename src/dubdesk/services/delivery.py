@@ -15,7 +15,7 @@ import soundfile as sf
 
 from ..audio import decode_audio, resample
 from ..context import SYSTEM, Context, Progress, no_progress
-from ..core import Line, LineProvenance, Script
+from ..core import Line, LineProvenance, Script, Take
 from ..errors import ProjectError, TamperedError, listed
 from ..export.credentials import SigningIdentity, make_project_ca
 from ..export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
@@ -24,7 +24,8 @@ from ..review import decisions, qc_results
 from ..shelf import shelf
 from ..store import Project
 from ..store.audit import audit
-from ..store.models import Clip, Review
+from ..store.models import Clip
+from ..store.takes import current_takes
 from ..synth.engines import NON_COMMERCIAL_LICENCES
 from ..takes import check_take
 from ..verify import Finding, Verifier
@@ -52,7 +53,9 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     _refuse_consent_and_licence(ctx, project, language, clips)
     _refuse_unsealed(ctx, project, clips)
     progress("mix")
-    delivered = [_delivered_line(ctx, project, line, clips[line.id], approvals[line.id]) for line in script.lines]
+    with ctx.sessions() as session:
+        takes = current_takes(session, project.id, language)
+    delivered = [_delivered_line(ctx, project, line, takes[line.id]) for line in script.lines]
     spans = [(d.start, d.start + len(d.audio) / MIX_RATE) for d in delivered]
     samples = int(round(script.duration * MIX_RATE))
     if background is None:
@@ -131,16 +134,10 @@ def _refuse_consent_and_licence(ctx: Context, project: Project, language: str, c
                                f"commercial use: {engine['weights_licence']}")
 
 
-def _delivered_line(ctx: Context, project: Project, line: Line, clip: Clip, approval: Review) -> DeliveredLine:
-    fit = clip.fitted
-    audio, rate = sf.read(ctx.folder(project) / fit.path, dtype="float32")
-    with ctx.sessions() as session:
-        verdicts = {r.check: r.verdict for r in qc_results(session, clip.id)}
-    provenance = LineProvenance(
-        line.id, line.speaker, fit.start, line.text, clip.text, clip.profile_id, clip.consent_record,
-        clip.settings.get("use", "dubbing"), clip.engine, clip.created_at.isoformat(), clip.sha256, fit.rate, verdicts,
-        approval.reviewer, approval.created_at.isoformat(), approval.override_reason)
-    return DeliveredLine(line, clip.text, fit.start, resample(audio, rate, MIX_RATE), provenance)
+def _delivered_line(ctx: Context, project: Project, line: Line, take: Take) -> DeliveredLine:
+    """An approved take as it goes out: its fitted audio at the mix rate and its provenance."""
+    audio, rate = sf.read(ctx.folder(project) / take.fit.path, dtype="float32")
+    return DeliveredLine(line, take.text, take.fit.start, resample(audio, rate, MIX_RATE), LineProvenance.of(line, take))
 
 
 def _consents(ctx: Context, clips: dict[str, Clip]) -> list[dict]:

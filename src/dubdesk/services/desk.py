@@ -7,7 +7,6 @@ lines. The web UI calls these, as do the CLI, the tests and the benchmark.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from ..errors import ProjectError
 from ..export.timecode import timecode_in, timecode_out
 from ..review import decide
 from ..store import Project
-from ..store.models import Clip, LineTranslation, QCResult, Review
+from ..store.models import LineTranslation, Review
+from ..store.takes import current_takes
 from ..translate.edits import TextEdit
 from .checks import check_clips
 from .fitting import fit_line
@@ -82,30 +82,18 @@ def review_rows(ctx: Context, project: Project, language: str, only: set[str] | 
     lines = [line for line in script_of(ctx, project).lines if only is None or line.id in only]
     rate = ctx.settings.script.frame_rate
     some_texts = [] if only is None else [LineTranslation.line_id.in_(only)]
-    some_clips = [] if only is None else [Clip.line_id.in_(only)]
     with ctx.sessions() as session:
         texts = {row.line_id: row for row in session.scalars(select(LineTranslation).where(
             LineTranslation.project_id == project.id, LineTranslation.language == language, *some_texts))}
-        clips = {}
-        for clip in session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language,
-                                                       *some_clips).order_by(Clip.id)):
-            clips[clip.line_id] = clip
-        ids = [clip.id for clip in clips.values()]
-        verdicts = defaultdict(dict)
-        for result in session.scalars(select(QCResult).where(QCResult.clip_id.in_(ids))):
-            verdicts[result.clip_id][result.check] = (result.verdict, result.reason)
-        decisions = {}
-        for review in session.scalars(select(Review).where(Review.clip_id.in_(ids)).order_by(Review.id)):
-            decisions[review.clip_id] = review.decision
+        takes = current_takes(session, project.id, language, only)
     rows = []
     for line in lines:
-        clip, text = clips.get(line.id), texts.get(line.id)
-        decision = "pending" if clip is None else ("blocked" if clip.status == "blocked" else decisions.get(clip.id, "pending"))
+        take, text = takes.get(line.id), texts.get(line.id)
         rows.append(ReviewRow(line.id, line.speaker, line.start, line.end, timecode_in(line.start, rate),
                               timecode_out(line.end, rate), line.text, text.text if text else "",
-                              text.version if text else 0,
-                              (clip.fit or {}).get("path", clip.path) if clip else None,
-                              verdicts.get(clip.id, {}) if clip else {}, decision, clip.id if clip else None))
+                              text.version if text else 0, take.heard if take else None,
+                              {v.check: (v.verdict, v.reason) for v in take.verdicts} if take else {},
+                              take.state if take else "pending", take.clip_id if take else None))
     return rows
 
 
