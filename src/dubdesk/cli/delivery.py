@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..context import Context
-from ..services import delivery, projects
 from . import By, Home, TargetLanguage, app, load_settings, person, reported_errors, stage_progress
 
 
@@ -21,6 +19,9 @@ def deliver(project: int, language: TargetLanguage,
                                                                     "ducked under the dub)")] = None,
             by: By = None, home: Home = None) -> None:
     """Mix the approved lines and write the labelled, signed package: mix, stems, lines, script, timeline, video."""
+    from ..context import Context
+    from ..services import delivery, projects
+
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         folder = delivery.deliver(ctx, projects.project(ctx, project), language, out, me, progress, by=person(by))
@@ -37,6 +38,9 @@ def verify(target: Annotated[Path, typer.Argument(help="a delivered file or pack
            trust: Annotated[Optional[Path], typer.Option(help="root certificate to trust (default: this studio's)")] = None,
            home: Home = None) -> None:
     """Check labels, C2PA signature, watermark, manifest hashes and consents; exit 1 on any problem."""
+    from ..context import Context
+    from ..services import delivery
+
     ctx = Context(load_settings(home))
     with reported_errors():
         findings = delivery.verify(ctx, target, trust)

@@ -8,8 +8,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..context import Context
-from ..services import casting, checks, pipeline, projects, scripting, speech, translation
 from . import (
     AsrEngine,
     AsrModel,
@@ -37,6 +35,9 @@ def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project 
         commercial: Annotated[bool, typer.Option(help="the dub will be used commercially")] = False,
         by: By = None, home: Home = None) -> None:
     """Create a project from an audio or video file (the original is kept untouched)."""
+    from ..context import Context
+    from ..services import projects
+
     with reported_errors(), stage_progress() as progress:
         progress("ingest")
         project = projects.create_project(Context(load_settings(home)), source, name, tuple(target or ()), commercial, person(by))
@@ -46,6 +47,9 @@ def new(source: Path, name: Annotated[Optional[str], typer.Option(help="project 
 @app.command("projects")
 def list_projects(home: Home = None) -> None:
     """List the projects in the data folder."""
+    from ..context import Context
+    from ..services import projects
+
     table = Table("id", "name", "source", "duration", "targets", "created")
     for p in projects.projects(Context(load_settings(home))):
         table.add_row(str(p.id), p.name, p.source_name, f"{p.media['duration_s']:.1f} s",
@@ -63,6 +67,9 @@ def transcribe(
     max_speakers: MaxSpeakers = None, home: Home = None,
 ) -> None:
     """Transcribe and diarize a source into a timed, speaker-attributed script, and export it."""
+    from ..context import Context
+    from ..services import projects, scripting
+
     settings = load_settings(
         home, transcribe={"language": language, "engine": asr_engine, "model": asr_model, "beam_size": beam_size},
         diarize={"engine": diarizer, "num_speakers": speakers, "min_speakers": min_speakers,
@@ -87,6 +94,9 @@ def export(project: int, out: Path,
            format: Annotated[Optional[list[str]], typer.Option(help="json|srt|vtt|rttm|csv|xlsx (repeatable)")] = None,
            home: Home = None) -> None:
     """Export a project's script: JSON, SRT, VTT, RTTM and the timecoded dialogue list."""
+    from ..context import Context
+    from ..services import projects, scripting
+
     with reported_errors(), stage_progress() as progress:
         ctx = Context(load_settings(home))
         chosen = projects.project(ctx, project)
@@ -99,6 +109,8 @@ def export(project: int, out: Path,
 @app.command()
 def translate(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Translate every line, with a character budget from its slot; over-budget lines are marked."""
+    from ..context import Context
+    from ..services import projects, scripting, translation
     from ..translate import route
 
     ctx = Context(load_settings(home))
@@ -120,6 +132,9 @@ def characters(project: int,
                series: Annotated[Optional[str], typer.Option(help="series this episode belongs to")] = None,
                by: By = None, home: Home = None) -> None:
     """Name the characters (kept verbatim in translation) and the series (one voice per character)."""
+    from ..context import Context
+    from ..services import projects
+
     pairs = dict(pair.split("=", 1) for pair in names or [] if "=" in pair)
     if len(pairs) != len(names or []):
         fail("give characters as SPEAKER=Name")
@@ -134,6 +149,9 @@ def glossary(project: int, term: str, language: TargetLanguage,
              translation: Annotated[str, typer.Option("--as", help="the required translation")],
              by: By = None, home: Home = None) -> None:
     """Require a translation for a term in one language (applied at the next translate)."""
+    from ..context import Context
+    from ..services import projects, translation
+
     with reported_errors():
         ctx = Context(load_settings(home))
         projects.describe_project(ctx, projects.project(ctx, project), glossary={term: {language: translation}}, by=person(by))
@@ -144,6 +162,9 @@ def glossary(project: int, term: str, language: TargetLanguage,
 def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="voice profile id")],
          language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Cast a consented voice as a source speaker (see voices-for for the voices on offer)."""
+    from ..context import Context
+    from ..services import casting, projects
+
     with reported_errors():
         ctx = Context(load_settings(home))
         casting.cast(ctx, projects.project(ctx, project), speaker, language, voice, person(by))
@@ -154,6 +175,9 @@ def cast(project: int, speaker: str, voice: Annotated[str, typer.Option(help="vo
 def voices_for(project: int, language: TargetLanguage,
                home: Home = None) -> None:
     """The voices whose consent covers this project's title, the language and dubbing, today."""
+    from ..context import Context
+    from ..services import casting, projects
+
     ctx = Context(load_settings(home))
     with reported_errors():
         offered = casting.eligible_voices(ctx, projects.project(ctx, project), language)
@@ -165,6 +189,9 @@ def voices_for(project: int, language: TargetLanguage,
 def synth(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Speak every translated, cast line in its voice (consent is checked per line); exit 1 if any
     line could not be spoken."""
+    from ..context import Context
+    from ..services import projects, speech
+
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         clips, refused = speech.synthesize_language(ctx, projects.project(ctx, project), language, progress, by=person(by))
@@ -188,6 +215,9 @@ VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "n/a": "
 @app.command()
 def fit(project: int, language: TargetLanguage, home: Home = None) -> None:
     """Fit every line's clip into its slot (pitch kept, within the rate bounds); lines that do not fit are listed."""
+    from ..context import Context
+    from ..services import pipeline, projects
+
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         fits = pipeline.fit_lines(ctx, projects.project(ctx, project), language, progress)
@@ -204,6 +234,9 @@ def qc(project: int, language: TargetLanguage,
        again: Annotated[bool, typer.Option("--again", help="check again the lines checked before that nobody has decided on")] = False,
        home: Home = None) -> None:
     """Run every check on each line's current clip not checked yet and print the verdicts, with their reasons."""
+    from ..context import Context
+    from ..services import checks, projects
+
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         results = checks.qc(ctx, projects.project(ctx, project), language, progress, again=again)
@@ -227,6 +260,9 @@ def dub(project: int, language: TargetLanguage,
     """Every stage up to review: script, translate, cast, synthesize, fit, QC; then print the verdicts.
     Run again, it redoes only what changed (approvals of unchanged lines stand); exit 1 if any line
     could not be spoken (say, its voice's consent was revoked)."""
+    from ..context import Context
+    from ..services import pipeline, projects
+
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         report = pipeline.prepare_dub(ctx, projects.project(ctx, project), language, voice, progress, by=person(by))

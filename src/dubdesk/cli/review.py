@@ -6,8 +6,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..context import Context
-from ..services import desk, projects, speech, translation
 from . import By, Home, TargetLanguage, app, fail, load_settings, person, reported_errors
 
 
@@ -19,6 +17,9 @@ def approve(project: int, language: TargetLanguage,
             override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable")] = None,
             home: Home = None) -> None:
     """Approve lines by name (or --all); a line that failed QC needs --override with a reason."""
+    from ..context import Context
+    from ..services import desk, projects, speech
+
     ctx = Context(load_settings(home))
     with reported_errors():
         chosen = projects.project(ctx, project)
@@ -34,6 +35,8 @@ def edit(project: int, line_id: str, language: TargetLanguage,
          text: Annotated[str, typer.Option(help="the line's new words")], by: By = None, home: Home = None) -> None:
     """Write a line's text by hand, speak it again in its cast voice (consent is checked now), fit and check
     it: this line only. Its earlier decisions stay with the earlier take."""
+    from ..context import Context
+    from ..services import projects, translation
     from ..services.desk import check_line, regenerate_line
 
     ctx = Context(load_settings(home))
@@ -54,6 +57,8 @@ def adapt(project: int, language: TargetLanguage,
           source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub")],
           by: By = None, home: Home = None) -> None:
     """Take an adapter's script: every line it writes differently is spoken again, fitted and checked."""
+    from ..context import Context
+    from ..services import projects
     from ..services.desk import adapt_lines
     from ..translate.edits import read_adaptation
 
@@ -69,6 +74,9 @@ def adapt(project: int, language: TargetLanguage,
 def reject(project: int, line_id: str, language: TargetLanguage, by: Annotated[str, typer.Option("--by")],
            note: Annotated[str, typer.Option(help="what is wrong")], home: Home = None) -> None:
     """Reject a line with a note."""
+    from ..context import Context
+    from ..services import desk, projects
+
     ctx = Context(load_settings(home))
     with reported_errors():
         desk.review(ctx, projects.project(ctx, project), line_id, language, by, approve=False, note=note)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..context import Context
 from . import Home, app, load_settings, reported_errors
 
 users_app = typer.Typer(help="People who sign in to the review workbench, each with one role.", no_args_is_help=True)
@@ -20,6 +19,7 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="localization | 
               home: Home = None) -> None:
     """Add a user (the password is stored scrypt-hashed)."""
     from ..access import add_user
+    from ..context import Context
     with reported_errors():
         add_user(Context(load_settings(home)).sessions, name, password, role, actor=f"{getpass.getuser()} (command line)")
     typer.echo(f"user {name} added ({role})")
@@ -28,6 +28,7 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="localization | 
 @users_app.command("list")
 def users_list(home: Home = None) -> None:
     from ..access import users
+    from ..context import Context
     for person in users(Context(load_settings(home)).sessions):
         typer.echo(f"{person.name}\t{person.role}")
 
@@ -37,5 +38,7 @@ def ui(host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0
        port: Annotated[int, typer.Option(help="port")] = 7860, home: Home = None) -> None:
     """Serve the review workbench in the browser, behind a login (add people with `dubdesk users add`)."""
     from ui.app import serve
+
+    from ..context import Context
 
     serve(Context(load_settings(home)), host, port)

@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..context import Context
-from ..services import speech
 from . import By, Home, app, load_settings, person, reported_errors
 
 voices_app = typer.Typer(help="Voice profiles and their consent: add, list, show, revoke.", no_args_is_help=True)
@@ -31,6 +29,7 @@ def voices_add(
     home: Home = None,
 ) -> None:
     """Register a voice profile with signed consent terms; prints its id."""
+    from ..context import Context
     from ..voices.records import ANY, ConsentTerms
 
     consent = ConsentTerms(tuple(language), tuple(title or (ANY,)), tuple(use or ("dubbing",)),
@@ -49,6 +48,8 @@ def _terms_cells(terms) -> tuple[str, str, str, str]:
 @voices_app.command("list")
 def voices_list(home: Home = None) -> None:
     """Every voice profile with its consent scope and state."""
+    from ..context import Context
+
     registry = Context(load_settings(home)).registry
     table = Table("id", "actor", "kind", "languages", "titles", "uses", "until", "state")
     with reported_errors():
@@ -62,6 +63,9 @@ def voices_list(home: Home = None) -> None:
 @voices_app.command("show")
 def voices_show(profile_id: str, home: Home = None) -> None:
     """A profile's verified history and every line generated with the voice."""
+    from ..context import Context
+    from ..services import speech
+
     ctx = Context(load_settings(home))
     with reported_errors():
         history = ctx.registry.history(profile_id)
@@ -82,6 +86,9 @@ def voices_show(profile_id: str, home: Home = None) -> None:
 def voices_revoke(profile_id: str, reason: Annotated[str, typer.Option(help="why consent is withdrawn")],
                   by: By = None, home: Home = None) -> None:
     """Withdraw consent now: no new synthesis, and unmixed lines in this voice are blocked."""
+    from ..context import Context
+    from ..services import speech
+
     with reported_errors():
         blocked = speech.revoke_voice(Context(load_settings(home)), profile_id, reason, by=person(by))
     typer.echo(f"revoked {profile_id}; {blocked} unmixed clip(s) blocked")
