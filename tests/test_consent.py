@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from dubdesk import errors
 from dubdesk.audio import resample
-from dubdesk.bench.security import actor, pico_voice, speak
+from dubdesk.bench.security.consent import actor, pico_voice, speak
 from dubdesk.config import Settings
 from dubdesk.context import Context
 from dubdesk.errors import DubdeskError, ModelMissingError

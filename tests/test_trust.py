@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
-from dubdesk.bench.security import dubbed_desk, race
+from dubdesk.bench.security.common import dubbed_desk
+from dubdesk.bench.security.races import race
 from dubdesk.config import Settings
 from dubdesk.errors import ProjectError, TamperedError
 from dubdesk.services import checks, delivery, desk, pipeline, speech, translation

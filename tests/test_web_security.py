@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from dubdesk.access import LoginThrottle, add_user, user
 from dubdesk.audio import decode_audio
-from dubdesk.bench.security import attempts, fetched, free_port, login, secrets_of, signed_in
+from dubdesk.bench.security.web import attempts, fetched, free_port, login, secrets_of, signed_in
 from dubdesk.config import Settings
 from dubdesk.context import Context
 from dubdesk.core import Transcript, Turn, Word
