@@ -16,7 +16,7 @@ from ..files import write_text
 
 class StageTimes(dict[str, float]):
     """Wall seconds per stage: calling it with (stage, run) runs `run`, records how long it took and
-    returns its result (the shape Workbench.prepare_dub's `timed` takes)."""
+    returns its result (the shape pipeline.prepare_dub's `timed` takes)."""
 
     def __call__(self, stage: str, run: Callable[[], object]) -> object:
         began = time.perf_counter()
