@@ -28,7 +28,7 @@ from dubdesk.staging import release, staging_folder
 from .conftest import ROOT, SAMPLE, ffmpeg
 
 LANGUAGE, VOICE, REVIEWER = "es", "stock-pico-es-es", "Rita Reviewer"
-CHECKS = {"technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"}
+CHECKS = {"translation", "technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"}
 LONG = "This very long sentence is said in far too little time to ever fit in it."
 WORDS = (
     Word("Hello", 1.0, 1.4), Word("there.", 1.5, 2.0),

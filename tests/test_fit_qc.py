@@ -15,7 +15,7 @@ from dubdesk.services import casting, checks, desk, fitting, pipeline, scripting
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.voices.embedding import voice_encoder
 
-CHECKS = ["technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"]
+CHECKS = ["translation", "technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"]
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +143,24 @@ def _qc():
     from dubdesk.config import QCSettings
 
     return QCSettings()
+
+
+# last in this module: it writes one line's text by hand
+def test_a_flagged_line_fails_qc_needs_a_person_and_a_persons_text_clears_it(ctx, dubbed):
+    project, _ = dubbed
+    texts = translation.translations(ctx, project, "es")
+    flagged = {line_id for line_id, row in texts.items() if row.untranslated}
+    assert flagged, "the sample's Spanish has words the embedded route could not translate"
+    results = checks.qc(ctx, project, "es")
+    for line_id, line_checks in results.items():
+        verdict = next(c for c in line_checks if c.check == "translation")
+        if line_id in flagged and texts[line_id].origin == "machine":
+            assert verdict.verdict == "fail" and texts[line_id].untranslated[0] in verdict.reason
+    line_id = sorted(flagged)[0]
+    row = next(r for r in desk.review_rows(ctx, project, "es") if r.line_id == line_id)
+    assert row.qc["translation"][0] == "fail" and "untranslated words" in row.qc["translation"][1]
+    with pytest.raises(ProjectError, match="failed QC"):
+        desk.review(ctx, project, line_id, "es", "Rita Reviewer", approve=True)
+    edited = translation.edit_translation(ctx, project, line_id, "es", "Un texto escrito a mano.", "Rita Reviewer",
+                                          texts[line_id].version)
+    assert edited.origin == "human" and edited.untranslated == []

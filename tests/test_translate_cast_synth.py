@@ -16,10 +16,10 @@ from .conftest import SAMPLE
 
 
 def test_embedded_pairs_translate_and_say_their_quality():
-    portuguese, empty = translate_lines(["Where is the station?", ""], "en", "pt")
+    portuguese, empty = (t.text for t in translate_lines(["Where is the station?", ""], "en", "pt"))
     assert "estação" in portuguese and portuguese.startswith("Onde") and empty == ""
     assert route("en", "pt").quality == "good" and route("en", "es").quality == route("pt", "es").quality == "draft"
-    spanish = translate_lines(["I am from Chicago."], "en", "es")[0]
+    spanish = translate_lines(["I am from Chicago."], "en", "es")[0].text
     assert error_counts("Soy de Chicago.", spanish)[0] <= 2
     assert "apertium" in route("en", "es").identity.model and "GPL" in route("en", "es").identity.weights_licence
     with pytest.raises(DubdeskError, match="no embedded translation engine covers en->ja.*by hand"):
@@ -84,7 +84,7 @@ def test_stale_casting_cannot_synthesize_after_revocation(ctx, sample_project):
 
 def test_glossary_and_character_names_come_out_as_required(ctx):
     terms = {"Blue Falcon": "Halcón Azul", "Sheila": "Sheila"}
-    spanish = translate_lines(["The Blue Falcon is Sheila's car.", "Sheila said no."], "en", "es", terms)
+    spanish = [t.text for t in translate_lines(["The Blue Falcon is Sheila's car.", "Sheila said no."], "en", "es", terms)]
     assert "Halcón Azul" in spanish[0] and "Sheila" in spanish[0] and spanish[1].startswith("Sheila")
     project = projects.create_project(ctx, SAMPLE, name="Glossary")
     project = projects.describe_project(ctx, project, characters={"SPEAKER_01": "Sheila"},
@@ -133,7 +133,8 @@ def test_production_translation_engines_load_only_from_configured_places(tmp_pat
         settings = TranslateSettings(engine="chat", url=f"http://127.0.0.1:{server.server_port}", model="local-llm",
                                      licence="Apache-2.0")
         out = translate_lines(["Hello Sheila.", ""], "en", "de", {"Sheila": "Sheila"}, settings)
-        assert out == ["HELLO Sheila.", ""]  # "Zxqa." came back and was restored
+        assert [t.text for t in out] == ["HELLO Sheila.", ""]  # "Zxqa." came back and was restored
+        assert all(t.untranslated == () for t in out)  # a production engine marks nothing
         assert asked == ["From English to German:\nHello Zxqa."]
         assert route("en", "de", settings).identity.weights_licence == "Apache-2.0"
         # a line over its slot: the engine is asked for a shorter wording, and only one within budget is used

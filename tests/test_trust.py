@@ -2,6 +2,7 @@
 relies on nothing the database alone can say (rows edited, inserted or relabelled, files replaced)."""
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 
@@ -12,7 +13,7 @@ from dubdesk.bench.security.common import dubbed_desk
 from dubdesk.bench.security.races import race
 from dubdesk.config import Settings
 from dubdesk.errors import ProjectError, TamperedError
-from dubdesk.services import checks, delivery, desk, pipeline, speech, translation
+from dubdesk.services import checks, delivery, desk, pipeline, scripting, speech, translation
 from dubdesk.services.desk import regenerate_line
 from dubdesk.store.models import AuditEvent, Clip
 from dubdesk.voices.registry import ConsentError
@@ -137,6 +138,21 @@ def test_an_adapters_script_speaks_only_the_lines_it_changes_and_refuses_a_bad_f
     script.write_text("line\tdub\nL0001\tHola.\n", encoding="utf-8")
     refused = run_cli("adapt", str(project.id), "--to", LANGUAGE, "--from", str(script), home=ctx.settings.home)
     assert refused.returncode == 2 and "needs a header row with the columns line, source, dub" in refused.stderr
+
+
+def test_qc_as_json_gives_every_line_with_its_texts_fit_and_each_checks_verdict(prepared):
+    ctx, project = prepared
+    printed = run_cli("qc", str(project.id), "--to", LANGUAGE, "--json", home=ctx.settings.home)
+    assert printed.returncode == 0, printed.stderr
+    lines = json.loads(printed.stdout)  # only JSON on standard output: progress goes to standard error
+    script = scripting.script(ctx, project)
+    assert [line["line"] for line in lines] == [line.id for line in script.lines]
+    for line, source in zip(lines, script.lines):
+        assert line["source_text"] == source.text and line["text"] and line["voice_profile"] == VOICE
+        assert line["fit"]["rate"] > 0 and line["fit"]["slot_s"] > 0
+        assert [check["check"] for check in line["checks"]][:2] == ["translation", "technical"]
+        assert all(check["verdict"] in {"pass", "warn", "fail", "n/a"} and check["reason"] for check in line["checks"])
+        assert line["decision"] in {"pending", "approved", "rejected"}
 
 
 def test_a_revoked_voice_stops_a_regeneration_whole_and_a_dub_run_says_so(prepared):

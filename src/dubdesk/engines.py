@@ -60,7 +60,8 @@ class Translator(Protocol):
     identity: EngineIdentity
 
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
-        """Each line translated, in order; an empty line stays empty."""
+        """Each line translated, in order; an empty line stays empty. A word the engine could not
+        translate comes back marked with a leading '*' (Apertium's own mark), so it can be flagged."""
         ...
 
     def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:

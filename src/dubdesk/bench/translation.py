@@ -42,8 +42,9 @@ def run(eval_dir: Path, out: Path, limit: int = 200) -> dict:
                 continue
             sources, references = data
             began = time.perf_counter()
-            hypotheses = translate_lines(sources, source, target)
+            translated = translate_lines(sources, source, target)
             seconds = time.perf_counter() - began
+            hypotheses = [line.text for line in translated]
             slots = [len(s) / SPEAKING_RATE_CPS.get(source, 15.0) for s in sources]
             budgets = [budget_chars(slot, target) for slot in slots]
             over = sum(len(h) > budget for h, budget in zip(hypotheses, budgets))
@@ -53,7 +54,8 @@ def run(eval_dir: Path, out: Path, limit: int = 200) -> dict:
                          "chrF": sacrebleu.corpus_chrf(hypotheses, [references]).score,
                          "over budget %": 100 * over / len(sources),
                          f"over {FIT_SPEEDUP:.0%} budget %": 100 * beyond_speedup / len(sources),
+                         "untranslated-word lines %": 100 * sum(bool(t.untranslated) for t in translated) / len(sources),
                          "s/line": seconds / len(sources)})
     summary = {"engines": {f"{s}->{t}": route(s, t).identity.to_json() for s, t in ROUTES}}
-    publish("Translation: chrF, timing budget, speed", rows, summary, out)
+    publish("Translation: chrF, timing budget, untranslated words, speed", rows, summary, out)
     return summary

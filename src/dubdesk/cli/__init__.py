@@ -69,7 +69,7 @@ def reported_errors():
 
 @contextmanager
 def stage_progress():
-    """A rich progress display; yields the callback the workbench calls as stages start and advance."""
+    """A rich progress display (on standard error); yields the callback the services call as stages start and advance."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=not sys.stderr.isatty()) as progress:
         tasks: dict[str, TaskID] = {}

@@ -1,6 +1,7 @@
 """The project and its stages, in order: new, transcribe, export, translate, cast, synthesize, fit, QC, dub."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -232,6 +233,8 @@ def fit(project: int, language: TargetLanguage, home: Home = None) -> None:
 @app.command()
 def qc(project: int, language: TargetLanguage,
        again: Annotated[bool, typer.Option("--again", help="check again the lines checked before that nobody has decided on")] = False,
+       as_json: Annotated[bool, typer.Option("--json", help="print every line (texts, fit, each check's verdict, "
+                                                            "numbers and reason, decision) as JSON instead")] = False,
        home: Home = None) -> None:
     """Run every check on each line's current clip not checked yet and print the verdicts, with their reasons."""
     from ..context import Context
@@ -239,16 +242,31 @@ def qc(project: int, language: TargetLanguage,
 
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        results = checks.qc(ctx, projects.project(ctx, project), language, progress, again=again)
-    _print_qc(results, language)
+        chosen = projects.project(ctx, project)
+        results = checks.qc(ctx, chosen, language, progress, again=again)
+    if as_json:
+        typer.echo(json.dumps([line.to_json() for line in checks.line_verdicts(ctx, chosen, language)],
+                              ensure_ascii=False, indent=1))
+    else:
+        _print_qc(results, language)
+
+
+QC_COLUMN_WIDTH = 16  # below this much room per check, the verdicts are listed line by line instead of tabled
 
 
 def _print_qc(results: dict, language: str) -> None:
-    checks = [c.check for c in next(iter(results.values()), [])]
-    table = Table("line", *checks, title=f"QC ({language})", show_lines=True)
-    for line_id, line_checks in results.items():
-        table.add_row(line_id, *(f"[{VERDICT_STYLE[c.verdict]}]{c.verdict}[/]\n{c.reason}" for c in line_checks))
-    Console().print(table)
+    names = [c.check for c in next(iter(results.values()), [])]
+    out = Console()
+    if out.width >= 8 + QC_COLUMN_WIDTH * len(names):
+        table = Table("line", *names, title=f"QC ({language})", show_lines=True)
+        for line_id, line_checks in results.items():
+            table.add_row(line_id, *(f"[{VERDICT_STYLE[c.verdict]}]{c.verdict}[/]\n{c.reason}" for c in line_checks))
+        out.print(table)
+    else:  # a narrow terminal: one check per row, the reason wrapped under it
+        for line_id, line_checks in results.items():
+            out.print(f"[bold]{line_id}[/]")
+            for c in line_checks:
+                out.print(f"  {c.check:<16} [{VERDICT_STYLE[c.verdict]}]{c.verdict}[/]  {c.reason}")
     failed = sum(any(c.verdict == "fail" for c in line_checks) for line_checks in results.values())
     typer.echo(f"{failed} of {len(results)} line(s) failed a check")
 

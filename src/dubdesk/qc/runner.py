@@ -32,6 +32,7 @@ from .labials import BandLevel, closures_from_words, fitted_closures, labial_che
 from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
 from .timing import WINDOW_MARGIN_S, timing_check
+from .translation import translation_check
 from .voice import voice_check
 
 
@@ -49,13 +50,15 @@ class LineQC:
     """The inputs of one project language's QC, loaded once: source audio, fitted dubs, cast voices.
 
     `source` reads the programme's working audio; `references` are each cast profile's consented
-    reference recordings (none for a stock voice)."""
+    reference recordings (none for a stock voice); `untranslated`, per line, the words its machine
+    text left untranslated."""
 
     def __init__(self, settings: Settings, folder: Path, script: Script, language: str, clips: dict[str, Clip],
-                 faces: FaceTrack | None, source: SourceAudio, references: dict[str, list[Path]]) -> None:
+                 faces: FaceTrack | None, source: SourceAudio, references: dict[str, list[Path]],
+                 untranslated: dict[str, tuple[str, ...]]) -> None:
         self.engine_settings, self.settings = settings, settings.qc  # engines are picked from the whole settings
         self.folder, self.script, self.language, self.clips = folder, script, language, clips
-        self.source, self.references, self.faces = source, references, faces
+        self.source, self.references, self.faces, self.untranslated = source, references, faces, untranslated
         self.lines = {line.id: line for line in script.lines if line.id in clips}
         self.dubs = {line_id: sf.read(self.folder / clip.fitted.path, dtype="float32") for line_id, clip in clips.items()}
         self.raws = {line_id: sf.read(self.folder / clip.path, dtype="float32") for line_id, clip in clips.items()}
@@ -78,6 +81,7 @@ class LineQC:
             clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
             fit = clip.fitted
             results[line_id] = [
+                translation_check(self.untranslated.get(line_id, ()), clip.text),
                 technical_check(audio, rate, self.raws[line_id][0], self.settings),
                 intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
                 timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, clip.text,

@@ -2,21 +2,26 @@
 sealed per take. QC judges what will be heard; it never fits or speaks on its own."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from ..context import Context, Progress, no_progress
+from ..core import Line, Take
 from ..errors import ProjectError, listed
 from ..qc import CheckResult
 from ..qc.runner import LineQC, store_results
 from ..review import qc_results as stored_results
 from ..store import Project
 from ..store.models import Clip, QCResult, Review
+from ..store.takes import current_takes
 from .projects import source_audio
 from .scripting import face_track
 from .scripting import script as script_of
 from .speech import current_clips
+from .translation import translations
 
 
 def qc(ctx: Context, project: Project, language: str, progress: Progress = no_progress,
@@ -48,8 +53,10 @@ def run_checks(ctx: Context, project: Project, language: str, clips: dict[str, C
                progress: Progress = no_progress) -> dict[str, list[CheckResult]]:
     """Every check on these takes (line id -> clip), with the inputs QC needs read here; nothing stored."""
     references = {profile: _references(ctx, profile) for profile in {clip.profile_id for clip in clips.values()}}
+    untranslated = {line_id: tuple(row.untranslated) for line_id, row in translations(ctx, project, language).items()}
     checker = LineQC(ctx.settings, ctx.folder(project), script_of(ctx, project), language, clips,
-                     face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end), references)
+                     face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end), references,
+                     untranslated)
     return checker.run(progress)
 
 
@@ -63,4 +70,28 @@ def qc_results(ctx: Context, project: Project, language: str) -> dict[str, list[
     """The stored verdicts of each line's current clip."""
     with ctx.sessions() as session:
         return {line_id: stored_results(session, clip.id) for line_id, clip in current_clips(ctx, project, language).items()}
+
+
+@dataclass(frozen=True)
+class LineVerdicts:
+    """One script line with its current take (None before it was spoken): what `qc --json` prints."""
+
+    line: Line
+    take: Take | None
+
+    def to_json(self) -> dict[str, Any]:
+        take = self.take
+        return {"line": self.line.id, "speaker": self.line.speaker, "start": round(self.line.start, 3),
+                "end": round(self.line.end, 3), "source_text": self.line.text, "text": take.text if take else None,
+                "voice_profile": take.voice_profile if take else None,
+                "fit": take.fit.to_json() if take and take.fit else None,
+                "checks": [check.to_json() for check in take.verdicts] if take else [],
+                "decision": take.state if take else "pending"}
+
+
+def line_verdicts(ctx: Context, project: Project, language: str) -> list[LineVerdicts]:
+    """Every line of the script with its current take, fit, verdicts and decision, in script order."""
+    with ctx.sessions() as session:
+        takes = current_takes(session, project.id, language)
+    return [LineVerdicts(line, takes.get(line.id)) for line in script_of(ctx, project).lines]
 

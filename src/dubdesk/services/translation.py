@@ -3,6 +3,8 @@ machine wording for a line whose speech does not fit its slot. A person's text i
 overwritten by a machine."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import select, update
 
 from ..context import SYSTEM, Context
@@ -10,7 +12,7 @@ from ..core import Fit, Line, Script
 from ..store import Project
 from ..store.audit import audit
 from ..store.models import LineTranslation
-from ..translate import budget_chars, route, shorter_alternatives, slot_durations, translate_lines
+from ..translate import TranslatedLine, budget_chars, route, shorter_alternatives, slot_durations, translate_lines
 from ..translate.edits import TextEdit, apply_edit
 from .scripting import script as script_of
 
@@ -26,23 +28,23 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
     chosen = route(script.language, language, ctx.settings.translate)
     terms = protected_terms(project, language)
     inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
-              "terms": terms, "output": "text by line id"}
+              "terms": terms, "output": "text and untranslated words by line id"}
     budgets = [budget_chars(slot, language) for slot in slot_durations(script)]
 
     def compute():
-        texts = translate_lines([line.text for line in script.lines], script.language, language, terms,
-                                ctx.settings.translate)
-        return {line.id: _within_budget(ctx, line.text, text, budget, script.language, language, terms)
-                for line, text, budget in zip(script.lines, texts, budgets)}, chosen.identity
+        translated = translate_lines([line.text for line in script.lines], script.language, language, terms,
+                                     ctx.settings.translate)
+        return {line.id: asdict(_within_budget(ctx, line.text, found, budget, script.language, language, terms))
+                for line, found, budget in zip(script.lines, translated, budgets)}, chosen.identity
 
     result = ctx.run_stage(project, f"translate-{language}", inputs, compute)
     with ctx.sessions() as session:
         existing = {row.line_id for row in session.scalars(_line_texts(project, language))}
         machine, engine = result.load(), chosen.identity.to_json()
         for line, budget in zip(script.lines, budgets):
-            text = machine[line.id]
-            values = {"text": text, "origin": "machine", "engine": engine, "budget_chars": budget,
-                      "over_budget": len(text) > budget}
+            found = TranslatedLine(**machine[line.id])
+            values = {"text": found.text, "origin": "machine", "engine": engine, "budget_chars": budget,
+                      "over_budget": len(found.text) > budget, "untranslated": list(found.untranslated)}
             if line.id not in existing:
                 session.add(LineTranslation(project_id=project.id, line_id=line.id, language=language, **values))
             else:  # a person's text is never overwritten, not even one saved a moment ago
@@ -54,12 +56,13 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
     return translations(ctx, project, language)
 
 
-def _within_budget(ctx: Context, source_text: str, text: str, budget: int, source: str, target: str,
-                   terms: dict[str, str]) -> str:
+def _within_budget(ctx: Context, source_text: str, found: TranslatedLine, budget: int, source: str, target: str,
+                   terms: dict[str, str]) -> TranslatedLine:
     """An over-budget translation is replaced by the engine's best alternative that fits, if it has one."""
-    if len(text) <= budget:
-        return text
-    return next(iter(shorter_alternatives(source_text, source, target, budget, terms, ctx.settings.translate)), text)
+    if len(found.text) <= budget:
+        return found
+    shorter = shorter_alternatives(source_text, source, target, budget, terms, ctx.settings.translate)
+    return TranslatedLine(shorter[0]) if shorter else found
 
 
 def protected_terms(project: Project, language: str) -> dict[str, str]:

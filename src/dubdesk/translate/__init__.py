@@ -10,6 +10,7 @@ and the production engines (ctranslate2, chat), which are imported only when fir
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from ..core import Script
 from ..engines import EngineIdentity, Translator, engine, register
 from ..errors import DubdeskError
 from .engines import Apertium, FastTranslate
-from .glossary import protect, restore
+from .glossary import is_token, protect, restore
 
 # Characters per second of natural dubbing speech (subtitle-industry reading rates for speech).
 SPEAKING_RATE_CPS = {"en": 15.0, "es": 16.5, "pt": 15.5, "fr": 16.0, "it": 16.0, "de": 15.0, "ja": 8.0}
@@ -36,6 +37,25 @@ ROUTES: dict[tuple[str, str], tuple[tuple[tuple[str, str, str], ...], str]] = {
     ("en", "fr"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "fr")), "draft"),
     ("en", "it"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "it")), "draft"),
 }
+
+
+# An engine's marks before a word: '*' it does not know the word (left as it was); '#', '@' it could not
+# inflect or transfer it (Apertium's marks).
+_MARKED = re.compile(r"(?<![\w*#@])([*#@])(\w[\w'’-]*)")
+
+
+@dataclass(frozen=True)
+class TranslatedLine:
+    """A line's translation and the words in it the engine could not translate (as they stand in it)."""
+
+    text: str
+    untranslated: tuple[str, ...] = ()
+
+
+def unmarked(text: str) -> tuple[str, list[str]]:
+    """`text` without an engine's marks, and the words it marked as unknown (glossary tokens aside)."""
+    unknown = [m.group(2) for m in _MARKED.finditer(text) if m.group(1) == "*" and not is_token(m.group(2))]
+    return _MARKED.sub(r"\2", text), unknown
 
 
 @dataclass(frozen=True)
@@ -108,17 +128,35 @@ def _engine(name: str) -> Translator:
 
 
 def translate_lines(lines: Sequence[str], source: str, target: str, terms: dict[str, str] | None = None,
-                    settings: TranslateSettings | None = None) -> list[str]:
+                    settings: TranslateSettings | None = None) -> list[TranslatedLine]:
     """Every line through the configured engine (or the embedded route's steps, in order); `terms`
-    (source -> required target text, e.g. a glossary and character names) come out exactly as given."""
+    (source -> required target text, e.g. a glossary and character names) come out exactly as given.
+    Words a step could not translate (a pivot language's words the next step did not know, say) are
+    collected per line, never passed on silently; a name carried over from the source is not one."""
     route(source, target, settings)
     current, replacements = protect(lines, terms or {})
-    if settings is not None and settings.engine != "embedded":
-        current = _production_engine(settings).translate(current, source, target)
-    else:
-        for name, step_source, step_target in ROUTES[(source, target)][0]:
-            current = _engine(name).translate(current, step_source, step_target)
-    return restore(current, replacements)
+    steps = ([(_production_engine(settings), source, target)] if settings is not None and settings.engine != "embedded"
+             else [(_engine(name), a, b) for name, a, b in ROUTES[(source, target)][0]])
+    unknown: list[list[str]] = [[] for _ in current]
+    for step, step_source, step_target in steps:
+        current = step.translate(current, step_source, step_target)
+        for index, text in enumerate(current):
+            current[index], found = unmarked(text)
+            unknown[index] += found
+    texts = restore(current, replacements)
+    return [TranslatedLine(text, tuple(word for word in dict.fromkeys(words) if stands_in(word, text)
+                                       and not _name_kept(word, original)))
+            for text, words, original in zip(texts, unknown, lines)]
+
+
+def _name_kept(word: str, source_line: str) -> bool:
+    """A capitalised word the source line says as it is: a name, kept on purpose (Diane, Jersey)."""
+    return word[:1].isupper() and stands_in(word, source_line)
+
+
+def stands_in(word: str, text: str) -> bool:
+    """Whether `word` stands in `text` as a whole word (an unknown word of one step may be gone after the next)."""
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
 
 
 def shorter_alternatives(line: str, source: str, target: str, max_chars: int, terms: dict[str, str] | None = None,

@@ -59,7 +59,9 @@ class FastTranslate:
 
 
 class Apertium:
-    """Debian's Apertium, one process per call with one line in, one line out."""
+    """Debian's Apertium, one process per call with one line in, one line out. Its marks stay in: '*'
+    before a word it does not know (the router collects those), '#' and '@' before a word it could
+    not inflect or transfer (the router drops the mark)."""
 
     MODES = {("en", "es"): "eng-spa", ("es", "en"): "spa-eng", ("es", "pt"): "es-pt_BR", ("pt", "es"): "pt-es",
              ("es", "fr"): "es-fr", ("fr", "es"): "fr-es", ("es", "it"): "spa-ita", ("it", "es"): "ita-spa"}
@@ -72,7 +74,7 @@ class Apertium:
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
         mode = self.MODES[(source, target)]
         cleaned = [tidy(line) for line in lines]
-        result = run([self.program, "-u", mode], input="\n".join(cleaned) + "\n")
+        result = run([self.program, mode], input="\n".join(cleaned) + "\n")  # unknown words keep their '*' mark
         translated = result.stdout.split("\n")[: len(cleaned)]
         if len(translated) != len(cleaned):
             raise DubdeskError(f"apertium {mode} returned {len(translated)} lines for {len(cleaned)}")

@@ -20,6 +20,11 @@ def _token(index: int) -> str:
     return f"Zxq{letters}"
 
 
+def is_token(word: str) -> bool:
+    """Whether `word` is a placeholder `protect` put in (engines do not know it, by design)."""
+    return re.fullmatch(r"Zxq[a-z]+", word) is not None
+
+
 def protect(lines: Sequence[str], terms: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     """Lines with every term (longest first, whole words) replaced by a token; token -> target term."""
     replacements: dict[str, str] = {}
