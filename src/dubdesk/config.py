@@ -53,6 +53,10 @@ class SynthSettings(BaseModel):
     engine: Literal["embedded", "xtts"] = Field("embedded", description="who speaks actor profiles with references")
     xtts_model: str | None = Field(None, description="xtts: local folder with model.pth, config.json, vocab.json, "
                                                      "speakers_xtts.pth")
+    min_speed: float = Field(0.9, description="slowest an engine is asked to speak a line, as a share of its own pace")
+    max_speed: float = Field(1.25, description="fastest an engine is asked to speak a line (natural speech varies so much)")
+    speed_tolerance: float = Field(0.05, description="a line this close to its source's length is spoken at the "
+                                                     "engine's own pace (fit's rate takes the rest)")
 
 
 class FitSettings(BaseModel):

@@ -84,9 +84,12 @@ class VoiceEngine(Protocol):
     name: str  # as a Voice names its engine
     identity: EngineIdentity
 
-    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
-        """The line spoken, hearing only `voice.references` (if the engine listens to any); raises
-        ConsentError without a valid grant for exactly this voice and these references."""
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
+              speed: float = 1.0) -> Speech:
+        """The line spoken, hearing only `voice.references` (if the engine listens to any), at `speed`
+        times the engine's own pace (its length scale, speed setting or markup: natural-sounding
+        tempo, not stretching); raises ConsentError without a valid grant for exactly this voice and
+        these references."""
         ...
 
 

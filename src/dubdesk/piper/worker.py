@@ -1,7 +1,8 @@
 """The separate Piper program (GPL-3.0 piper-tts lives only here): speaks the text on stdin into a
 WAV file and prints when each phoneme is heard, as JSON [[phoneme, start_s, end_s], ...].
 
-Run as `python -m dubdesk.piper.worker MODEL.onnx ALIGNED.onnx OUT.wav`. ALIGNED is the voice
+Run as `python -m dubdesk.piper.worker MODEL.onnx ALIGNED.onnx OUT.wav [SPEED]`: SPEED times the
+voice's own pace (its length scale divided by it; 1 by default). ALIGNED is the voice
 patched once to report its phoneme durations (written on first use). Sentences are joined by the
 same silence the piper command puts between them."""
 from __future__ import annotations
@@ -32,13 +33,14 @@ def aligned_model(model: str, aligned: str) -> str:
     return aligned
 
 
-def main(model: str, aligned: str, target: str) -> None:
-    from piper import PiperVoice
+def main(model: str, aligned: str, target: str, speed: str = "1") -> None:
+    from piper import PiperVoice, SynthesisConfig
 
     voice = PiperVoice.load(aligned_model(model, aligned), config_path=f"{model}.json")
     rate = voice.config.sample_rate
+    pace = SynthesisConfig(length_scale=voice.config.length_scale / float(speed))
     pieces, phonemes, at = [], [], 0
-    for chunk in voice.synthesize(sys.stdin.read(), include_alignments=True):
+    for chunk in voice.synthesize(sys.stdin.read(), syn_config=pace, include_alignments=True):
         for alignment in chunk.phoneme_alignments or []:
             if alignment.phoneme not in SKIPPED:
                 phonemes.append([alignment.phoneme, at / rate, (at + alignment.num_samples) / rate])
@@ -51,4 +53,4 @@ def main(model: str, aligned: str, target: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

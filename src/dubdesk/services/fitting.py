@@ -1,6 +1,7 @@
-"""Fitting: each line's current take into its slot (see fit.py), with the off-screen bounds where the
-picture shows no face; a take already fitted to the same slot and bounds keeps its fit, and so the
-decisions made on it."""
+"""Fitting: each line's current take into its slot (see fit.py). Lip-sync bounds apply only where the
+picture shows the speaker's face; a line off screen, and every line of an audio-only source (no lips
+to match: a voice-over), gets the voice-over bounds. A take already fitted to the same slot and
+bounds keeps its fit, and so the decisions made on it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ def fit_line(ctx: Context, project: Project, script: Script, line_id: str, langu
 def _fit_line(ctx: Context, project: Project, line: Line, slot: float, clip: Clip,
               faces: FaceTrack | None) -> tuple[Fit, bool]:
     """The clip's fit, and whether it was made now (False: the sealed fit for this slot stood)."""
-    on_screen = faces is None or faces.on_screen(line.start, line.end)
+    on_screen = faces is not None and faces.on_screen(line.start, line.end)  # audio alone: no lips to match
     folder = ctx.folder(project)
     if _fit_stands(clip, folder, line, slot, bounds_for(ctx.settings.fit, on_screen)):
         return clip.fitted, False

@@ -37,7 +37,8 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
                 refused[line.id] = take.blocked_reason or "blocked"
             continue
         try:
-            clips.append(synthesize(ctx, project, line.id, texts[line.id].text, language, cast[line.speaker], use))
+            clips.append(_speak(ctx, project, line.id, line.duration, texts[line.id].text, language, cast[line.speaker],
+                                use))
         except ConsentError as error:
             refused[line.id] = str(error)
     if clips or refused:
@@ -49,9 +50,17 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
 
 def synthesize(ctx: Context, project: Project, line_id: str, text: str, language: str, profile_id: str,
                use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
-    """One line spoken (see synth.synthesize_line); with `edit`, the text is saved with the take."""
+    """One line spoken (see synth.synthesize_line), paced toward its source line's length; with `edit`,
+    the text is saved with the take. A take under an id the script does not hold (a voice trial) is
+    spoken at the engine's own pace."""
+    line = next((line for line in script_of(ctx, project).lines if line.id == line_id), None)
+    return _speak(ctx, project, line_id, line.duration if line else None, text, language, profile_id, use, edit, by)
+
+
+def _speak(ctx: Context, project: Project, line_id: str, target_s: float | None, text: str, language: str,
+           profile_id: str, use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
     return synthesize_line(ctx.sessions, ctx.registry, project, ctx.folder(project), line_id, text, language,
-                           profile_id, ctx.settings, use, edit, by)
+                           profile_id, ctx.settings, use, edit, by, target_s=target_s)
 
 
 def revoke_voice(ctx: Context, profile_id: str, reason: str, *, by: str) -> int:

@@ -6,15 +6,18 @@ the consent record's hash. `revoke_voice` stops a voice at once and blocks its u
 """
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 
 from sqlalchemy import update
 
-from ..config import Settings
+from ..config import Settings, SynthSettings
+from ..engines import Speech
 from ..errors import DubdeskError
 from ..files import sha256_file
+from ..fit import sound_span
 from ..labels import AI_LABEL, labelled_name, write_labelled_wav
 from ..seal import Seal
 from ..store.audit import audit
@@ -56,6 +59,18 @@ def _base_voice(language: str, pitch_median_hz: float | None) -> tuple[str, str]
     return engine, voice
 
 
+def pace_for(speech: Speech, target_s: float | None, config: SynthSettings) -> float:
+    """The speed (times the engine's own pace) that brings the line's sound to `target_s`, within the
+    engine speed bounds; 1 without a target or when the line is that close already."""
+    if not target_s:
+        return 1.0
+    span = sound_span(speech.audio, speech.rate)
+    ratio = (span.stop - span.start) / speech.rate / target_s
+    if ratio <= 0 or abs(math.log(ratio)) <= math.log1p(config.speed_tolerance):  # nothing said, or close
+        return 1.0
+    return round(min(max(ratio, config.min_speed), config.max_speed), 3)
+
+
 def _clip_name(line_id: str, language: str, profile_id: str) -> str:
     """Unique per take, so a take refused after speaking never touches another one's file."""
     return labelled_name(f"{line_id}_{language}_{profile_id}_{uuid.uuid4().hex[:10]}")
@@ -63,9 +78,12 @@ def _clip_name(line_id: str, language: str, profile_id: str) -> str:
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
                     text: str, language: str, profile_id: str, settings: Settings, use: str = "dubbing",
-                    edit: TextEdit | None = None, by: str | None = None) -> Clip:
+                    edit: TextEdit | None = None, by: str | None = None, target_s: float | None = None) -> Clip:
     """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now.
 
+    With `target_s` (the source line's length), a line the engine's own pace makes too long or too
+    short is spoken again at the pace that brings it there, within the engine speed bounds
+    (`synth.min_speed`-`synth.max_speed`); fit's time-stretch then only corrects what is left.
     With `edit`, the person's text is saved in the same transaction as the clip: both or neither.
     With `by`, the take is audited in that person's name."""
     matcher = VoiceMatcher(project_folder)
@@ -77,8 +95,11 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
                            f"commercial use: {NON_COMMERCIAL_LICENCES[voice.engine]}")
     engine = voice_engine(voice.engine, settings)
     speech = engine.speak(text, voice, language, grant, profile_id)
+    speed = pace_for(speech, target_s, settings.synth)
+    if speed != 1.0:
+        speech = engine.speak(text, voice, language, grant, profile_id, speed)
     audio, rate = speech.audio, speech.rate
-    clip_settings = {"voice": voice.name, "use": use}
+    clip_settings = {"voice": voice.name, "use": use, **({"speed": speed} if speed != 1.0 else {})}
     if speech.phonemes:  # voice matching keeps every duration, so these hold for the stored clip
         clip_settings["phonemes"] = [list(phoneme) for phoneme in speech.phonemes]
     if voice.references and voice.engine != "xtts":

