@@ -55,11 +55,13 @@ MARK_PINS=src/dubdesk/watermark/constraints.txt
 PROJECT=$(.venv/bin/dubdesk new samples/pyannote_sample/sample.wav --name sample --target es)
 .venv/bin/dubdesk export "$PROJECT" out/sample
 .venv/bin/dubdesk dub "$PROJECT" --to es --voice stock-pico-es-es
-# A person's adaptation of the lines the machine translation left too long for their slots (a delivery
-# refuses a line that would run into its speaker's next one): spoken again, fitted and checked.
+# A person's adaptation of the lines the machine translation got wrong or left too long for their slots
+# (a delivery refuses a line that would run into its speaker's next one): spoken again, fitted and checked.
 .venv/bin/dubdesk adapt "$PROJECT" --to es --from samples/pyannote_sample/sample.es.tsv --by "dubdesk sample adapter"
+# Every line that passed every check is approved as it is; the override is written only on the lines
+# that still fail a check, and each of them is named with the checks it failed.
 .venv/bin/dubdesk approve "$PROJECT" --to es --all --by "${DUBDESK_REVIEWER:-$(id -un)}" \
-  --override "bundled sample: every line accepted as it is, to show the whole flow"
+  --override "bundled sample: accepted as it is, to show the whole flow"
 .venv/bin/dubdesk deliver "$PROJECT" --to es --out out/delivery
 .venv/bin/dubdesk verify out/delivery
 echo "dubdesk is installed; the sample's script is in out/sample/, its Spanish dub in out/delivery/"

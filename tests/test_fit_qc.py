@@ -13,6 +13,7 @@ from dubdesk.qc.technical import technical_check
 from dubdesk.qc.voice import voice_check
 from dubdesk.services import casting, checks, desk, fitting, pipeline, scripting, speech, translation
 from dubdesk.store.models import AuditEvent, QCResult
+from dubdesk.store.takes import current_takes
 from dubdesk.voices.embedding import voice_encoder
 
 CHECKS = ["translation", "technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"]
@@ -191,3 +192,21 @@ def test_a_short_source_line_is_spoken_faster_by_the_engine_itself(ctx, sample_p
     assert paced.settings["speed"] == 1.25 and "speed" not in trial.settings
     heard = [sf.info(ctx.folder(sample_project) / clip.path).duration for clip in (paced, trial)]
     assert heard[0] < 0.9 * heard[1]
+
+
+def test_approving_every_line_overrides_only_the_lines_that_failed_each_by_name(ctx, dubbed):
+    project, _ = dubbed
+    pipeline.fit_lines(ctx, project, "es")
+    checks.qc(ctx, project, "es")
+    with ctx.sessions() as session:
+        pending = {line_id: take for line_id, take in current_takes(session, project.id, "es").items()
+                   if take.state == "pending"}
+    failing = {line_id for line_id, take in pending.items() if any(v.verdict == "fail" for v in take.verdicts)}
+    assert failing and len(failing) < len(pending), "the sample has lines on both sides"
+    first = desk.approve_all(ctx, project, "es", "Rita Reviewer")
+    assert set(first.passed) == set(pending) - failing and set(first.left) == failing and not first.overridden
+    second = desk.approve_all(ctx, project, "es", "Rita Reviewer", override_reason="accepted for the sample")
+    assert set(second.overridden) == failing and not second.passed and not second.left
+    approved = desk.approvals(ctx, project, "es")
+    assert {line_id for line_id, review in approved.items() if review.override_reason} >= failing
+    assert all(approved[line_id].override_reason is None for line_id in first.passed)

@@ -13,19 +13,30 @@ from . import By, Home, TargetLanguage, app, fail, load_settings, person, report
 def approve(project: int, language: TargetLanguage,
             by: Annotated[str, typer.Option("--by", help="the person approving (written to the audit log)")],
             lines: Annotated[Optional[list[str]], typer.Argument(help="line ids")] = None,
-            every: Annotated[bool, typer.Option("--all", help="every line with a clip")] = False,
-            override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable")] = None,
+            every: Annotated[bool, typer.Option("--all", help="every undecided line: those that passed every "
+                                                              "check; with --override, also those that failed one")] = False,
+            override: Annotated[Optional[str], typer.Option(help="why a QC fail is acceptable (written only on the "
+                                                                 "lines that failed)")] = None,
             home: Home = None) -> None:
     """Approve lines by name (or --all); a line that failed QC needs --override with a reason."""
     from ..context import Context
-    from ..services import desk, projects, speech
+    from ..services import desk, projects
 
     ctx = Context(load_settings(home))
     with reported_errors():
         chosen = projects.project(ctx, project)
         if not lines and not every:
             fail("name the lines to approve, or --all")
-        for line_id in list(speech.current_clips(ctx, chosen, language)) if every else lines:
+        if every:
+            done = desk.approve_all(ctx, chosen, language, by, override)
+            typer.echo(f"{len(done.passed)} line(s) passed every check: approved by {by}")
+            for line_id, failed in done.overridden.items():
+                typer.echo(f"{line_id}: approved by {by} over a failed check: {'; '.join(failed)}")
+            for line_id, failed in done.left.items():
+                typer.secho(f"{line_id}: not approved, it failed {'; '.join(failed)} (give --override with a reason)",
+                            err=True, fg=typer.colors.YELLOW)
+            raise typer.Exit(1 if done.left else 0)
+        for line_id in lines:
             desk.review(ctx, chosen, line_id, language, by, approve=True, override_reason=override)
             typer.echo(f"{line_id}: approved by {by}")
 

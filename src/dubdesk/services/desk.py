@@ -66,6 +66,40 @@ def review(ctx: Context, project: Project, line_id: str, language: str, reviewer
     return decide(ctx.sessions, ctx.seal, clip.id, reviewer, approve, note, override_reason)
 
 
+@dataclass(frozen=True)
+class BulkApproval:
+    """What approving every line did: lines approved as they passed, lines approved over a failed check
+    (with the checks it failed), and lines left undecided (failed, and no override reason given)."""
+
+    passed: list[str]
+    overridden: dict[str, list[str]]
+    left: dict[str, list[str]]
+
+
+def approve_all(ctx: Context, project: Project, language: str, reviewer: str,
+                override_reason: str | None = None) -> BulkApproval:
+    """Approve every undecided line: those that passed every check as they are; those that failed one
+    only with `override_reason`, which is written on those lines alone (each named in the result).
+    Lines already decided, and blocked ones, are left as they are."""
+    with ctx.sessions() as session:
+        takes = current_takes(session, project.id, language)
+    passed, overridden, left = [], {}, {}
+    for line_id, take in takes.items():
+        if take.state != "pending":
+            continue
+        failed = [f"{v.check} ({v.reason})" for v in take.verdicts if v.verdict == "fail"]
+        if failed and not (override_reason or "").strip():
+            left[line_id] = failed
+            continue
+        review(ctx, project, line_id, language, reviewer, approve=True, override_reason=override_reason if failed else None,
+               expected_clip_id=take.clip_id)
+        if failed:
+            overridden[line_id] = failed
+        else:
+            passed.append(line_id)
+    return BulkApproval(passed, overridden, left)
+
+
 def approvals(ctx: Context, project: Project, language: str) -> dict[str, Review]:
     """Each line whose current clip's latest decision is an approval, with that decision."""
     current = {clip.id: line_id for line_id, clip in current_clips(ctx, project, language).items()}
