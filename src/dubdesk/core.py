@@ -193,13 +193,18 @@ class Fit:
     path: str  # the fitted clip, relative to the project folder
     sha256: str
     on_screen: bool = True  # the speaker's face is seen: the tighter bounds and timing limits apply
+    engine_speed: float = 1.0  # the pace the engine spoke at; `rate` and `bounds` are the stretch left after it
 
     @property
     def reason(self) -> str:
+        """In overall rates (the engine's pace times the stretch), as the fit settings' bounds are."""
         if self.fits:
-            return f"fits: rate {self.rate:.2f}, {self.fitted_s:.2f} s in a {self.slot_s:.2f} s slot"
-        return (f"does not fit: needs rate {self.needed_rate:.2f} (bound {self.bounds[1]:.2f}); "
-                f"{self.fitted_s:.2f} s at the bound in a {self.slot_s:.2f} s slot")
+            paced = f" (spoken at {self.engine_speed:.2f}, stretched {self.rate:.2f})" if self.engine_speed != 1.0 else ""
+            return (f"fits: rate {self.rate * self.engine_speed:.2f}{paced}, {self.fitted_s:.2f} s in a "
+                    f"{self.slot_s:.2f} s slot")
+        return (f"does not fit: needs rate {self.needed_rate * self.engine_speed:.2f} "
+                f"(bound {self.bounds[1] * self.engine_speed:.2f}); {self.fitted_s:.2f} s at the bound in a "
+                f"{self.slot_s:.2f} s slot")
 
     @property
     def span(self) -> Span:

@@ -57,16 +57,18 @@ def stretch(audio: np.ndarray, rate: int, duration_s: float) -> np.ndarray:
         return sf.read(target, dtype="float32")[0]
 
 
-def bounds_for(settings: FitSettings, on_screen: bool) -> tuple[float, float]:
-    if on_screen:
-        return settings.min_rate, settings.max_rate
-    return settings.offscreen_min_rate, settings.offscreen_max_rate
+def bounds_for(settings: FitSettings, on_screen: bool, engine_speed: float = 1.0) -> tuple[float, float]:
+    """The stretch a line may still get once its engine spoke it at `engine_speed`: the bounds hold for
+    the two together, so pacing at the engine never lets a line go faster (or slower) overall."""
+    low, high = (settings.min_rate, settings.max_rate) if on_screen else (settings.offscreen_min_rate,
+                                                                          settings.offscreen_max_rate)
+    return low / engine_speed, high / engine_speed
 
 
 def fit_clip(clip_path: Path, project_folder: Path, start: float, source_s: float, slot_s: float,
-             settings: FitSettings, on_screen: bool) -> Fit:
+             settings: FitSettings, on_screen: bool, engine_speed: float = 1.0) -> Fit:
     """Fit one synthesized clip; the fitted copy keeps the clip's labels and sits beside it."""
-    bounds = bounds_for(settings, on_screen)
+    bounds = bounds_for(settings, on_screen, engine_speed)
     audio, rate = sf.read(clip_path, dtype="float32")
     speech = trim_edges(audio, rate)
     if len(speech) < SILENT_CLIP_S * rate:
@@ -81,4 +83,4 @@ def fit_clip(clip_path: Path, project_folder: Path, start: float, source_s: floa
     write_labelled_wav(target, fitted, rate, labels["title"], labels["artist"],
                        f"{labels['description']}; fitted at rate {playback:.3f} by {RUBBERBAND_LICENCE}")
     return Fit(start, source_s, slot_s, natural_s, playback, len(fitted) / rate, needed, bounds, fits,
-               str(target.relative_to(project_folder)), sha256_file(target), on_screen)
+               str(target.relative_to(project_folder)), sha256_file(target), on_screen, engine_speed)

@@ -55,10 +55,10 @@ def _fit_line(ctx: Context, project: Project, line: Line, slot: float, clip: Cli
               faces: FaceTrack | None) -> tuple[Fit, bool]:
     """The clip's fit, and whether it was made now (False: the sealed fit for this slot stood)."""
     on_screen = faces is not None and faces.on_screen(line.start, line.end)  # audio alone: no lips to match
-    folder = ctx.folder(project)
-    if _fit_stands(clip, folder, line, slot, bounds_for(ctx.settings.fit, on_screen)):
+    folder, speed = ctx.folder(project), clip.settings.get("speed", 1.0)
+    if _fit_stands(clip, folder, line, slot, bounds_for(ctx.settings.fit, on_screen, speed)):
         return clip.fitted, False
-    fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, ctx.settings.fit, on_screen)
+    fitted = fit_clip(folder / clip.path, folder, line.start, line.duration, slot, ctx.settings.fit, on_screen, speed)
     with ctx.sessions() as session:
         row = session.get(Clip, clip.id)
         row.fit = fitted.to_json()

@@ -64,11 +64,29 @@ def pace_for(speech: Speech, target_s: float | None, config: SynthSettings) -> f
     engine speed bounds; 1 without a target or when the line is that close already."""
     if not target_s:
         return 1.0
-    span = sound_span(speech.audio, speech.rate)
-    ratio = (span.stop - span.start) / speech.rate / target_s
+    ratio = _sound_s(speech) / target_s
     if ratio <= 0 or abs(math.log(ratio)) <= math.log1p(config.speed_tolerance):  # nothing said, or close
         return 1.0
     return round(min(max(ratio, config.min_speed), config.max_speed), 3)
+
+
+def _paced(own_pace: Speech, wanted: float, tolerance: float, speak) -> tuple[Speech, float]:
+    """The line spoken at the `wanted` pace, asked again once where the engine's pace scale was off
+    (Pico's markup is far from proportional), and the pace it came out at (fit counts that)."""
+    own_s, asked = _sound_s(own_pace), wanted
+    for _ in range(2):
+        speech = speak(asked)
+        achieved = own_s / max(_sound_s(speech), 1e-3)
+        if abs(math.log(achieved / wanted)) <= math.log1p(tolerance):
+            break
+        asked *= wanted / achieved
+    return speech, round(achieved, 3)
+
+
+def _sound_s(speech: Speech) -> float:
+    """How long the line's sound lasts, edge silences left out."""
+    span = sound_span(speech.audio, speech.rate)
+    return (span.stop - span.start) / speech.rate
 
 
 def _clip_name(line_id: str, language: str, profile_id: str) -> str:
@@ -97,7 +115,8 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
     speech = engine.speak(text, voice, language, grant, profile_id)
     speed = pace_for(speech, target_s, settings.synth)
     if speed != 1.0:
-        speech = engine.speak(text, voice, language, grant, profile_id, speed)
+        speech, speed = _paced(speech, speed, settings.synth.speed_tolerance,
+                               lambda asked: engine.speak(text, voice, language, grant, profile_id, asked))
     audio, rate = speech.audio, speech.rate
     clip_settings = {"voice": voice.name, "use": use, **({"speed": speed} if speed != 1.0 else {})}
     if speech.phonemes:  # voice matching keeps every duration, so these hold for the stored clip
