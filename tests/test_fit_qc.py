@@ -167,7 +167,18 @@ def test_a_flagged_line_fails_qc_needs_a_person_and_a_persons_text_clears_it(ctx
         desk.review(ctx, project, line_id, "es", "Rita Reviewer", approve=True)
     edited = translation.edit_translation(ctx, project, line_id, "es", "Un texto escrito a mano.", "Rita Reviewer",
                                           texts[line_id].version)
-    assert edited.origin == "human" and edited.untranslated == []
+    assert edited.origin == "human" and edited.untranslated == [] and edited.dropped == []
+
+
+def test_the_embedded_route_leaves_fillers_out_and_the_line_says_so(ctx, dubbed):
+    project, script = dubbed
+    texts = translation.translations(ctx, project, "es")
+    said = {line.id: line.text for line in script.lines}
+    dropped = {line_id: row.dropped for line_id, row in texts.items() if row.dropped}
+    assert dropped, "the sample's speaker says 'you know'"
+    for line_id, fillers in dropped.items():
+        assert all(filler.lower() in said[line_id].lower() for filler in fillers)
+        assert "usted sabe" not in texts[line_id].text.lower()
 
 
 @pytest.mark.fast

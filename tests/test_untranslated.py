@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dubdesk.qc.translation import translation_check
-from dubdesk.translate import translate_lines, unmarked
+from dubdesk.translate import TranslatedLine, translate_lines, unmarked
+from dubdesk.translate.fillers import drop_fillers
 
 
 @pytest.mark.fast
@@ -17,10 +18,26 @@ def test_engine_marks_are_dropped_and_unknown_words_kept():
 
 @pytest.mark.fast
 def test_the_check_fails_only_while_the_words_stand_in_the_take():
-    flagged = translation_check(("brainstorming",), "Una sesión de brainstorming.")
+    machine = TranslatedLine("Una sesión de brainstorming.", ("brainstorming",))
+    flagged = translation_check(machine, "Una sesión de brainstorming.")
     assert flagged.verdict == "fail" and "untranslated words: brainstorming" in flagged.reason
-    assert translation_check(("brainstorming",), "Una lluvia de ideas.").verdict == "pass"
-    assert translation_check((), "Hola.").verdict == "pass"
+    assert translation_check(machine, "Una lluvia de ideas.").verdict == "pass"
+    assert translation_check(None, "Hola.").verdict == "pass"  # a person's text
+    said = translation_check(TranslatedLine("Creí oír un pitido.", (), ("you know",)), "Creí oír un pitido.")
+    assert said.verdict == "pass" and "left out of the source before translating: you know" in said.reason
+
+
+@pytest.mark.fast
+def test_fillers_and_false_starts_are_left_out_and_said_but_meaning_is_kept():
+    assert drop_fillers("I thought you know I heard a beep.", "en") == ("I thought I heard a beep.", ("you know",))
+    assert drop_fillers("At least, you know, they call me a Yankee.", "en") == (
+        "At least, they call me a Yankee.", ("you know",))
+    assert drop_fillers("I mean, it was fine.", "en") == ("It was fine.", ("I mean",))
+    assert drop_fillers("I I think so, um, maybe.", "en") == ("I think so, maybe.", ("um", "I"))
+    for kept in ("You know I love you.", "Do you know the way?", "He said you know nothing.", "I know what I mean.",
+                 "Bye bye.", "Um."):
+        assert drop_fillers(kept, "en") == (kept, ()), kept
+    assert drop_fillers("O sea, bueno.", "es") == ("O sea, bueno.", ())  # English sources only, so far
 
 
 @pytest.mark.models

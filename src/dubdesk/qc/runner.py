@@ -24,6 +24,7 @@ from ..seal import Seal
 from ..store.models import Clip, QCResult
 from ..takes import verdicts_body
 from ..transcribe import get_transcriber
+from ..translate import TranslatedLine
 from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
 from . import CheckResult, grade
 from .emotion import FEATURES, describe_drift, emotion_distance, relative_to, speaker_baseline
@@ -50,15 +51,15 @@ class LineQC:
     """The inputs of one project language's QC, loaded once: source audio, fitted dubs, cast voices.
 
     `source` reads the programme's working audio; `references` are each cast profile's consented
-    reference recordings (none for a stock voice); `untranslated`, per line, the words its machine
-    text left untranslated."""
+    reference recordings (none for a stock voice); `machine`, per line, its machine translation's
+    flags (untranslated words, fillers left out)."""
 
     def __init__(self, settings: Settings, folder: Path, script: Script, language: str, clips: dict[str, Clip],
                  faces: FaceTrack | None, source: SourceAudio, references: dict[str, list[Path]],
-                 untranslated: dict[str, tuple[str, ...]]) -> None:
+                 machine: dict[str, TranslatedLine]) -> None:
         self.engine_settings, self.settings = settings, settings.qc  # engines are picked from the whole settings
         self.folder, self.script, self.language, self.clips = folder, script, language, clips
-        self.source, self.references, self.faces, self.untranslated = source, references, faces, untranslated
+        self.source, self.references, self.faces, self.machine = source, references, faces, machine
         self.lines = {line.id: line for line in script.lines if line.id in clips}
         self.dubs = {line_id: sf.read(self.folder / clip.fitted.path, dtype="float32") for line_id, clip in clips.items()}
         self.raws = {line_id: sf.read(self.folder / clip.path, dtype="float32") for line_id, clip in clips.items()}
@@ -81,7 +82,7 @@ class LineQC:
             clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
             fit = clip.fitted
             results[line_id] = [
-                translation_check(self.untranslated.get(line_id, ()), clip.text),
+                translation_check(self.machine.get(line_id), clip.text),
                 technical_check(audio, rate, self.raws[line_id][0], self.settings),
                 intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
                 timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, clip.text,

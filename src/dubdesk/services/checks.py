@@ -17,6 +17,7 @@ from ..review import qc_results as stored_results
 from ..store import Project
 from ..store.models import Clip, QCResult, Review
 from ..store.takes import current_takes
+from ..translate import TranslatedLine
 from .projects import source_audio
 from .scripting import face_track
 from .scripting import script as script_of
@@ -53,10 +54,11 @@ def run_checks(ctx: Context, project: Project, language: str, clips: dict[str, C
                progress: Progress = no_progress) -> dict[str, list[CheckResult]]:
     """Every check on these takes (line id -> clip), with the inputs QC needs read here; nothing stored."""
     references = {profile: _references(ctx, profile) for profile in {clip.profile_id for clip in clips.values()}}
-    untranslated = {line_id: tuple(row.untranslated) for line_id, row in translations(ctx, project, language).items()}
+    machine = {line_id: TranslatedLine(row.text, tuple(row.untranslated), tuple(row.dropped))
+               for line_id, row in translations(ctx, project, language).items() if row.origin == "machine"}
     checker = LineQC(ctx.settings, ctx.folder(project), script_of(ctx, project), language, clips,
                      face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end), references,
-                     untranslated)
+                     machine)
     return checker.run(progress)
 
 

@@ -3,7 +3,7 @@ machine wording for a line whose speech does not fit its slot. A person's text i
 overwritten by a machine."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from sqlalchemy import select, update
 
@@ -14,6 +14,8 @@ from ..store.audit import audit
 from ..store.models import LineTranslation
 from ..translate import TranslatedLine, budget_chars, route, shorter_alternatives, slot_durations, translate_lines
 from ..translate.edits import TextEdit, apply_edit
+from ..translate.fillers import RULES_VERSION as FILLER_RULES
+from ..translate.fillers import drop_fillers
 from .scripting import script as script_of
 
 
@@ -30,12 +32,16 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
     inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
               "terms": terms, "output": "text and untranslated words by line id"}
     budgets = [budget_chars(slot, language) for slot in slot_durations(script)]
+    embedded = chosen.quality != "production"  # a rule-based route translates fillers word for word
+    said = [drop_fillers(line.text, script.language) if embedded else (line.text, ()) for line in script.lines]
+    inputs["fillers"] = FILLER_RULES if embedded else None
 
     def compute():
-        translated = translate_lines([line.text for line in script.lines], script.language, language, terms,
+        translated = translate_lines([text for text, _ in said], script.language, language, terms,
                                      ctx.settings.translate)
-        return {line.id: asdict(_within_budget(ctx, line.text, found, budget, script.language, language, terms))
-                for line, found, budget in zip(script.lines, translated, budgets)}, chosen.identity
+        return {line.id: asdict(replace(_within_budget(ctx, line.text, found, budget, script.language, language, terms),
+                                        dropped=dropped))
+                for line, found, budget, (_, dropped) in zip(script.lines, translated, budgets, said)}, chosen.identity
 
     result = ctx.run_stage(project, f"translate-{language}", inputs, compute)
     with ctx.sessions() as session:
@@ -44,7 +50,8 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
         for line, budget in zip(script.lines, budgets):
             found = TranslatedLine(**machine[line.id])
             values = {"text": found.text, "origin": "machine", "engine": engine, "budget_chars": budget,
-                      "over_budget": len(found.text) > budget, "untranslated": list(found.untranslated)}
+                      "over_budget": len(found.text) > budget, "untranslated": list(found.untranslated),
+                      "dropped": list(found.dropped)}
             if line.id not in existing:
                 session.add(LineTranslation(project_id=project.id, line_id=line.id, language=language, **values))
             else:  # a person's text is never overwritten, not even one saved a moment ago

@@ -149,6 +149,8 @@ class LineTranslation(Base):
     over_budget: Mapped[bool] = mapped_column(default=False)
     # words the engine could not translate (left as they were, maybe in a pivot language); none in a person's text
     untranslated: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # fillers the embedded route left out of the source line before translating it ("you know")
+    dropped: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     version: Mapped[int] = mapped_column(default=1)
     edited_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -46,10 +46,12 @@ _MARKED = re.compile(r"(?<![\w*#@])([*#@])(\w[\w'’-]*)")
 
 @dataclass(frozen=True)
 class TranslatedLine:
-    """A line's translation and the words in it the engine could not translate (as they stand in it)."""
+    """A line's translation, the words in it the engine could not translate (as they stand in it) and
+    the fillers left out of the source before translating (see fillers.py)."""
 
     text: str
     untranslated: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
 
 
 def unmarked(text: str) -> tuple[str, list[str]]:

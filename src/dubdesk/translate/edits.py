@@ -36,7 +36,7 @@ def apply_edit(session: Session, project_id: int, edit: TextEdit) -> None:
     """Write the edit in `session`'s transaction, or raise (the caller rolls back)."""
     text = edit.text.strip()
     values = {"text": text, "origin": edit.origin, "version": LineTranslation.version + 1, "updated_at": utcnow(),
-              "over_budget": LineTranslation.budget_chars < len(text), "untranslated": []}
+              "over_budget": LineTranslation.budget_chars < len(text), "untranslated": [], "dropped": []}
     if edit.origin == "human":
         values["edited_by"] = edit.editor
     done = session.execute(
