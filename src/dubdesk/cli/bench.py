@@ -61,6 +61,16 @@ def bench_qc(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = No
         qc_bench.run(load_settings(home), eval_dir, out or Path("bench-results/qc.json"), BUNDLED_SAMPLE)
 
 
+@bench_app.command("dub")
+def bench_dub(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = None) -> None:
+    """Machine dubs of the sample and the Amazon clip (es, fr, it) as a reviewer receives them: fit, timing,
+    intelligibility and emotion shares, untranslated words, fillers left out, RTF."""
+    from ..bench import dub
+
+    with reported_errors():
+        dub.run(load_settings(home), eval_dir, BUNDLED_SAMPLE, out or Path("bench-results/dub.json"))
+
+
 @bench_app.command("main")
 def bench_main(out: BenchOut = None, home: Home = None,
                language: Annotated[str, typer.Option("--to")] = "es",
