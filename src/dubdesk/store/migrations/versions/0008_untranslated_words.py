@@ -1,4 +1,4 @@
-"""untranslated words and dropped fillers per line text
+"""untranslated words per line text
 
 Revision ID: 0008
 Revises: 0007
@@ -15,10 +15,8 @@ depends_on = None
 def upgrade() -> None:
     # a plain ADD COLUMN (no table rebuild), so the triggers of 0007 on other tables are untouched
     op.add_column('line_translations', sa.Column('untranslated', sa.JSON(), nullable=False, server_default='[]'))
-    op.add_column('line_translations', sa.Column('dropped', sa.JSON(), nullable=False, server_default='[]'))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('line_translations', schema=None) as batch_op:
-        batch_op.drop_column('dropped')
         batch_op.drop_column('untranslated')
