@@ -47,14 +47,31 @@ def test_every_word_lands_in_one_line_even_in_gaps_between_turns():
     assert script.lines[-1].speaker == "SPEAKER_01"
 
 
-def test_long_speech_is_split_by_length_and_duration():
-    heard = transcript(*((f"word{i}", i * 0.3, i * 0.3 + 0.25) for i in range(60)))
+def test_a_line_is_a_sentence_and_a_long_one_splits_only_where_it_pauses_or_ends_a_phrase():
+    said = [f"word{i}" for i in range(40)]
+    said[24] += ","  # a phrase ends here
+    heard = transcript(*((text, i * 0.3, i * 0.3 + 0.25) for i, text in enumerate(said)))  # no pause anywhere
     script = build_script(heard, [], 20.0, SETTINGS)
-    assert len(script.lines) > 1
-    for line in script.lines:
-        assert len(line.text) <= SETTINGS.max_line_chars
-        assert line.end - line.start <= SETTINGS.max_line_s
+    assert [len(line.words) for line in script.lines] == [25, 15]  # at the comma, not at a count of characters
     assert {line.speaker for line in script.lines} == {"SPEAKER_00"}
+    unbroken = transcript(*((f"word{i}", i * 0.3, i * 0.3 + 0.25) for i in range(40)))
+    assert len(build_script(unbroken, [], 20.0, SETTINGS).lines) == 1  # nowhere to split: the sentence stays whole
+    paused = transcript(*((f"word{i}", i * 0.3 + (0.4 if i >= 10 else 0), i * 0.3 + 0.25 + (0.4 if i >= 10 else 0))
+                          for i in range(30)))
+    assert [len(line.words) for line in build_script(paused, [], 20.0, SETTINGS).lines] == [10, 20]
+    short = transcript(("A", 0.0, 0.2), ("short", 0.3, 0.6), ("sentence,", 0.7, 1.1), ("kept", 1.5, 1.8), ("whole.", 1.9, 2.3))
+    assert len(build_script(short, [], 3.0, SETTINGS).lines) == 1  # within max_line_s: one line
+
+
+def test_a_long_line_becomes_several_subtitle_cues_in_step_with_its_time():
+    from dubdesk.export.script_files import subtitle_cues
+
+    text = "This is one long sentence spoken by one speaker that runs far beyond what two subtitle rows can hold."
+    cues = subtitle_cues(text, 10.0, 16.0)
+    assert len(cues) == 2 and cues[0][0] == 10.0 and cues[-1][1] == pytest.approx(16.0)
+    assert all(len(rows) <= 2 and all(len(row) <= 42 for row in rows) for _, _, rows in cues)
+    assert cues[0][1] == cues[1][0]  # one after the other, no gap, no overlap
+    assert " ".join(" ".join(rows) for _, _, rows in cues) == text
 
 
 def test_unspaced_language_joins_without_spaces():

@@ -112,8 +112,7 @@ class QCSettings(BaseModel):
 
 
 class ScriptSettings(BaseModel):
-    max_line_chars: int = Field(84, description="two subtitle rows of 42")
-    max_line_s: float = 7.0
+    max_line_s: float = Field(7.0, description="a longer sentence splits at its pauses or phrase ends, if it has any")
     pause_break_s: float = Field(0.8, description="a silence this long starts a new line")
     frame_rate: float = Field(25.0, description="for timecodes in the dialogue list")
 

@@ -1,9 +1,11 @@
 """Build the script: words + speaker turns -> lines.
 
-A line breaks at a speaker change, after a sentence end, at a long pause, and
-before it would outgrow the maximum length or duration. Each word takes the
-speaker whose turn overlaps it most (or the nearest turn, for words that fall
-in a gap), so every word lands in exactly one line.
+A dubbing line is a sentence of one speaker: a line breaks at a speaker change, after a sentence
+end and at a long pause. A sentence longer than `max_line_s` splits only where the audio or the
+wording shows a boundary (its longest pause, or a comma, colon or semicolon), never in mid-phrase
+because of a count; one without any stays whole. How long a subtitle may be is the subtitle
+export's concern (it splits a long line into cues). Each word takes the speaker whose turn overlaps
+it most (or the nearest turn, for words that fall in a gap), so every word lands in exactly one line.
 
 A line lasts at least MIN_LINE_S, since every later stage divides by a line's length: a recogniser
 can give a one-word line that starts and ends at the same moment. Such a line is widened at its end,
@@ -20,6 +22,8 @@ from .config import ScriptSettings
 from .core import Line, Script, Transcript, Turn, Word
 
 SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
+PHRASE_ENDS = (",", ";", ":", "—", "–", "、", "，")
+PHRASE_PAUSE_S = 0.15  # a gap between words this long is a pause the audio shows
 UNSPACED_LANGUAGES = {"ja", "zh", "yue", "th", "lo", "km", "my"}
 SOLE_SPEAKER = "SPEAKER_00"
 LINE_ID = re.compile(r"L\d{4,}")  # build_script's line ids, L0001 on; a delivered line clip's name starts with its id
@@ -41,7 +45,7 @@ def join_words(words: Sequence[Word], language: str) -> str:
 
 
 def _starts_new_line(current: list[Word], speaker: str, current_speaker: str, word: Word,
-                     language: str, settings: ScriptSettings) -> bool:
+                     settings: ScriptSettings) -> bool:
     if not current or word.start < current[0].start + MIN_LINE_S:
         return False
     previous = current[-1]
@@ -49,9 +53,22 @@ def _starts_new_line(current: list[Word], speaker: str, current_speaker: str, wo
         speaker != current_speaker
         or previous.text.endswith(SENTENCE_ENDS)
         or word.start - previous.end >= settings.pause_break_s
-        or len(join_words([*current, word], language)) > settings.max_line_chars
-        or word.end - current[0].start > settings.max_line_s
     )
+
+
+def _phrases(words: list[Word], max_line_s: float) -> list[list[Word]]:
+    """A sentence as lines of at most `max_line_s` where it has boundaries to split at: the longest
+    pause first (a phrase end counts as one), each part at least MIN_LINE_S apart from the next."""
+    if words[-1].end - words[0].start <= max_line_s:
+        return [words]
+    boundaries = [(words[i + 1].start - words[i].end + (PHRASE_PAUSE_S if words[i].text.endswith(PHRASE_ENDS) else 0), i)
+                  for i in range(len(words) - 1)
+                  if words[i + 1].start >= words[0].start + MIN_LINE_S]
+    boundaries = [(strength, i) for strength, i in boundaries if strength >= PHRASE_PAUSE_S]
+    if not boundaries:
+        return [words]
+    _, cut = max(boundaries)
+    return _phrases(words[:cut + 1], max_line_s) + _phrases(words[cut + 1:], max_line_s)
 
 
 def rename_speakers(turns: Sequence[Turn]) -> list[Turn]:
@@ -73,9 +90,10 @@ def build_script(transcript: Transcript, turns: Sequence[Turn], duration: float,
     groups: list[tuple[str, list[Word]]] = []
     for word in sorted(transcript.words, key=lambda w: w.start):
         speaker = speaker_of(word, turns)
-        if not groups or _starts_new_line(groups[-1][1], speaker, groups[-1][0], word, language, settings):
+        if not groups or _starts_new_line(groups[-1][1], speaker, groups[-1][0], word, settings):
             groups.append((speaker, []))
         groups[-1][1].append(word)
+    groups = [(speaker, phrase) for speaker, words in groups for phrase in _phrases(words, settings.max_line_s)]
     lines = tuple(
         Line(f"L{index:04d}", speaker, words[0].start, _line_end(words), join_words(words, language), tuple(words))
         for index, (speaker, words) in enumerate(groups, start=1)

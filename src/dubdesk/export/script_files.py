@@ -21,6 +21,7 @@ from .timecode import timecode_in, timecode_out
 
 DIALOGUE_LIST_COLUMNS = ("In-TC", "Out-TC", "Source", "Dialogue", "Burned-in", "On-screen", "Annotations")
 SUBTITLE_ROW_CHARS = 42
+SUBTITLE_ROWS = 2  # a cue shows at most this many rows; a longer line is split into cues
 
 
 def safe_file_name(title: str) -> str:
@@ -33,12 +34,26 @@ def script_json(script: Script) -> str:
     return json.dumps(script.to_json(), ensure_ascii=False, indent=2)
 
 
+def subtitle_cues(text: str, start: float, end: float) -> list[tuple[float, float, list[str]]]:
+    """A line as cues of at most SUBTITLE_ROWS rows of SUBTITLE_ROW_CHARS: (start, end, rows), the
+    line's time shared out by characters, so a long line reads in steps as it is spoken."""
+    rows = textwrap.wrap(text, SUBTITLE_ROW_CHARS) or [text]
+    groups = [rows[i:i + SUBTITLE_ROWS] for i in range(0, len(rows), SUBTITLE_ROWS)]
+    total = sum(len(row) for row in rows) or 1
+    cues, said = [], 0
+    for group in groups:
+        begin = start + (end - start) * said / total
+        said += sum(len(row) for row in group)
+        cues.append((begin, start + (end - start) * said / total, group))
+    return cues
+
+
 def _subtitles(script: Script) -> pysubs2.SSAFile:
     subs = pysubs2.SSAFile()
     for line in script.lines:
-        rows = textwrap.wrap(line.text, SUBTITLE_ROW_CHARS) or [line.text]
-        subs.append(pysubs2.SSAEvent(start=round(line.start * 1000), end=round(line.end * 1000),
-                                     text=r"\N".join(rows), name=line.speaker))
+        for begin, end, rows in subtitle_cues(line.text, line.start, line.end):
+            subs.append(pysubs2.SSAEvent(start=round(begin * 1000), end=round(end * 1000), text=r"\N".join(rows),
+                                         name=line.speaker))
     return subs
 
 
