@@ -26,7 +26,7 @@ from .checks import check_clips
 from .fitting import fit_line
 from .projects import projects, source_audio
 from .scripting import script as script_of
-from .speech import clips, current_clips, synthesize
+from .speech import clips, current_clip, current_clips, synthesize
 from .translation import translations
 
 SHOW = ("all", "pending", "failed QC", "approved", "rejected")
@@ -58,7 +58,7 @@ def review(ctx: Context, project: Project, line_id: str, language: str, reviewer
            note: str | None = None, override_reason: str | None = None, expected_clip_id: int | None = None) -> Review:
     """Approve or reject a line's current clip (see review.decide). With `expected_clip_id` (the clip
     the reviewer heard) the decision is refused when the line has been regenerated since."""
-    clip = current_clips(ctx, project, language).get(line_id)
+    clip = current_clip(ctx, project, language, line_id)
     if clip is None:
         raise ProjectError(f"line {line_id} has no {language} clip to review")
     if expected_clip_id is not None and clip.id != expected_clip_id:

@@ -76,6 +76,13 @@ def current_clips(ctx: Context, project: Project, language: str) -> dict[str, Cl
         return {clip.line_id: clip for clip in rows}
 
 
+def current_clip(ctx: Context, project: Project, language: str, line_id: str) -> Clip | None:
+    """One line's newest clip in `language`, read alone (a decision on one line reads no other)."""
+    with ctx.sessions() as session:
+        return session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language,
+                                                  Clip.line_id == line_id).order_by(Clip.id.desc()).limit(1)).first()
+
+
 def clips(ctx: Context, project: Project | None = None, profile_id: str | None = None) -> list[Clip]:
     """Every take, of one project or in one voice, oldest first."""
     with ctx.sessions() as session:
