@@ -40,8 +40,8 @@ def qc(ctx: Context, project: Project, language: str, progress: Progress = no_pr
                  if clip.qc_seal is None or (again and clip.id not in decided)}
     if unchecked:
         check_clips(ctx, project, language, unchecked, progress)
-    return {line_id: [CheckResult(r.check, r.verdict, r.numbers, r.reason) for r in rows]
-            for line_id, rows in qc_results(ctx, project, language).items()}
+    with ctx.sessions() as session:
+        return {line_id: list(take.verdicts) for line_id, take in current_takes(session, project.id, language).items()}
 
 
 def check_clips(ctx: Context, project: Project, language: str, clips: dict[str, Clip],

@@ -8,6 +8,7 @@ from ..context import SYSTEM, Context, Progress, no_progress
 from ..store import Project
 from ..store.audit import audit
 from ..store.models import Clip
+from ..store.takes import newest_clips
 from ..synth import revoke_voice as block_voice
 from ..synth import synthesize_line
 from ..translate.edits import TextEdit
@@ -71,9 +72,7 @@ def revoke_voice(ctx: Context, profile_id: str, reason: str, *, by: str) -> int:
 def current_clips(ctx: Context, project: Project, language: str) -> dict[str, Clip]:
     """Each line's newest clip in `language`: the line version under review."""
     with ctx.sessions() as session:
-        rows = session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language)
-                               .order_by(Clip.id))
-        return {clip.line_id: clip for clip in rows}
+        return newest_clips(session, project.id, language)
 
 
 def current_clip(ctx: Context, project: Project, language: str, line_id: str) -> Clip | None:

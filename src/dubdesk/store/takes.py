@@ -12,14 +12,19 @@ from ..core import CheckResult, Decision, Take
 from .models import Clip, QCResult, Review
 
 
+def newest_clips(session: Session, project_id: int, language: str,
+                 line_ids: Collection[str] | None = None) -> dict[str, Clip]:
+    """Each line's newest clip in `language` (of the lines `line_ids` names, or all): the version under review."""
+    some = [] if line_ids is None else [Clip.line_id.in_(line_ids)]
+    rows = session.scalars(select(Clip).where(Clip.project_id == project_id, Clip.language == language, *some)
+                           .order_by(Clip.id))
+    return {clip.line_id: clip for clip in rows}
+
+
 def current_takes(session: Session, project_id: int, language: str,
                   line_ids: Collection[str] | None = None) -> dict[str, Take]:
     """Each line's current take in `language` (of the lines `line_ids` names, or all)."""
-    some = [] if line_ids is None else [Clip.line_id.in_(line_ids)]
-    clips: dict[str, Clip] = {}
-    for clip in session.scalars(select(Clip).where(Clip.project_id == project_id, Clip.language == language, *some)
-                                .order_by(Clip.id)):
-        clips[clip.line_id] = clip
+    clips = newest_clips(session, project_id, language, line_ids)
     ids = [clip.id for clip in clips.values()]
     verdicts = defaultdict(list)
     for result in session.scalars(select(QCResult).where(QCResult.clip_id.in_(ids)).order_by(QCResult.id)):
