@@ -7,6 +7,7 @@ import soundfile as sf
 
 from dubdesk.errors import ProjectError
 from dubdesk.fit import plan_rate
+from dubdesk.phonemes import syllable_counts
 from dubdesk.qc.emotion import emotion_distance
 from dubdesk.qc.intelligibility import intelligibility_check
 from dubdesk.qc.technical import technical_check
@@ -67,7 +68,14 @@ def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(ctx, dubbed
     assert np.median(intelligible) < 0.35  # Pico Spanish is understood back
     not_fitting = [line_id for line_id, fitted in fitting.fits(ctx, project, "es").items() if not fitted.fits]
     assert not_fitting
-    assert all(next(c for c in results[i] if c.check == "timing").verdict == "fail" for i in not_fitting)
+    for line_id in not_fitting:  # a person is told by how much: the rate it needs, the syllables too many
+        timing = next(c for c in results[line_id] if c.check == "timing")
+        assert timing.verdict == "fail" and timing.numbers["syllables_over"] >= 1
+        assert f"{timing.numbers['syllables_over']} syllable" in timing.reason and "needs rate" in timing.reason
+    texts = {line.id: line.text for line in script.lines}
+    for line_id, line_checks in results.items():  # tempo compares syllables, as each language speaks them
+        timing = next(c for c in line_checks if c.check == "timing")
+        assert timing.numbers["syllables"][0] == syllable_counts([texts[line_id]], "en")[0]
     stored = checks.qc_results(ctx, project, "es")
     assert {r.check for r in stored[script.lines[0].id]} == set(CHECKS)
 

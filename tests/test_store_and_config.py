@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from dubdesk.config import Settings
 from dubdesk.store.database import alembic_config, migrate
@@ -19,6 +19,24 @@ def test_migrations_run_up_down_and_up_again(tmp_path):
     assert set(inspect(create_engine(url)).get_table_names()) == {"alembic_version"}
     migrate(url)
     assert "stage_runs" in inspect(create_engine(url)).get_table_names()
+
+
+def test_budgets_written_in_characters_are_carried_into_syllables_and_back(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0009")
+    with create_engine(url).begin() as connection:
+        connection.execute(text("INSERT INTO line_translations (project_id, line_id, language, text, origin, engine, "
+                                "budget_chars, over_budget, version, updated_at) VALUES "
+                                "(1, 'L1', 'es', 'Hola.', 'machine', '{}', 33, 0, 1, '2026-01-01'), "
+                                "(1, 'L1', 'ja', 'はい', 'machine', '{}', 16, 0, 1, '2026-01-01')"))
+    command.upgrade(config, "0010")
+    with create_engine(url).connect() as connection:
+        budgets = dict(connection.execute(text("SELECT language, budget_syllables FROM line_translations")).all())
+    assert budgets == {"es": 16, "ja": 16}  # Spanish says about 0.47 syllables a character, Japanese about one
+    command.downgrade(config, "0009")
+    with create_engine(url).connect() as connection:
+        assert dict(connection.execute(text("SELECT language, budget_chars FROM line_translations")).all())["es"] == 34
 
 
 def test_settings_layer_file_then_environment_then_flags(tmp_path, monkeypatch):

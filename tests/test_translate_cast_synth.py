@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pytest
 
 from dubdesk.errors import DubdeskError, ProjectError
+from dubdesk.phonemes import syllable_counts
 from dubdesk.qc.wer import error_counts
 from dubdesk.services import casting, projects, scripting, speech, translation
-from dubdesk.translate import budget_chars, route, shorter_alternatives, translate_lines
+from dubdesk.translate import budget_syllables, route, shorter_alternatives, translate_lines
 from dubdesk.voices.records import ConsentTerms
 from dubdesk.voices.registry import ConsentError
 
@@ -26,14 +27,24 @@ def test_embedded_pairs_translate_and_say_their_quality():
         route("en", "ja")
 
 
-def test_budget_follows_slot_and_language_rate():
-    assert budget_chars(2.0, "es") == 33 and budget_chars(2.0, "ja") == 16 and budget_chars(0.1, "en") == 8
+def test_syllables_are_counted_as_spoken_in_each_language():
+    assert syllable_counts(["Oh, hello.", "At least, you know, they all call me a Yankee down here.", "", "Hmm"], "en") \
+        == [3, 13, 0, 1]
+    assert syllable_counts(["No te vi ahí.", "Bien, no hay mucha diferencia.", "¿Sabes?"], "es") == [5, 9, 2]
+    assert syllable_counts(["Qu'est-ce que tu veux ?"], "fr") == [4] and syllable_counts(["Não sei o que fazer."], "pt") == [6]
+    assert syllable_counts(["こんにちは", "東京です"], "ja") == [5, 6]  # morae, estimated from the writing
+
+
+def test_budget_is_what_the_target_says_in_the_source_lines_time():
+    assert budget_syllables(10, "en", "es") == 13 and budget_syllables(10, "es", "en") == 8
+    assert budget_syllables(10, "en", "de") == 10 and budget_syllables(0, "en", "es") == 1
 
 
 def test_translation_marks_lines_over_budget_and_keeps_human_edits(ctx, sample_project):
     rows = translation.translate(ctx, sample_project, "pt")
     assert len(rows) == len(scripting.script(ctx, sample_project).lines)
-    assert all(row.over_budget == (len(row.text) > row.budget_chars) for row in rows.values())
+    said = dict(zip(rows, syllable_counts([row.text for row in rows.values()], "pt")))
+    assert all(row.over_budget == (said[line_id] > row.budget_syllables) for line_id, row in rows.items())
     line_id, row = next((k, v) for k, v in rows.items() if v.over_budget)
     edited = translation.edit_translation(ctx, sample_project, line_id, "pt", "Curto.", "reviewer@studio", row.version)
     assert edited.origin == "human" and not edited.over_budget
@@ -116,8 +127,10 @@ def test_production_translation_engines_load_only_from_configured_places(tmp_pat
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             line = request["messages"][-1]["content"].split("\n", 1)[1]
             asked.append(request["messages"][-1]["content"])
-            words = line.split()[:2] if "at most" in request["messages"][-1]["content"] else line.split()
-            reply = " ".join(word if word.startswith("Zxq") else word.upper() for word in words)
+            words = [word if word.startswith("Zxq") else word.upper() for word in line.split()]
+            reply = " ".join(words)
+            if "at most" in request["messages"][-1]["content"]:  # candidates, numbered as a model might
+                reply = "\n".join(f"{n}. {' '.join(words[:size])}" for n, size in enumerate((2, 4, len(words)), 1))
             body = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -137,11 +150,12 @@ def test_production_translation_engines_load_only_from_configured_places(tmp_pat
         assert all(t.untranslated == () for t in out)  # a production engine marks nothing
         assert asked == ["From English to German:\nHello Zxqa."]
         assert route("en", "de", settings).identity.weights_licence == "Apache-2.0"
-        # a line over its slot: the engine is asked for a shorter wording, and only one within budget is used
-        assert shorter_alternatives("Sheila, we will meet again tomorrow.", "en", "de", 20, {"Sheila": "Sheila"},
-                                    settings) == ["Sheila, WE"]
-        assert "at most 20 characters" in asked[-1]
-        assert shorter_alternatives("Sheila, we will meet again.", "en", "de", 5, {}, settings) == []
-        assert shorter_alternatives("Hello.", "en", "pt", 5) == []  # embedded engines propose none
+        # a line over its budget: the engine is asked for several wordings; those within budget are kept,
+        # the one closest in meaning to the full translation first
+        assert shorter_alternatives("Sheila, we will meet again tomorrow.", "en", "de", 6, "Sheila, WE WILL MEET AGAIN",
+                                    {"Sheila": "Sheila"}, settings) == ["Sheila, WE WILL MEET", "Sheila, WE"]
+        assert "at most 6 syllables" in asked[-1]
+        assert shorter_alternatives("Sheila, we will meet again.", "en", "de", 1, "", {}, settings) == []
+        assert shorter_alternatives("Hello.", "en", "pt", 5, "Olá.") == []  # embedded engines propose none
     finally:
         server.shutdown()

@@ -8,6 +8,7 @@ interfaces (engines.py) can name them; voices/consent.py mints and checks grants
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,10 @@ class Fit:
         return (f"does not fit: needs rate {self.needed_rate * self.engine_speed:.2f} "
                 f"(bound {self.bounds[1] * self.engine_speed:.2f}); {self.fitted_s:.2f} s at the bound in a "
                 f"{self.slot_s:.2f} s slot")
+
+    def syllables_over(self, syllables: int) -> int:
+        """Of a line that says `syllables`, how many do not fit its slot at the bound (0 if it fits)."""
+        return 0 if self.fits else syllables - math.floor(syllables * self.slot_s / self.fitted_s)
 
     @property
     def span(self) -> Span:

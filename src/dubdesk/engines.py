@@ -64,8 +64,8 @@ class Translator(Protocol):
         translate comes back marked with a leading '*' (Apertium's own mark), so it can be flagged."""
         ...
 
-    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
-        """Other translations of `line`, best first, aiming at `max_chars` (the caller enforces it);
+    def alternatives(self, line: str, source: str, target: str, max_syllables: int) -> list[str]:
+        """Other translations of `line`, best first, aiming at `max_syllables` spoken (the caller counts and enforces it);
         empty from an engine that cannot propose any."""
         ...
 

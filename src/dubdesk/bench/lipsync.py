@@ -19,7 +19,7 @@ from ..audio import decode_audio
 from ..config import Settings
 from ..core import Line
 from ..faces import track_faces
-from ..phonemes import words_phonemes
+from ..phonemes import syllable_counts, words_phonemes
 from ..qc.labials import BandLevel, closures_from_words, labial_check
 from ..qc.lipsync import CONTEXT_S, RATE, MouthTrack, SpeechLevel, av_sync_check
 from ..qc.timing import LINE_TOLERANCE_S, WINDOW_MARGIN_S, line_window, speech_timing
@@ -89,10 +89,12 @@ def timing_rows(folder: Path, settings: Settings, mouth: MouthTrack, faces, sour
         dub_frames, level = speech_frames(dub), SpeechLevel(dub)
         script = _script(folder, language)
         dub_closures = closures_by_line(dub, language[:2], [line for line, _, _ in script], settings)
-        for line, text, on_screen in script:
+        syllables = zip(syllable_counts([line.text for line, _, _ in script], "en"),
+                        syllable_counts([text for _, text, _ in script], language[:2]))
+        for (line, _, on_screen), said in zip(script, syllables):
             length = int(line.duration / FRAME_S) + 2 * int(WINDOW_MARGIN_S / FRAME_S)
             timing = speech_timing(line_window(source_frames, line.start, line.duration, length),
-                                   line_window(dub_frames, line.start, line.duration, length), line.text, text,
+                                   line_window(dub_frames, line.start, line.duration, length), said,
                                    ("en", language[:2]), settings.qc, on_screen)
             sync = av_sync_check(mouth, faces.face_share(line.start, line.end), level, line.start, line.end,
                                  source_offset, settings.qc)

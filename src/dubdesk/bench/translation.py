@@ -1,7 +1,6 @@
 """Translation benchmark: chrF per embedded pair on FLORES-200 and Tatoeba, speed, and the share
-of lines over their timing budget: each line's slot is sized for its source text at the source
-language's speaking rate, and the budget is what the target language says in that slot at its
-natural rate (and at the 120% the fit stage may speed a line up to)."""
+of lines over their timing budget: the syllables the target language says in the time the source
+says its sentence, each at its usual rate (and at the 120% the fit stage may speed a line up to)."""
 from __future__ import annotations
 
 import time
@@ -9,7 +8,8 @@ from pathlib import Path
 
 import sacrebleu
 
-from ..translate import ROUTES, SPEAKING_RATE_CPS, budget_chars, route, translate_lines
+from ..phonemes import syllable_counts
+from ..translate import ROUTES, budget_syllables, route, translate_lines
 from .report import publish
 
 FIT_SPEEDUP = 1.2  # the fit stage may speed a line up to 120% of its natural rate
@@ -45,10 +45,10 @@ def run(eval_dir: Path, out: Path, limit: int = 200) -> dict:
             translated = translate_lines(sources, source, target)
             seconds = time.perf_counter() - began
             hypotheses = [line.text for line in translated]
-            slots = [len(s) / SPEAKING_RATE_CPS.get(source, 15.0) for s in sources]
-            budgets = [budget_chars(slot, target) for slot in slots]
-            over = sum(len(h) > budget for h, budget in zip(hypotheses, budgets))
-            beyond_speedup = sum(len(h) > FIT_SPEEDUP * budget for h, budget in zip(hypotheses, budgets))
+            budgets = [budget_syllables(count, source, target) for count in syllable_counts(sources, source)]
+            said = syllable_counts(hypotheses, target)
+            over = sum(count > budget for count, budget in zip(said, budgets))
+            beyond_speedup = sum(count > FIT_SPEEDUP * budget for count, budget in zip(said, budgets))
             rows.append({"pair": f"{source}->{target}", "set": dataset, "lines": len(sources),
                          "quality": route(source, target).quality,
                          "chrF": sacrebleu.corpus_chrf(hypotheses, [references]).score,

@@ -109,7 +109,8 @@ def export(project: int, out: Path,
 
 @app.command()
 def translate(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
-    """Translate every line, with a character budget from its slot; over-budget lines are marked."""
+    """Translate every line, with a budget in syllables (what the target says in the source line's time);
+    over-budget lines are marked."""
     from ..context import Context
     from ..services import projects, scripting, translation
     from ..translate import route
@@ -121,9 +122,9 @@ def translate(project: int, language: TargetLanguage, by: By = None, home: Home 
         progress("translate")
         quality = route(script.language, language, ctx.settings.translate).describe()
         rows = translation.translate(ctx, chosen, language, by=person(by))
-    table = Table("line", "budget", "chars", "", "text", title=quality)
+    table = Table("line", "budget (syllables)", "", "text", title=quality)
     for line_id, row in sorted(rows.items()):
-        table.add_row(line_id, str(row.budget_chars), str(len(row.text)), "OVER" if row.over_budget else "", row.text)
+        table.add_row(line_id, str(row.budget_syllables), "OVER" if row.over_budget else "", row.text)
     Console().print(table)
 
 

@@ -17,7 +17,7 @@ from ..config import Settings
 from ..core import Fit, Line, Script, Word
 from ..faces import FaceTrack
 from ..mix import PlacedLine, place_lines
-from ..phonemes import ESPEAK_VOICES, words_phonemes
+from ..phonemes import ESPEAK_VOICES, syllable_counts, words_phonemes
 from ..praat import run_praat
 from ..script import join_words
 from ..seal import Seal
@@ -76,6 +76,9 @@ class LineQC:
         heard = transcribe_lines(speech16k, self.language, transcriber)
         closures = self._closures(source.bands, heard, speech16k)
         av_sync = self._av_sync(speech16k)
+        syllables = dict(zip(self.lines, zip(
+            syllable_counts([line.text for line in self.lines.values()], self.script.language),
+            syllable_counts([self.clips[line_id].text for line_id in self.lines], self.language))))
         results = {}
         for index, (line_id, line) in enumerate(self.lines.items()):
             progress("qc", index, len(self.lines))
@@ -85,7 +88,7 @@ class LineQC:
                 translation_check(self.machine.get(line_id), clip.text),
                 technical_check(audio, rate, self.raws[line_id][0], self.settings),
                 intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
-                timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, clip.text,
+                timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, syllables[line_id],
                              (self.script.language, self.language), self.settings, fit.on_screen),
                 av_sync(line),
                 labial_check(*closures[line_id], self._unjudged(fit), self.settings),

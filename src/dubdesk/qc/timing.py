@@ -1,6 +1,6 @@
 """Lip-sync and timing QC from the sound alone: fit, where speech starts and ends against the source
-line, whether the dub pauses where the source pauses, and its tempo against the source's (each
-against its own language's usual speaking rate)."""
+line, whether the dub pauses where the source pauses, and its tempo against the source's: syllables a
+second of speech, each against its own language's usual syllable rate."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ import numpy as np
 from ..activity import FRAME_S
 from ..config import Limits, QCSettings
 from ..core import Fit, Line
-from ..translate import SPEAKING_RATE_CPS
+from ..translate import speaking_rate
 from . import CheckResult, graded
 
 WINDOW_MARGIN_S = 0.5
@@ -53,25 +53,29 @@ def _clear_run(window: np.ndarray, edge: int, limit: int, step: int) -> None:
         index += step
 
 
-def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, dub_text: str, languages: tuple[str, str],
-                 limits: QCSettings, on_screen: bool = True) -> CheckResult:
-    """`source`: the programme's speech frames; `dub`: the fitted clip's, placed at the line's start."""
+def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, syllables: tuple[int, int],
+                 languages: tuple[str, str], limits: QCSettings, on_screen: bool = True) -> CheckResult:
+    """`source`: the programme's speech frames; `dub`: the fitted clip's, placed at the line's start;
+    `syllables`: the source line's and the dub's."""
     pad = int(WINDOW_MARGIN_S / FRAME_S)
     length = int(max(fit.slot_s, fit.fitted_s) / FRAME_S) + 2 * pad
     dub_window = np.zeros(length, dtype=bool)
     dub_window[pad:pad + len(dub)] = dub[:length - pad]
     numbers = {"rate": round(fit.rate, 3), "needed_rate": round(fit.needed_rate, 3)}
-    result = speech_timing(line_window(source, line.start, line.duration, length), dub_window, line.text, dub_text,
+    result = speech_timing(line_window(source, line.start, line.duration, length), dub_window, syllables,
                            languages, limits, on_screen, numbers)
     if not fit.fits:
-        return CheckResult("timing", "fail", result.numbers, f"{fit.reason}; {result.reason}")
+        over = fit.syllables_over(syllables[1])
+        return CheckResult("timing", "fail", {**result.numbers, "syllables_over": over},
+                           f"{fit.reason}, {over} syllable{'s' * (over != 1)} over; {result.reason}")
     return result
 
 
-def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, source_text: str, dub_text: str,
+def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: tuple[int, int],
                   languages: tuple[str, str], limits: QCSettings, on_screen: bool = True,
                   numbers: dict | None = None) -> CheckResult:
-    """Onset, offset, pause pattern and tempo of the dub's speech against the source's, in one window."""
+    """Onset, offset, pause pattern and tempo of the dub's speech against the source's, in one window
+    (`syllables`: what the source line and the dub say; tempo is not judged where either says none)."""
     numbers = {**(numbers or {}), "on_screen": on_screen}
     source_edges, dub_edges = _edges(source_window), _edges(dub_window)
     if dub_edges is None:
@@ -82,15 +86,21 @@ def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, source_text
     onset, offset_error = dub_edges[0] - source_edges[0], dub_edges[1] - source_edges[1]
     either = source_window | dub_window
     mismatch = float(np.mean(source_window[either] != dub_window[either]))
-    source_language, dub_language = languages
-    tempo = ((len(dub_text) / dub_edges[2]) / SPEAKING_RATE_CPS.get(dub_language, 15.0)) / \
-            ((len(source_text) / source_edges[2]) / SPEAKING_RATE_CPS.get(source_language, 15.0))
+    (source_syllables, dub_syllables), (source_language, dub_language) = syllables, languages
     numbers.update({"onset_error_s": round(onset, 3), "offset_error_s": round(offset_error, 3),
-                    "pause_mismatch": round(mismatch, 3), "tempo_vs_source": round(tempo, 3)})
-    return graded("timing", numbers, {
-        "onset": (abs(onset), _looser(limits.onset_error_s, by)), "offset": (abs(offset_error), _looser(limits.offset_error_s, by)),
-        "pauses": (mismatch, _looser(limits.pause_mismatch, by)), "tempo": (abs(math.log2(tempo)), _looser(limits.tempo_change, by))}, {
+                    "pause_mismatch": round(mismatch, 3), "syllables": [source_syllables, dub_syllables]})
+    measures = {"onset": (abs(onset), _looser(limits.onset_error_s, by)),
+                "offset": (abs(offset_error), _looser(limits.offset_error_s, by)),
+                "pauses": (mismatch, _looser(limits.pause_mismatch, by))}
+    tempo = 1.0
+    if min(syllables):
+        tempo = (dub_syllables / dub_edges[2] / speaking_rate(dub_language)) / \
+                (source_syllables / source_edges[2] / speaking_rate(source_language))
+        numbers["tempo_vs_source"] = round(tempo, 3)
+        measures["tempo"] = (abs(math.log2(tempo)), _looser(limits.tempo_change, by))
+    return graded("timing", numbers, measures, {
         "onset": f"starts {onset * 1000:+.0f} ms from the source", "offset": f"ends {offset_error * 1000:+.0f} ms from the source",
         "pauses": f"speech/pause pattern differs in {mismatch:.0%} of the line",
-        "tempo": f"tempo {tempo:.0%} of the source's (each against its language's norm)",
+        "tempo": f"tempo {tempo:.0%} of the source's ({dub_syllables} syllable{'s' * (dub_syllables != 1)} against {source_syllables}, "
+                 f"each against its language's usual rate)",
         "ok": f"onset {onset * 1000:+.0f} ms, offset {offset_error * 1000:+.0f} ms, pauses agree {1 - mismatch:.0%}"})

@@ -9,10 +9,11 @@ from sqlalchemy import select, update
 
 from ..context import SYSTEM, Context
 from ..core import Fit, Line, Script
+from ..phonemes import syllable_counts
 from ..store import Project
 from ..store.audit import audit
 from ..store.models import LineTranslation
-from ..translate import TranslatedLine, budget_chars, route, shorter_alternatives, slot_durations, translate_lines
+from ..translate import TranslatedLine, budget_syllables, route, shorter_alternatives, translate_lines
 from ..translate.edits import TextEdit, apply_edit
 from ..translate.fillers import RULES_VERSION as FILLER_RULES
 from ..translate.fillers import drop_fillers
@@ -31,26 +32,31 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
     terms = protected_terms(project, language)
     inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
               "terms": terms, "output": "text and untranslated words by line id"}
-    budgets = [budget_chars(slot, language) for slot in slot_durations(script)]
+    budgets = [budget_syllables(count, script.language, language)
+               for count in syllable_counts([line.text for line in script.lines], script.language)]
     embedded = chosen.quality != "production"  # a rule-based route translates fillers word for word
     said = [drop_fillers(line.text, script.language) if embedded else (line.text, ()) for line in script.lines]
     inputs["fillers"] = FILLER_RULES if embedded else None
+    inputs["budgets"] = None if embedded else budgets  # a production engine rewords a line over its budget
 
     def compute():
         translated = translate_lines([text for text, _ in said], script.language, language, terms,
                                      ctx.settings.translate)
-        return {line.id: asdict(replace(_within_budget(ctx, line.text, found, budget, script.language, language, terms),
-                                        dropped=dropped))
-                for line, found, budget, (_, dropped) in zip(script.lines, translated, budgets, said)}, chosen.identity
+        counts = syllable_counts([found.text for found in translated], language)
+        return {line.id: asdict(replace(found if count <= budget else _within_budget(
+                    ctx, line.text, found, budget, script.language, language, terms), dropped=dropped))
+                for line, found, count, budget, (_, dropped) in zip(script.lines, translated, counts, budgets, said)}, \
+            chosen.identity
 
     result = ctx.run_stage(project, f"translate-{language}", inputs, compute)
     with ctx.sessions() as session:
         existing = {row.line_id for row in session.scalars(_line_texts(project, language))}
         machine, engine = result.load(), chosen.identity.to_json()
-        for line, budget in zip(script.lines, budgets):
-            found = TranslatedLine(**machine[line.id])
-            values = {"text": found.text, "origin": "machine", "engine": engine, "budget_chars": budget,
-                      "over_budget": len(found.text) > budget, "untranslated": list(found.untranslated),
+        found_lines = [TranslatedLine(**machine[line.id]) for line in script.lines]
+        spoken = syllable_counts([found.text for found in found_lines], language)
+        for line, budget, found, count in zip(script.lines, budgets, found_lines, spoken):
+            values = {"text": found.text, "origin": "machine", "engine": engine, "budget_syllables": budget,
+                      "over_budget": count > budget, "untranslated": list(found.untranslated),
                       "dropped": list(found.dropped)}
             if line.id not in existing:
                 session.add(LineTranslation(project_id=project.id, line_id=line.id, language=language, **values))
@@ -65,10 +71,9 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
 
 def _within_budget(ctx: Context, source_text: str, found: TranslatedLine, budget: int, source: str, target: str,
                    terms: dict[str, str]) -> TranslatedLine:
-    """An over-budget translation is replaced by the engine's best alternative that fits, if it has one."""
-    if len(found.text) <= budget:
-        return found
-    shorter = shorter_alternatives(source_text, source, target, budget, terms, ctx.settings.translate)
+    """An over-budget translation replaced by the engine's alternative within budget that keeps the most
+    of its meaning, if it has one."""
+    shorter = shorter_alternatives(source_text, source, target, budget, found.text, terms, ctx.settings.translate)
     return TranslatedLine(shorter[0]) if shorter else found
 
 
@@ -102,9 +107,9 @@ def shorter_wording(ctx: Context, project: Project, script: Script, line: Line, 
     row = translations(ctx, project, language).get(line.id)
     if row is None or row.origin != "machine":
         return None
-    max_chars = int(len(spoken) * fitted.slot_s * fitted.bounds[1] / fitted.natural_s)
+    said = syllable_counts([spoken], language)[0]
+    max_syllables = int(said * fitted.slot_s * fitted.bounds[1] / fitted.natural_s)
     terms = protected_terms(project, language)
-    for text in shorter_alternatives(line.text, script.language, language, max_chars, terms, ctx.settings.translate):
-        if len(text) < len(spoken):
-            return TextEdit(line.id, language, text, row.engine["engine"], row.version, origin="machine")
-    return None
+    shorter = shorter_alternatives(line.text, script.language, language, max_syllables, spoken, terms,
+                                   ctx.settings.translate)
+    return TextEdit(line.id, language, shorter[0], row.engine["engine"], row.version, origin="machine") if shorter else None

@@ -145,7 +145,7 @@ class LineTranslation(Base):
     text: Mapped[str] = mapped_column(String(4000))
     origin: Mapped[str] = mapped_column(String(12))  # machine | human
     engine: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    budget_chars: Mapped[int]
+    budget_syllables: Mapped[int]  # what the target says in the source line's time
     over_budget: Mapped[bool] = mapped_column(default=False)
     # words the engine could not translate (left as they were, maybe in a pivot language); none in a person's text
     untranslated: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import BadInputError, ProjectError
+from ..phonemes import syllable_counts
 from ..store.models import LineTranslation, utcnow
 
 
@@ -36,7 +37,8 @@ def apply_edit(session: Session, project_id: int, edit: TextEdit) -> None:
     """Write the edit in `session`'s transaction, or raise (the caller rolls back)."""
     text = edit.text.strip()
     values = {"text": text, "origin": edit.origin, "version": LineTranslation.version + 1, "updated_at": utcnow(),
-              "over_budget": LineTranslation.budget_chars < len(text), "untranslated": [], "dropped": []}
+              "over_budget": LineTranslation.budget_syllables < syllable_counts([text], edit.language)[0],
+              "untranslated": [], "dropped": []}
     if edit.origin == "human":
         values["edited_by"] = edit.editor
     done = session.execute(

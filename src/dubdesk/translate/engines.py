@@ -53,7 +53,7 @@ class FastTranslate:
         return [tidy(_GLUED_SENTENCES.sub(r"\1 ", direction.translate(tidy(line)))) if line.strip() else ""
                 for line in lines]
 
-    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+    def alternatives(self, line: str, source: str, target: str, max_syllables: int) -> list[str]:
         """None: greedy decoding yields one translation."""
         return []
 
@@ -80,6 +80,6 @@ class Apertium:
             raise DubdeskError(f"apertium {mode} returned {len(translated)} lines for {len(cleaned)}")
         return [tidy(line) if original else "" for line, original in zip(translated, cleaned)]
 
-    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
+    def alternatives(self, line: str, source: str, target: str, max_syllables: int) -> list[str]:
         """None: a rule-based pair yields one translation."""
         return []

@@ -5,6 +5,7 @@ register in translate/__init__."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
 from .engines import tidy
 
+CANDIDATES = 4  # wordings a chat endpoint is asked for, for a line over its budget
+LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")  # "1. ", "- ": a model numbering its candidates
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "pt": "Brazilian Portuguese", "fr": "French", "de": "German",
                   "it": "Italian", "ja": "Japanese"}
 
@@ -45,8 +48,8 @@ class CTranslate2Model:
         results = self.model.translate_batch(tokens, beam_size=4)
         return [tidy(self.target.decode(r.hypotheses[0])) if line.strip() else "" for r, line in zip(results, lines)]
 
-    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
-        """The beam's other hypotheses, best first (the budget is for the caller to apply)."""
+    def alternatives(self, line: str, source: str, target: str, max_syllables: int) -> list[str]:
+        """The beam's hypotheses, best first (the budget is for the caller to apply)."""
         result = self.model.translate_batch([self.source.encode(tidy(line), out_type=str)], beam_size=6, num_hypotheses=6)[0]
         return [tidy(self.target.decode(hypothesis)) for hypothesis in result.hypotheses]
 
@@ -77,10 +80,12 @@ class ChatEndpoint:
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
         return [tidy(self._ask(f"From {_name(source)} to {_name(target)}:\n{line}")) if line.strip() else "" for line in lines]
 
-    def alternatives(self, line: str, source: str, target: str, max_chars: int) -> list[str]:
-        """A shorter translation asked for by length, for a line that runs over its slot."""
-        return [tidy(self._ask(f"From {_name(source)} to {_name(target)}, at most {max_chars} characters, "
-                               f"keeping the meaning and tone:\n{line}"))]
+    def alternatives(self, line: str, source: str, target: str, max_syllables: int) -> list[str]:
+        """Several shorter translations, one a line, asked for by spoken length, for a line that runs
+        over its slot (the caller counts their syllables and chooses)."""
+        reply = self._ask(f"From {_name(source)} to {_name(target)}, {CANDIDATES} different translations, one per "
+                          f"line, each at most {max_syllables} syllables when spoken, keeping the meaning and tone:\n{line}")
+        return [tidy(LIST_MARK.sub("", row)) for row in reply.splitlines() if row.strip()][:CANDIDATES]
 
 
 def _name(language: str) -> str:
