@@ -130,6 +130,8 @@ def test_a_retime_stays_inside_the_programme_clear_of_its_speakers_lines_and_las
     assert [(line.id, line.start, line.end, line.text) for line in change.lines] == [
         ("L0003", 6.0, 9.5, before["L0003"].text)]
     assert lines_of(home, programme)["L0003"].words == before["L0003"].words
+    # L0002 (to 6.45 s) had room up to 6.95 s for its dub, and now L0003 starts at 6.0 s: its fit would change
+    assert change.to_speak_again == ("L0002", "L0003")
 
 
 @pytest.mark.fast
