@@ -57,6 +57,8 @@ class Split(_Edit):
     def apply(self, script: Script) -> Script:
         line = self.line(script)
         words = line.words
+        if len(words) < 2:
+            raise ScriptEditError(f"line {line.id} has {len(words)} timed word(s): nothing to split it at")
         if not 1 < self.at_word <= len(words):
             raise ScriptEditError(f"line {line.id} has {len(words)} word(s): split it at word 2 to {len(words)} (the "
                                   f"word the new line starts with); at word {self.at_word} one part would be empty")
@@ -80,7 +82,9 @@ class Split(_Edit):
 @dataclass(frozen=True)
 class Merge(_Edit):
     """The line and a later one (`next_id`) as one line under the first's id, from the first's start to
-    the later end; `speaker` says who speaks it when the two lines have different speakers."""
+    the later end; `speaker` says who speaks it when the two lines have different speakers. Lines of
+    other speakers may lie between the two (an interjection); one of the merged line's own speaker
+    may not, as the merged line would overlap it."""
 
     next_id: str
     next_was: str
@@ -173,9 +177,8 @@ def line_saying(script: Script, line_id: str, text: str) -> Line:
 def find_line(script: Script, line_id: str) -> Line:
     found = next((line for line in script.lines if line.id == line_id), None)
     if found is None:
-        raise ScriptEditError(f"the script has no line {line_id}; its lines run {script.lines[0].id} to "
-                              f"{script.lines[-1].id} (see the exported script.json)" if script.lines else
-                              f"the script has no line {line_id}: it has no lines at all")
+        held = f"its lines run {script.lines[0].id} to {script.lines[-1].id}" if script.lines else "it has no lines"
+        raise ScriptEditError(f"the script has no line {line_id}; {held} (see the exported script.json)")
     return found
 
 

@@ -1,6 +1,8 @@
 """A person's fixes to the script: split, merge, retime, move a line; the edits kept, and those that no longer apply."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -75,8 +77,8 @@ def line_edits(project: int, home: Home = None) -> None:
         raise typer.Exit(1)
 
 
-def _run(project: int, home, edit) -> None:
-    """Make one edit on the project and print what it did."""
+def _run(project: int, home: Optional[Path], edit: Callable) -> None:
+    """Make one edit on the project (`edit(ctx, project)`, a services.lines call) and print what it did."""
     from ..context import Context
     from ..services import projects
 
