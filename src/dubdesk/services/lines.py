@@ -52,7 +52,8 @@ class LineChange:
 def split_line(ctx: Context, project: Project, line_id: str, *, at_word: int | None = None,
                at_time: float | None = None, by: str) -> LineChange:
     """The line in two: the new line starts at its word number `at_word` (counted from 1), or at the
-    first word that starts at `at_time` seconds or later; the first part keeps the id."""
+    first word that starts at `at_time` seconds or later. The first part keeps the id; the second gets
+    the next id under it no line has had (L0005 -> L0005 and L0005.2, then L0005.3: see script_edits)."""
     edited = edited_script(ctx, project)
     line = find_line(edited.script, line_id)
     if (at_word is None) == (at_time is None):
