@@ -1,5 +1,6 @@
-"""The script: transcription, diarization and the lines built from them, each a cached stage, and
-the script files a studio uses. Also the face track of a video source, which later stages read."""
+"""The script: transcription, diarization and the lines built from them, each a cached stage, with a
+person's edits of the lines applied on top (services.lines), and the script files a studio uses.
+Also the face track of a video source, which later stages read."""
 from __future__ import annotations
 
 from pathlib import Path
