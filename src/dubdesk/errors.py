@@ -42,6 +42,10 @@ class ProjectError(DubdeskError):
     """A project that does not exist or is in a state that forbids the action."""
 
 
+class ScriptEditError(ProjectError):
+    """A person's edit of the script that cannot be made (or no longer applies): names the line and what to do."""
+
+
 class TamperedError(DubdeskError):
     """A signed record, row or file does not verify: it was changed outside dubdesk."""
 

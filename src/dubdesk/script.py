@@ -26,7 +26,8 @@ PHRASE_ENDS = (",", ";", ":", "—", "–", "、", "，")
 PHRASE_PAUSE_S = 0.15  # a gap between words this long is a pause the audio shows
 UNSPACED_LANGUAGES = {"ja", "zh", "yue", "th", "lo", "km", "my"}
 SOLE_SPEAKER = "SPEAKER_00"
-LINE_ID = re.compile(r"L\d{4,}")  # build_script's line ids, L0001 on; a delivered line clip's name starts with its id
+# build_script's line ids, L0001 on, and a hand split's L0001.2 (script_edits); a delivered line clip's name starts with its id
+LINE_ID = re.compile(r"L\d{4,}(?:\.\d+)?")
 MIN_LINE_S = 0.2  # a short word's length: the least a line lasts
 
 
@@ -39,9 +40,14 @@ def speaker_of(word: Word, turns: Sequence[Turn]) -> str:
     return min(turns, key=lambda t: min(abs(t.start - word.middle), abs(t.end - word.middle))).speaker
 
 
-def join_words(words: Sequence[Word], language: str) -> str:
+def join_texts(texts: Sequence[str], language: str) -> str:
+    """Words (or lines) run together as the language writes them: without spaces in Japanese, Chinese, Thai ..."""
     separator = "" if language in UNSPACED_LANGUAGES else " "
-    return separator.join(w.text for w in words).strip()
+    return separator.join(texts).strip()
+
+
+def join_words(words: Sequence[Word], language: str) -> str:
+    return join_texts([w.text for w in words], language)
 
 
 def _starts_new_line(current: list[Word], speaker: str, current_speaker: str, word: Word,

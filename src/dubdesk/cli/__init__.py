@@ -1,8 +1,9 @@
 """The command line: thin faces over the services, with rich progress and one-line errors.
 
 One module per part of the flow, registered here in pipeline order: the project and its stages
-(pipeline), the review (review), delivery and verification (delivery), voices and consent
-(voices), people and the browser app (users), and the benchmarks in their own group (bench).
+(pipeline), a person's fixes to the script (lines), the review (review), delivery and verification
+(delivery), voices and consent (voices), people and the browser app (users), and the benchmarks in
+their own group (bench).
 Each command parses its options, calls one service and renders what comes back.
 """
 from __future__ import annotations
@@ -96,5 +97,5 @@ def main() -> None:
 
 # Importing each module registers its commands, in this order (the order `dubdesk --help` shows).
 # isort: off
-from . import pipeline, review, delivery, voices, users, bench  # noqa: E402,F401
+from . import pipeline, lines, review, delivery, voices, users, bench  # noqa: E402,F401
 # isort: on

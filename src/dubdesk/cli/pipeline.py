@@ -286,4 +286,6 @@ def dub(project: int, language: TargetLanguage,
     with reported_errors(), stage_progress() as progress:
         report = pipeline.prepare_dub(ctx, projects.project(ctx, project), language, voice, progress, by=person(by))
     _print_qc(report.results, language)
+    for unapplied in report.unapplied_edits:
+        typer.secho(f"script edit {unapplied}", err=True, fg=typer.colors.YELLOW)
     _exit_if_refused(report.refused)

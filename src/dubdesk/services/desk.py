@@ -195,9 +195,10 @@ def review_row(ctx: Context, project: Project, language: str, line_id: str) -> R
 
 
 def source_segment(ctx: Context, project: Project, line_id: str, margin_s: float = 0.3) -> Path:
-    """The source line (with a little room either side) as a file a player can load; made once."""
+    """The source line (with a little room either side) as a file a player can load; made once for each
+    time the line has (a retimed line gets its new stretch of the source)."""
     line = next(line for line in script_of(ctx, project).lines if line.id == line_id)
-    target = ctx.folder(project) / "review" / f"{line_id} source.wav"
+    target = ctx.folder(project) / "review" / f"{line_id} {line.start:.3f}-{line.end:.3f} source.wav"
     if not target.exists():
         segment = source_audio(ctx, project, max(0.0, line.start - margin_s), line.end + margin_s)
         target.parent.mkdir(parents=True, exist_ok=True)

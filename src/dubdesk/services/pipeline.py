@@ -1,7 +1,7 @@
 """The pipeline: the stages of a dub in the order they run. Read this first.
 
     ingest      projects.create_project       the source into its own folder, checked and hashed
-    script      scripting.script              transcription, diarization, lines
+    script      scripting.script              transcription, diarization, lines (a person's edits on top)
     translate   translation.translate         each line's text in the target language
     cast        casting.cast                  a consented voice for each speaker
     synthesize  speech.synthesize_language    each line spoken, consent checked at that moment
@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from ..context import SYSTEM, Context, Progress, no_progress
 from ..core import Fit
 from ..qc import CheckResult
+from ..script_edits import Unapplied
 from ..store import Project
 from ..translate.edits import StaleEditError
 from . import casting, checks, fitting, speech, translation
+from .scripting import edited_script
 from .scripting import script as script_of
 
 Timed = Callable[[str, Callable], object]  # timed(stage, run): runs a stage, timing it (benchmarks)
@@ -32,10 +34,12 @@ Timed = Callable[[str, Callable], object]  # timed(stage, run): runs a stage, ti
 
 @dataclass(frozen=True)
 class DubReport:
-    """What `prepare_dub` left for review: each line's verdicts, and each line not spoken, with why."""
+    """What `prepare_dub` left for review: each line's verdicts, each line not spoken, with why, and each
+    hand edit of the script that no longer applies to it (its line changed or is gone), with why."""
 
     results: dict[str, list[CheckResult]]
     refused: dict[str, str]
+    unapplied_edits: tuple[Unapplied, ...]
 
 
 def prepare_dub(ctx: Context, project: Project, language: str, voice: str, progress: Progress = no_progress,
@@ -44,7 +48,8 @@ def prepare_dub(ctx: Context, project: Project, language: str, voice: str, progr
     fit (shorter wording where a take does not fit) and QC. Approval stays with a person. Run again,
     it redoes only what changed, and the decisions on unchanged lines stand."""
     timed = timed or (lambda stage, run: run())
-    script = timed("script", lambda: script_of(ctx, project, progress))
+    edited = timed("script", lambda: edited_script(ctx, project, progress))
+    script = edited.script
     timed("translate", lambda: translation.translate(ctx, project, language, by))
     cast = casting.castings(ctx, project, language)
     timed("cast", lambda: [casting.cast(ctx, project, speaker, language, voice, by) for speaker in script.speakers
@@ -52,7 +57,7 @@ def prepare_dub(ctx: Context, project: Project, language: str, voice: str, progr
     _, refused = timed("synthesize", lambda: speech.synthesize_language(ctx, project, language, progress, by=by))
     run = timed("fit", lambda: fitting.fit(ctx, project, language, progress))
     timed("shorten", lambda: shorten(ctx, project, language, run))
-    return DubReport(timed("qc", lambda: checks.qc(ctx, project, language, progress)), refused)
+    return DubReport(timed("qc", lambda: checks.qc(ctx, project, language, progress)), refused, edited.unapplied)
 
 
 def fit_lines(ctx: Context, project: Project, language: str, progress: Progress = no_progress) -> dict[str, Fit]:

@@ -1,5 +1,6 @@
-"""The script: transcription, diarization and the lines built from them, each a cached stage, and
-the script files a studio uses. Also the face track of a video source, which later stages read."""
+"""The script: transcription, diarization and the lines built from them, each a cached stage, with a
+person's edits of the lines applied on top (services.lines), and the script files a studio uses.
+Also the face track of a video source, which later stages read."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,10 @@ from ..faces import WORKER as FACE_WORKER
 from ..faces import FaceTrack, track_faces
 from ..files import sha256_file
 from ..script import MIN_LINE_S, build_script
+from ..script_edits import EditedScript, apply_edits
 from ..stages import StageResult, package_version
 from ..store import Project
+from ..store.script_edits import recorded_edits
 from ..transcribe.chunking import chunk_bounds
 from .projects import media, original, project_for_source, source_audio
 
@@ -90,7 +93,23 @@ def import_transcript(ctx: Context, project: Project, transcript: Transcript, tu
 
 
 def script(ctx: Context, project: Project, progress: Progress = no_progress) -> Script:
-    """Transcribe, diarize and build the script, each step reused when unchanged."""
+    """The script a dub follows: the machine's (transcribed, diarized and built, each step reused when
+    unchanged) with a person's edits on top (see edited_script)."""
+    return edited_script(ctx, project, progress).script
+
+
+def edited_script(ctx: Context, project: Project, progress: Progress = no_progress) -> EditedScript:
+    """The machine's script with the project's hand edits (split, merged, retimed, moved lines: see
+    services.lines) applied in the order made, so they survive every rebuild; and the edits that no
+    longer apply to the rebuilt script, each with why, to be reported rather than lost."""
+    machine = machine_script(ctx, project, progress)
+    with ctx.sessions() as session:
+        edits = recorded_edits(session, project.id)
+    return apply_edits(machine, edits)
+
+
+def machine_script(ctx: Context, project: Project, progress: Progress = no_progress) -> Script:
+    """Transcribe, diarize and build the script, each step reused when unchanged: no person's edits."""
     progress("transcribe")
     transcript, transcribed = transcribe(ctx, project, progress)
     if not transcript.words:

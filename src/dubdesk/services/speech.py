@@ -76,10 +76,12 @@ def current_clips(ctx: Context, project: Project, language: str) -> dict[str, Cl
 
 
 def current_clip(ctx: Context, project: Project, language: str, line_id: str) -> Clip | None:
-    """One line's newest clip in `language`, read alone (a decision on one line reads no other)."""
+    """One line's newest clip in `language`, read alone (a decision on one line reads no other); as
+    store.takes.newest_clips, never one a script edit retired."""
     with ctx.sessions() as session:
         return session.scalars(select(Clip).where(Clip.project_id == project.id, Clip.language == language,
-                                                  Clip.line_id == line_id).order_by(Clip.id.desc()).limit(1)).first()
+                                                  Clip.line_id == line_id, Clip.retired_by.is_(None))
+                               .order_by(Clip.id.desc()).limit(1)).first()
 
 
 def clips(ctx: Context, project: Project | None = None, profile_id: str | None = None) -> list[Clip]:

@@ -104,6 +104,8 @@ class Clip(Base):
     status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | blocked | mixed
     blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # core.Fit's JSON form; read it as `fitted`
+    # the script edit after which this take no longer counts (its line was split, merged, retimed or moved)
+    retired_by: Mapped[int | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # seals (see dubdesk.takes): what mixing trusts, beyond what the database alone can say
     seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -154,6 +156,20 @@ class LineTranslation(Base):
     version: Mapped[int] = mapped_column(default=1)
     edited_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScriptEdit(Base):
+    """A person's edit of a project's script (script_edits.LineEdit as JSON), applied in `id` order on
+    top of the machine's script whenever it is read."""
+
+    __tablename__ = "script_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[str] = mapped_column(String(40))
+    edit: Mapped[dict] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class QCResult(Base):

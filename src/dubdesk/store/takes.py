@@ -14,10 +14,11 @@ from .models import Clip, QCResult, Review
 
 def newest_clips(session: Session, project_id: int, language: str,
                  line_ids: Collection[str] | None = None) -> dict[str, Clip]:
-    """Each line's newest clip in `language` (of the lines `line_ids` names, or all): the version under review."""
+    """Each line's newest clip in `language` (of the lines `line_ids` names, or all): the version under review.
+    A take a script edit retired (its line changed or is gone) is never current again."""
     some = [] if line_ids is None else [Clip.line_id.in_(line_ids)]
-    rows = session.scalars(select(Clip).where(Clip.project_id == project_id, Clip.language == language, *some)
-                           .order_by(Clip.id))
+    rows = session.scalars(select(Clip).where(Clip.project_id == project_id, Clip.language == language,
+                                              Clip.retired_by.is_(None), *some).order_by(Clip.id))
     return {clip.line_id: clip for clip in rows}
 
 
