@@ -55,7 +55,7 @@ MARK_PINS=src/dubdesk/watermark/constraints.txt
 PROJECT=$(.venv/bin/dubdesk new samples/pyannote_sample/sample.wav --name sample --target es)
 .venv/bin/dubdesk export "$PROJECT" out/sample
 .venv/bin/dubdesk dub "$PROJECT" --to es --voice stock-pico-es-es
-# A person's adaptation of the lines the machine translation got wrong or left too long for their slots
+# A person's adaptation of the lines the machine translation got wrong or left too long or too short
 # (a delivery refuses a line that would run into its speaker's next one): spoken again, fitted and checked.
 .venv/bin/dubdesk adapt "$PROJECT" --to es --from samples/pyannote_sample/sample.es.tsv --by "dubdesk sample adapter"
 # Every line that passed every check is approved as it is; the override is written only on the lines
