@@ -8,6 +8,7 @@ import soundfile as sf
 from dubdesk.errors import ProjectError
 from dubdesk.fit import plan_rate
 from dubdesk.phonemes import syllable_counts
+from dubdesk.script import SENTENCE_ENDS
 from dubdesk.qc.emotion import emotion_distance
 from dubdesk.qc.intelligibility import intelligibility_check
 from dubdesk.qc.technical import technical_check
@@ -29,6 +30,11 @@ def dubbed(ctx, sample_project):
         casting.cast(ctx, sample_project, speaker, "es", "stock-pico-es-es")
     speech.synthesize_language(ctx, sample_project, "es")
     return sample_project, script
+
+
+def test_no_line_of_the_samples_script_breaks_off_mid_sentence(dubbed):
+    _, script = dubbed
+    assert all(line.text.endswith(SENTENCE_ENDS) for line in script.lines), [line.text for line in script.lines]
 
 
 def test_rate_aims_at_the_source_length_within_bounds():

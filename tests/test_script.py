@@ -47,6 +47,17 @@ def test_every_word_lands_in_one_line_even_in_gaps_between_turns():
     assert script.lines[-1].speaker == "SPEAKER_01"
 
 
+def test_a_sentence_cut_by_a_slipped_turn_edge_stays_one_speakers_line():
+    heard = transcript(("Yes.", 13.5, 13.9), ("And", 14.38, 14.5), ("I'm", 14.5, 14.76), ("Sheila", 14.76, 15.08),
+                       ("from", 15.1, 15.4), ("Texas.", 15.4, 15.9))
+    overlapping = [Turn(10.0, 14.75, "A"), Turn(14.28, 17.0, "B")]  # B is heard from 14.28: "And I'm" is B's
+    assert [(line.speaker, line.text) for line in build_script(heard, overlapping, 17.0, SETTINGS).lines] == [
+        ("SPEAKER_00", "Yes."), ("SPEAKER_01", "And I'm Sheila from Texas.")]
+    apart = [Turn(10.0, 14.77, "A"), Turn(14.8, 17.0, "B")]  # nobody else is heard in "And I'm": a change of speaker
+    assert [(line.speaker, line.text) for line in build_script(heard, apart, 17.0, SETTINGS).lines] == [
+        ("SPEAKER_00", "Yes."), ("SPEAKER_00", "And I'm"), ("SPEAKER_01", "Sheila from Texas.")]
+
+
 def test_a_line_is_a_sentence_and_a_long_one_splits_only_where_it_pauses_or_ends_a_phrase():
     said = [f"word{i}" for i in range(40)]
     said[24] += ","  # a phrase ends here

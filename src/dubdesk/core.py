@@ -25,6 +25,10 @@ class Span:
         if self.end < self.start:
             raise ValueError(f"span ends before it starts: {self.start} > {self.end}")
 
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
     def overlap(self, other: Span) -> float:
         """Seconds shared with `other` (0 when disjoint)."""
         return max(0.0, min(self.end, other.end) - max(self.start, other.start))

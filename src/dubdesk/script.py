@@ -6,6 +6,9 @@ wording shows a boundary (its longest pause, or a comma, colon or semicolon), ne
 because of a count; one without any stays whole. How long a subtitle may be is the subtitle
 export's concern (it splits a long line into cues). Each word takes the speaker whose turn overlaps
 it most (or the nearest turn, for words that fall in a gap), so every word lands in exactly one line.
+Where two turns overlap, a diarizer's turn edge can cut a sentence's first or last words off to the
+other speaker ("And I'm | Sheila in Texas."): a run of words at a sentence's edge, shorter than
+BOUNDARY_SLIP_S and inside a turn of the speaker who says the rest, takes that speaker.
 
 A line lasts at least MIN_LINE_S, since every later stage divides by a line's length: a recogniser
 can give a one-word line that starts and ends at the same moment. Such a line is widened at its end,
@@ -19,7 +22,7 @@ import re
 from collections.abc import Sequence
 
 from .config import ScriptSettings
-from .core import Line, Script, Transcript, Turn, Word
+from .core import Line, Script, Span, Transcript, Turn, Word
 
 SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 PHRASE_ENDS = (",", ";", ":", "—", "–", "、", "，")
@@ -29,6 +32,7 @@ SOLE_SPEAKER = "SPEAKER_00"
 # build_script's line ids, L0001 on, and a hand split's L0001.2 (script_edits); a delivered line clip's name starts with its id
 LINE_ID = re.compile(r"L\d{4,}(?:\.\d+)?")
 MIN_LINE_S = 0.2  # a short word's length: the least a line lasts
+BOUNDARY_SLIP_S = 1.0  # at most this long, a run of words at a sentence's edge may be a slipped turn edge
 
 
 def speaker_of(word: Word, turns: Sequence[Turn]) -> str:
@@ -60,6 +64,46 @@ def _starts_new_line(current: list[Word], speaker: str, current_speaker: str, wo
         or previous.text.endswith(SENTENCE_ENDS)
         or word.start - previous.end >= settings.pause_break_s
     )
+
+
+def _sentences(words: Sequence[Word], pause_break_s: float) -> list[range]:
+    """Where each sentence is in `words` (in order of start): up to a sentence end or a long pause."""
+    bounds, first = [], 0
+    for index, word in enumerate(words):
+        last = index + 1 == len(words)
+        if last or word.text.endswith(SENTENCE_ENDS) or words[index + 1].start - word.end >= pause_break_s:
+            bounds.append(range(first, index + 1))
+            first = index + 1
+    return bounds
+
+
+def settle_speakers(words: Sequence[Word], speakers: list[str], turns: Sequence[Turn], pause_break_s: float) -> list[str]:
+    """Each word's speaker, a sentence's slipped edge given to the speaker of the rest of it: an edge run
+    shorter than BOUNDARY_SLIP_S and than the rest (one speaker's), overlapping one of that speaker's turns."""
+    settled = list(speakers)
+    for sentence in _sentences(words, pause_break_s):
+        runs = _runs([speakers[i] for i in sentence], sentence.start)
+        for (_, edge), rest in ((runs[0], runs[1:]), (runs[-1], runs[:-1])):
+            owners = {speaker for speaker, _ in rest}
+            if len(owners) != 1:
+                continue
+            owner, span = owners.pop(), Span(words[edge[0]].start, words[edge[-1]].end)
+            said = sum(words[i].span.duration for i in edge)
+            if span.duration < BOUNDARY_SLIP_S and said < sum(words[i].span.duration for _, run in rest for i in run) and \
+                    any(turn.speaker == owner and turn.span.overlap(span) > 0 for turn in turns):
+                settled[edge.start:edge.stop] = [owner] * len(edge)
+    return settled
+
+
+def _runs(speakers: list[str], offset: int) -> list[tuple[str, range]]:
+    """Consecutive words of one speaker, as (speaker, where in the words)."""
+    runs: list[tuple[str, range]] = []
+    for index, speaker in enumerate(speakers, start=offset):
+        if runs and runs[-1][0] == speaker:
+            runs[-1] = (speaker, range(runs[-1][1].start, index + 1))
+        else:
+            runs.append((speaker, range(index, index + 1)))
+    return runs
 
 
 def _phrases(words: list[Word], max_line_s: float) -> list[list[Word]]:
@@ -94,8 +138,9 @@ def build_script(transcript: Transcript, turns: Sequence[Turn], duration: float,
     turns = rename_speakers(turns)
     language = transcript.language
     groups: list[tuple[str, list[Word]]] = []
-    for word in sorted(transcript.words, key=lambda w: w.start):
-        speaker = speaker_of(word, turns)
+    words = sorted(transcript.words, key=lambda w: w.start)
+    speakers = settle_speakers(words, [speaker_of(word, turns) for word in words], turns, settings.pause_break_s)
+    for word, speaker in zip(words, speakers):
         if not groups or _starts_new_line(groups[-1][1], speaker, groups[-1][0], word, settings):
             groups.append((speaker, []))
         groups[-1][1].append(word)
