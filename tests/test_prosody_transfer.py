@@ -97,8 +97,8 @@ def test_switched_off_the_line_is_left_as_the_engine_spoke_it(lines):
 
 def test_a_sample_line_dubbed_with_carry_over_is_closer_to_its_source_delivery_and_says_so_in_its_labels(ctx,
                                                                                                           sample_project):
-    """The same Spanish words in the stock voice, spoken without and with carry-over, against the source line
-    whose pitch range the stock voice misses most (speaker-comparable features, as the check weighs them)."""
+    """The same Spanish words in the stock voice, spoken without and with carry-over, against the longest
+    source line's delivery (the features comparable across speakers, weighed as the check weighs them)."""
     script = script_of(ctx, sample_project)
     line = max((line for line in script.lines if line.duration >= 1.5), key=lambda line: len(line.text))
     plain_ctx = Context(ctx.settings.model_copy(update={"prosody": ProsodySettings(carry=False)}))

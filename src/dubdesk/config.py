@@ -67,7 +67,8 @@ class ProsodySettings(BaseModel):
     max_range_scale: float = Field(2.0, ge=1.0, description="the dub's pitch range is scaled by at most this (or at "
                                                             "least its inverse)")
     max_shift_st: float = Field(3.0, ge=0.0, description="most the dub's median pitch moves, in semitones")
-    max_gain_db: float = Field(4.0, ge=0.0, description="most any stretch of the dub gets louder or quieter")
+    max_gain_db: float = Field(2.0, ge=0.0, description="most any stretch of the dub gets louder or quieter (4 dB "
+                                                        "moved the syllable count the rate is measured by)")
 
 
 class FitSettings(BaseModel):
