@@ -64,7 +64,7 @@ def frame_db(audio: np.ndarray, frame: int = RATE // 25) -> np.ndarray:
 @pytest.mark.fast
 def test_a_flat_line_gets_livelier_toward_a_lively_source_within_the_range_limit_and_as_long_as_before(lines):
     flat, lively = lines
-    settings = ProsodySettings()
+    settings = ProsodySettings(carry=True)
     carried, done = carry_prosody(flat, RATE, SourceDelivery(lively, RATE, None), settings)
     before, after, source = profiles(flat, carried, lively)
     assert done.applied and len(carried) == len(flat)
@@ -77,7 +77,7 @@ def test_a_flat_line_gets_livelier_toward_a_lively_source_within_the_range_limit
 @pytest.mark.fast
 def test_gain_and_pitch_shift_stop_at_their_limits_however_far_the_source_line_is_from_its_speakers_habit(lines):
     flat, lively = lines
-    settings = ProsodySettings(strength=1.0, max_gain_db=2.0, max_shift_st=1.5)
+    settings = ProsodySettings(carry=True, strength=1.0, max_gain_db=2.0, max_shift_st=1.5)
     far = SpeakerHabit(pitch_median_st=-10.0, loudness_db=20.0)  # the line 20 st above, and 40 dB or so below, its habit
     carried, done = carry_prosody(flat, RATE, SourceDelivery(lively, RATE, far), settings)
     before, after = profiles(flat, carried)
@@ -101,10 +101,11 @@ def test_a_sample_line_dubbed_with_carry_over_is_closer_to_its_source_delivery_a
     source line's delivery (the features comparable across speakers, weighed as the check weighs them)."""
     script = script_of(ctx, sample_project)
     line = max((line for line in script.lines if line.duration >= 1.5), key=lambda line: len(line.text))
-    plain_ctx = Context(ctx.settings.model_copy(update={"prosody": ProsodySettings(carry=False)}))
+    plain_ctx, carrying_ctx = (Context(ctx.settings.model_copy(update={"prosody": ProsodySettings(carry=carry)}))
+                               for carry in (False, True))
     plain = speech.synthesize(plain_ctx, sample_project, line.id, "Sí, claro, te llamo mañana por la tarde.", "es",
                               "stock-pico-es-es")
-    carried = speech.synthesize(ctx, sample_project, line.id, plain.text, "es", "stock-pico-es-es")
+    carried = speech.synthesize(carrying_ctx, sample_project, line.id, plain.text, "es", "stock-pico-es-es")
     folder = ctx.folder(sample_project)
     source, before, after = profiles(projects.source_audio(ctx, sample_project, line.start, line.end),
                                      sf.read(folder / plain.path, dtype="float32")[0],
