@@ -59,6 +59,19 @@ class SynthSettings(BaseModel):
                                                      "engine's own pace (fit's rate takes the rest)")
 
 
+class ProsodySettings(BaseModel):
+    carry: bool = Field(False, description="carry each source line's pitch and loudness shape over to its dub (Praat, "
+                                           "a separate GPL program); off until back-transcription WER is shown not to "
+                                           "suffer (bench dub: sample median WER 0.11 -> 0.23 with it)")
+    strength: float = Field(0.7, ge=0.0, le=1.0, description="0: the dub as the engine spoke it; 1: all the way to "
+                                                             "the source line's contour, range and offsets")
+    max_range_scale: float = Field(2.0, ge=1.0, description="the dub's pitch range is scaled by at most this (or at "
+                                                            "least its inverse)")
+    max_shift_st: float = Field(3.0, ge=0.0, description="most the dub's median pitch moves, in semitones")
+    max_gain_db: float = Field(2.0, ge=0.0, description="most any stretch of the dub gets louder or quieter (4 dB "
+                                                        "moved the syllable count the rate is measured by)")
+
+
 class FitSettings(BaseModel):
     min_rate: float = Field(0.8, description="slowest a line may be played, as a share of its natural rate")
     max_rate: float = Field(1.2, description="fastest a line may be played, as a share of its natural rate")
@@ -134,6 +147,7 @@ class Settings(BaseSettings):
     script: ScriptSettings = ScriptSettings()
     translate: TranslateSettings = TranslateSettings()
     synth: SynthSettings = SynthSettings()
+    prosody: ProsodySettings = ProsodySettings()
     fit: FitSettings = FitSettings()
     faces: FaceSettings = FaceSettings()
     export: ExportSettings = ExportSettings()

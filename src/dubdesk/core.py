@@ -275,6 +275,7 @@ class Take:
     fit: Fit | None = None
     verdicts: tuple[CheckResult, ...] = ()
     decision: Decision | None = None
+    processing: tuple[str, ...] = ()  # what was done to the engine's audio before fit, each with its tool and licence
 
     @property
     def heard(self) -> str:
@@ -307,6 +308,7 @@ class LineProvenance:
     consent_record: str
     use: str
     model: dict[str, str]  # the engine's identity, with its weights licence
+    processing: tuple[str, ...]  # what was done to the engine's audio (voice match, prosody carried over), by which tool
     generated_at: str
     clip_sha256: str
     fit_rate: float
@@ -321,7 +323,7 @@ class LineProvenance:
         if take.fit is None or take.decision is None:
             raise ValueError(f"line {line.id}: only a fitted, decided take goes out")
         return cls(line.id, line.speaker, take.fit.start, line.text, take.text, take.voice_profile, take.consent_record,
-                   take.use, take.engine, take.created_at, take.sha256, take.fit.rate,
+                   take.use, take.engine, take.processing, take.created_at, take.sha256, take.fit.rate,
                    {verdict.check: verdict.verdict for verdict in take.verdicts}, take.decision.reviewer,
                    take.decision.made_at, take.decision.override_reason)
 

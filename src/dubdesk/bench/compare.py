@@ -13,7 +13,7 @@ from typing import Any
 
 from ..export.delivery import MANIFEST
 
-LINE_FIELDS = ("line", "speaker", "start", "source_text", "text", "voice_profile", "use", "model", "fit_rate", "qc",
+LINE_FIELDS = ("line", "speaker", "start", "source_text", "text", "voice_profile", "use", "model", "processing", "fit_rate", "qc",
                "approved_by", "override_reason")
 
 

@@ -2,9 +2,11 @@
 
 The bundled sample (en -> es) and the development Amazon clip (en -> es, fr, it; a product video,
 one speaker) are dubbed with the stock Pico voice of each language through every stage up to
-review. Per programme and language: lines, the share that fits its slot, passes timing, intelligibility
-and emotion, lines with untranslated words and with fillers left out, median back-transcription WER
-and real-time factor. Nothing is approved or adapted: this is what a reviewer is handed.
+review, once as the engine speaks and once with each source line's prosody carried over (synth.prosody).
+Per programme, language and carry-over: lines, the share that fits its slot, passes timing,
+intelligibility and emotion, the median emotion distance, lines with untranslated words and with
+fillers left out, median back-transcription WER and real-time factor. Nothing is approved or adapted:
+this is what a reviewer is handed.
 """
 from __future__ import annotations
 
@@ -39,23 +41,32 @@ def dub_row(settings: Settings, source: Path, name: str, language: str) -> dict:
     def share(check: str, verdict: str = "pass") -> float:
         return round(float(np.mean([v[check].verdict == verdict for v in verdicts])), 3)
 
-    return {"programme": name, "language": language, "lines": len(lines),
+    distances = [v["emotion"].numbers["distance"] for v in verdicts if "distance" in v["emotion"].numbers]
+    return {"programme": name, "language": language, "prosody carried": settings.prosody.carry, "lines": len(lines),
             "fit %": round(100 * float(np.mean([line.take.fit.fits for line in lines if line.take and line.take.fit])), 1),
             "timing pass %": round(100 * share("timing"), 1), "timing fail %": round(100 * share("timing", "fail"), 1),
             "intelligibility pass %": round(100 * share("intelligibility"), 1),
             "median WER": round(float(np.median([v["intelligibility"].numbers["WER"] for v in verdicts])), 3),
             "emotion pass %": round(100 * share("emotion"), 1),
+            "median emotion distance": round(float(np.median(distances)), 2) if distances else None,
             "untranslated-word lines": sum(bool(row.untranslated) for row in texts.values()),
             "filler-dropped lines": sum(bool(row.dropped) for row in texts.values()),
             "RTF": round(seconds / duration, 2)}
 
 
 def run(settings: Settings, eval_dir: Path, sample: Path, out: Path) -> list[dict]:
-    rows = [dub_row(settings, sample, "sample", "es")]
     clip = eval_dir / AMAZON_CLIP
+    dubs = [(sample, "sample", "es")]
     if clip.exists():
-        rows += [dub_row(settings, clip, "amazon product video", language) for language in ("es", "fr", "it")]
+        dubs += [(clip, "amazon product video", language) for language in ("es", "fr", "it")]
+    rows = [dub_row(_carrying(settings, carry), source, name, language) for source, name, language in dubs
+            for carry in (False, True)]
     publish("Dub: machine dubs as a reviewer receives them (stock Pico voices)", rows,
             {"CPU": "this machine", "programmes": [str(sample), str(clip) if clip.exists() else "amazon clip missing"]},
             out)
     return rows
+
+
+def _carrying(settings: Settings, carry: bool) -> Settings:
+    """The settings with prosody carry-over switched on or off."""
+    return settings.model_copy(update={"prosody": settings.prosody.model_copy(update={"carry": carry})})

@@ -64,7 +64,7 @@ def bench_qc(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = No
 @bench_app.command("dub")
 def bench_dub(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = None) -> None:
     """Machine dubs of the sample and the Amazon clip (es, fr, it) as a reviewer receives them: fit, timing,
-    intelligibility and emotion shares, untranslated words, fillers left out, RTF."""
+    intelligibility and emotion shares, untranslated words, fillers left out, RTF; each without and with prosody carried over."""
     from ..bench import dub
 
     with reported_errors():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import EngineUnavailableError
@@ -16,6 +17,7 @@ from ..tools import ToolError, last_output, run
 # What `prosody.prosody_profile` measures of one line's delivery (compared in qc.emotion).
 PROSODY_FEATURES = ("pitch_range_st", "loudness_range_db", "speech_rate_sps", "alpha_ratio_db", "pitch_median_st",
                     "loudness_db", "jitter_local", "shimmer_local", "hnr_db")
+PROSODY_MEASURE = Path(__file__).with_name("prosody.py")  # how profiles are measured: stored profiles are keyed by it
 
 
 def run_praat(task: str, **request: Any) -> Any:

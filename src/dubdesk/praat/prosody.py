@@ -26,7 +26,7 @@ def _semitones(hz: np.ndarray) -> np.ndarray:
     return 12.0 * np.log2(hz / 100.0)
 
 
-def _voiced_at(pitch: parselmouth.Pitch, times: np.ndarray) -> np.ndarray:
+def voiced_at(pitch: parselmouth.Pitch, times: np.ndarray) -> np.ndarray:
     """Voicing of the nearest pitch frame, to align other Praat contours with pitch."""
     f0 = pitch.selected_array["frequency"]
     idx = np.clip(np.round((times - pitch.x1) / pitch.dx).astype(int), 0, len(f0) - 1)
@@ -44,10 +44,10 @@ def _syllable_nuclei(db: np.ndarray, voiced: np.ndarray, threshold: float) -> in
     return count
 
 
-def _alpha_ratio_db(sound: parselmouth.Sound, pitch: parselmouth.Pitch) -> float:
+def alpha_ratio_db(sound: parselmouth.Sound, pitch: parselmouth.Pitch) -> float:
     """Median voiced-frame energy ratio 1-5 kHz over 50 Hz-1 kHz: vocal effort, independent of gain."""
     spec = sound.to_spectrogram(window_length=0.025, maximum_frequency=ALPHA_HIGH_HZ, time_step=FRAME_STEP_S)
-    power, freqs = spec.values[:, _voiced_at(pitch, spec.xs())], spec.ys()
+    power, freqs = spec.values[:, voiced_at(pitch, spec.xs())], spec.ys()
     low = power[(freqs >= ALPHA_LOW_HZ) & (freqs < ALPHA_SPLIT_HZ)].sum(axis=0)
     high = power[(freqs >= ALPHA_SPLIT_HZ) & (freqs < ALPHA_HIGH_HZ)].sum(axis=0)
     return float(np.median(10.0 * np.log10((high + 1e-20) / (low + 1e-20))))
@@ -63,7 +63,7 @@ def prosody_profile(audio: np.ndarray, rate: int) -> dict[str, float]:
 
     f0 = pitch.selected_array["frequency"]
     times, db = intensity.xs(), intensity.values[0]
-    voiced = _voiced_at(pitch, times)
+    voiced = voiced_at(pitch, times)
     if not voiced.any():  # silence, noise or whisper: no delivery to compare
         return {name: math.nan for name in PROSODY_FEATURES}
     st = _semitones(f0[f0 > 0])
@@ -80,7 +80,7 @@ def prosody_profile(audio: np.ndarray, rate: int) -> dict[str, float]:
         "loudness_db": float(np.median(db[voiced & speech] if np.any(voiced & speech) else db[voiced])),
         "loudness_range_db": float(np.percentile(db[speech], 90) - np.percentile(db[speech], 10)),
         "speech_rate_sps": nuclei / span_s if nuclei >= MIN_NUCLEI else math.nan,
-        "alpha_ratio_db": _alpha_ratio_db(sound, pitch),
+        "alpha_ratio_db": alpha_ratio_db(sound, pitch),
         "jitter_local": float(call(points, "Get jitter (local)", 0, 0, 0.0001, 0.02, 1.3)),
         "shimmer_local": float(call([sound, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6)),
         "hnr_db": float(call(harmonicity, "Get mean", 0, 0)),

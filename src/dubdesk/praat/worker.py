@@ -16,6 +16,7 @@ except ImportError as missing:  # exit code 3 tells the client the engine is mis
 
 import soundfile as sf
 
+from .carry import carry_prosody
 from .prosody import PITCH_CEILING_HZ, PITCH_FLOOR_HZ, prosody_profile
 
 
@@ -54,7 +55,7 @@ def prosody(request: dict[str, Any]) -> list[dict[str, float]]:
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], Any]] = {"pitch_median": pitch_median, "change_voice": change_voice,
-                                                     "prosody": prosody}
+                                                     "prosody": prosody, "carry_prosody": carry_prosody}
 
 
 def main() -> None:

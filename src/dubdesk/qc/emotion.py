@@ -9,6 +9,7 @@ project (`relative_to`); ranges, tempo and vocal effort compare directly.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,17 @@ assert tuple(FEATURES) == PROSODY_FEATURES, "every feature Praat measures is com
 def speaker_baseline(profiles: list[dict[str, float]]) -> dict[str, float]:
     """Median profile over many lines of one speaker: their habitual pitch, loudness and voice."""
     return {name: float(np.median([p[name] for p in profiles])) for name in FEATURES}
+
+
+def speaker_baselines(profiles: dict[str, dict[str, float]], owner: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Each speaker's baseline over their fully measured lines (line id -> profile; line id -> speaker);
+    NaN levels for a speaker with none."""
+    groups = defaultdict(list)
+    for line_id, profile in profiles.items():
+        if all(np.isfinite(profile[name]) for name in FEATURES):
+            groups[owner[line_id]].append(profile)
+    return defaultdict(lambda: {name: np.nan for name in FEATURES},
+                       {who: speaker_baseline(found) for who, found in groups.items()})
 
 
 def relative_to(profile: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:

@@ -27,7 +27,7 @@ from ..transcribe import get_transcriber
 from ..translate import TranslatedLine
 from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
 from . import CheckResult, grade
-from .emotion import FEATURES, describe_drift, emotion_distance, relative_to, speaker_baseline
+from .emotion import describe_drift, emotion_distance, relative_to, speaker_baselines
 from .intelligibility import intelligibility_check, transcribe_lines
 from .labials import BandLevel, closures_from_words, fitted_closures, labial_check
 from .lipsync import MouthTrack, SpeechLevel, av_sync_check
@@ -185,8 +185,8 @@ class LineQC:
         count = len(self.lines)
         source_profiles = dict(zip(self.lines, profiles[:count]))
         dub_profiles = dict(zip(self.lines, profiles[count:]))
-        source_base = _baselines(source_profiles, {i: line.speaker for i, line in self.lines.items()})
-        dub_base = _baselines(dub_profiles, {i: clip.profile_id for i, clip in self.clips.items()})
+        source_base = speaker_baselines(source_profiles, {i: line.speaker for i, line in self.lines.items()})
+        dub_base = speaker_baselines(dub_profiles, {i: clip.profile_id for i, clip in self.clips.items()})
         return {line_id: self._emotion_result(line, source_profiles[line_id], dub_profiles[line_id],
                                               source_base[line.speaker], dub_base[self.clips[line_id].profile_id])
                 for line_id, line in self.lines.items()}
@@ -200,15 +200,6 @@ class LineQC:
         numbers = {"distance": round(distance, 2), **{f"drift_{name}": round(value, 2) for name, value in drift.items()
                                                       if np.isfinite(value)}}
         return CheckResult("emotion", verdict, numbers, f"distance {distance:.2f}: {describe_drift(source_rel, dub_rel, drift)}")
-
-
-def _baselines(profiles: dict[str, dict], owner: dict[str, str]) -> dict[str, dict]:
-    groups = defaultdict(list)
-    for line_id, profile in profiles.items():
-        if all(np.isfinite(profile[name]) for name in FEATURES):
-            groups[owner[line_id]].append(profile)
-    return defaultdict(lambda: {name: np.nan for name in FEATURES},
-                       {who: speaker_baseline(found) for who, found in groups.items()})
 
 
 def store_results(sessions, seal: Seal, clips: dict[str, Clip], results: dict[str, list[CheckResult]]) -> None:

@@ -2,18 +2,29 @@
 a voice), a voice's consent withdrawn, and the takes made so far."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+import soundfile as sf
 from sqlalchemy import select
 
+from ..audio import RATE
 from ..context import SYSTEM, Context, Progress, no_progress
+from ..core import Line, Script
+from ..files import sha256_file
+from ..praat import PROSODY_MEASURE, run_praat
+from ..qc.emotion import speaker_baselines
 from ..store import Project
 from ..store.audit import audit
 from ..store.models import Clip
 from ..store.takes import newest_clips
 from ..synth import revoke_voice as block_voice
 from ..synth import synthesize_line
+from ..synth.prosody import SourceDelivery, SpeakerHabit
 from ..translate.edits import TextEdit
 from ..voices.registry import ConsentError
 from .casting import castings
+from .projects import source_audio
 from .scripting import script as script_of
 from .translation import translations
 
@@ -25,6 +36,7 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
     spoken, why."""
     script, cast = script_of(ctx, project), castings(ctx, project, language)
     texts, current = translations(ctx, project, language), current_clips(ctx, project, language)
+    habits = speaker_habits(ctx, project, script) if ctx.settings.prosody.carry else {}
     clips, refused = [], {}
     for index, line in enumerate(script.lines):
         progress("synthesize", index, len(script.lines))
@@ -38,7 +50,7 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
                 refused[line.id] = take.blocked_reason or "blocked"
             continue
         try:
-            clips.append(_speak(ctx, project, line.id, line.duration, texts[line.id].text, language, cast[line.speaker],
+            clips.append(_speak(ctx, project, line.id, line, habits, texts[line.id].text, language, cast[line.speaker],
                                 use))
         except ConsentError as error:
             refused[line.id] = str(error)
@@ -51,17 +63,48 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
 
 def synthesize(ctx: Context, project: Project, line_id: str, text: str, language: str, profile_id: str,
                use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
-    """One line spoken (see synth.synthesize_line), paced toward its source line's length; with `edit`,
-    the text is saved with the take. A take under an id the script does not hold (a voice trial) is
-    spoken at the engine's own pace."""
-    line = next((line for line in script_of(ctx, project).lines if line.id == line_id), None)
-    return _speak(ctx, project, line_id, line.duration if line else None, text, language, profile_id, use, edit, by)
+    """One line spoken (see synth.synthesize_line), paced toward its source line's length and its
+    prosody carried toward the source line's; with `edit`, the text is saved with the take. A take
+    under an id the script does not hold (a voice trial) is spoken at the engine's own pace and delivery."""
+    script = script_of(ctx, project)
+    line = next((line for line in script.lines if line.id == line_id), None)
+    habits = speaker_habits(ctx, project, script) if line and ctx.settings.prosody.carry else {}
+    return _speak(ctx, project, line_id, line, habits, text, language, profile_id, use, edit, by)
 
 
-def _speak(ctx: Context, project: Project, line_id: str, target_s: float | None, text: str, language: str,
-           profile_id: str, use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
+def _speak(ctx: Context, project: Project, line_id: str, line: Line | None, habits: dict[str, SpeakerHabit],
+           text: str, language: str, profile_id: str, use: str = "dubbing", edit: TextEdit | None = None,
+           by: str | None = None) -> Clip:
+    source = None
+    if line is not None and ctx.settings.prosody.carry:
+        source = SourceDelivery(source_audio(ctx, project, line.start, line.end), RATE, habits.get(line.speaker))
     return synthesize_line(ctx.sessions, ctx.registry, project, ctx.folder(project), line_id, text, language,
-                           profile_id, ctx.settings, use, edit, by, target_s=target_s)
+                           profile_id, ctx.settings, use, edit, by, target_s=line.duration if line else None,
+                           source=source)
+
+
+def speaker_habits(ctx: Context, project: Project, script: Script) -> dict[str, SpeakerHabit]:
+    """Each source speaker's habitual pitch and level over the programme, taken as the emotion check takes
+    it (the median over their fully measured lines), so a dub line moves by its source line's offset from
+    it; measured once per script. A speaker with no fully measured line is left out."""
+    inputs = {"source": project.source_sha256, "lines": [[line.id, line.speaker, line.start, line.end]
+                                                         for line in script.lines],
+              "measure": sha256_file(PROSODY_MEASURE)}
+
+    def compute():
+        with tempfile.TemporaryDirectory(prefix="dubdesk-habits-") as folder:
+            segments = []
+            for line in script.lines:
+                path = Path(folder) / f"{line.id}.wav"
+                sf.write(path, source_audio(ctx, project, line.start, line.end), RATE, subtype="FLOAT")
+                segments.append({"path": str(path)})
+            profiles = dict(zip([line.id for line in script.lines], run_praat("prosody", segments=segments)))
+        baselines = speaker_baselines(profiles, {line.id: line.speaker for line in script.lines})
+        return {speaker: {"pitch_median_st": base["pitch_median_st"], "loudness_db": base["loudness_db"]}
+                for speaker, base in baselines.items()}, None
+
+    found = ctx.run_stage(project, "speaker-habits", inputs, compute).load()
+    return {speaker: SpeakerHabit(**habit) for speaker, habit in found.items()}
 
 
 def revoke_voice(ctx: Context, profile_id: str, reason: str, *, by: str) -> int:

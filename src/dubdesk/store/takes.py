@@ -42,4 +42,11 @@ def take(clip: Clip, verdicts: list[CheckResult], decision: Decision | None) -> 
     blocked = (clip.blocked_reason or "blocked") if clip.status == "blocked" else None
     return Take(clip.id, clip.line_id, clip.language, clip.text, clip.profile_id, clip.consent_record, clip.engine,
                 clip.settings.get("use", "dubbing"), clip.path, clip.sha256, clip.created_at.isoformat(), blocked,
-                clip.fitted, tuple(verdicts), decision)
+                clip.fitted, tuple(verdicts), decision, processing(clip.settings))
+
+
+def processing(settings: dict) -> tuple[str, ...]:
+    """Each step the clip's settings record as applied to the engine's audio ({applied, tool, ...}), named
+    with its tool: what the delivery's provenance says was done to the voice."""
+    return tuple(f"{name}: {step['tool']}" for name, step in settings.items()
+                 if isinstance(step, dict) and step.get("applied") and "tool" in step)

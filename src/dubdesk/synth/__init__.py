@@ -28,6 +28,7 @@ from ..voices.consent import Voice, authorize
 from ..voices.records import ProfileRecord
 from ..voices.registry import ConsentRegistry
 from .engines import NON_COMMERCIAL_LICENCES, voice_engine
+from .prosody import PROSODY_TOOL, SourceDelivery, carry_prosody
 from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
 # Base voices for actor profiles spoken by embedded engines: (engine, voice, sex of the voice).
@@ -96,14 +97,16 @@ def _clip_name(line_id: str, language: str, profile_id: str) -> str:
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
                     text: str, language: str, profile_id: str, settings: Settings, use: str = "dubbing",
-                    edit: TextEdit | None = None, by: str | None = None, target_s: float | None = None) -> Clip:
+                    edit: TextEdit | None = None, by: str | None = None, target_s: float | None = None,
+                    source: SourceDelivery | None = None) -> Clip:
     """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now.
 
     With `target_s` (the source line's length), a line the engine's own pace makes too long or too
     short is spoken again at the pace that brings it there, within the engine speed bounds
     (`synth.min_speed`-`synth.max_speed`); fit's time-stretch then only corrects what is left.
     With `edit`, the person's text is saved in the same transaction as the clip: both or neither.
-    With `by`, the take is audited in that person's name."""
+    With `by`, the take is audited in that person's name. With `source` (the source line), the line's
+    prosody is carried toward the source's (see synth.prosody), within `settings.prosody`."""
     matcher = VoiceMatcher(project_folder)
     record, voice, grant = authorize(registry, profile_id, language, project.name, use,
                                      lambda verified, references: _voice_for(verified, references, language, settings,
@@ -126,10 +129,16 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
         audio, match = matcher.apply(audio, rate, grant, voice.references, f"{record.hash}:{voice.engine}:{voice.name}",
                                      pitch)
         clip_settings["voice_match"] = {**asdict(match), "applied": match.helps, "tool": VOICE_MATCH_TOOL}
+    carried = None
+    if source is not None:
+        audio, carried = carry_prosody(audio, rate, source, settings.prosody)
+    if carried is not None:
+        clip_settings["prosody"] = carried.record(settings.prosody)
     path = project_folder / "clips" / _clip_name(line_id, language, profile_id)
     description = (f"{AI_LABEL}: AI-generated voice. Voice profile {profile_id} ({record.actor}); "
                    f"consent record {record.hash}; engine {engine.identity.engine} {engine.identity.model}, "
-                   f"weights licence {engine.identity.weights_licence}")
+                   f"weights licence {engine.identity.weights_licence}"
+                   + (f"; prosody carried over from the source line by {PROSODY_TOOL}" if carried and carried.applied else ""))
     write_labelled_wav(path, audio, rate, f"{line_id} {language} [{AI_LABEL}]", f"{record.actor} [{AI_LABEL}]", description)
     clip = Clip(project_id=project.id, line_id=line_id, language=language, text=text, profile_id=profile_id,
                 consent_record=record.hash, engine=engine.identity.to_json(), settings=clip_settings,
