@@ -8,11 +8,11 @@ import soundfile as sf
 from dubdesk.errors import ProjectError
 from dubdesk.fit import plan_rate
 from dubdesk.phonemes import syllable_counts
-from dubdesk.script import SENTENCE_ENDS
 from dubdesk.qc.emotion import emotion_distance
 from dubdesk.qc.intelligibility import intelligibility_check
 from dubdesk.qc.technical import technical_check
 from dubdesk.qc.voice import voice_check
+from dubdesk.script import SENTENCE_ENDS
 from dubdesk.services import casting, checks, desk, fitting, pipeline, scripting, speech, translation
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.store.takes import current_takes
