@@ -30,7 +30,7 @@ LANGUAGES = ("de-DE", "es-ES", "fr-FR", "it-IT")
 PLANTED_S = (-0.2, -0.1, -0.04, 0.04, 0.1, 0.2)
 
 
-def _script(folder: Path, language: str) -> list[tuple[Line, str, bool]]:
+def demo_script(folder: Path, language: str) -> list[tuple[Line, str, bool]]:
     """(source line, target text, on screen) per row of the demo's script."""
     rows = csv.DictReader((folder / f"{CLIP}-{language}_metadata.csv").open(newline=""))
     return [(Line(f"L{index:02d}", "S", float(row["Start Time"]), float(row["End Time"]), row["Source Sentence"]),
@@ -87,15 +87,10 @@ def timing_rows(folder: Path, settings: Settings, mouth: MouthTrack, faces, sour
     for language in LANGUAGES:
         dub = decode_audio(folder / f"{CLIP}-dubbed_{language}.mp4")
         dub_frames, level = speech_frames(dub), SpeechLevel(dub)
-        script = _script(folder, language)
+        script = demo_script(folder, language)
         dub_closures = closures_by_line(dub, language[:2], [line for line, _, _ in script], settings)
-        syllables = zip(syllable_counts([line.text for line, _, _ in script], "en"),
-                        syllable_counts([text for _, text, _ in script], language[:2]))
-        for (line, _, on_screen), said in zip(script, syllables):
-            length = int(line.duration / FRAME_S) + 2 * int(WINDOW_MARGIN_S / FRAME_S)
-            timing = speech_timing(line_window(source_frames, line.start, line.duration, length),
-                                   line_window(dub_frames, line.start, line.duration, length), said,
-                                   ("en", language[:2]), settings.qc, on_screen)
+        timings = production_timing(source_frames, dub_frames, script, language[:2], settings)
+        for (line, _, on_screen), timing in zip(script, timings):
             sync = av_sync_check(mouth, faces.face_share(line.start, line.end), level, line.start, line.end,
                                  source_offset, settings.qc)
             lips = labial_check(source_closures[line.id], dub_closures[line.id], None if on_screen else "off screen, lips not seen",
@@ -111,6 +106,20 @@ def timing_rows(folder: Path, settings: Settings, mouth: MouthTrack, faces, sour
                                                               ("source_closures", "dub_closures", "matched")),
                          "labials": lips.verdict})
     return rows
+
+
+def production_timing(source_frames: np.ndarray, dub_frames: np.ndarray, script: list[tuple[Line, str, bool]],
+                      language: str, settings: Settings) -> list:
+    """The timing check on each line of a production dub (its speech frames on the original's clock)."""
+    syllables = zip(syllable_counts([line.text for line, _, _ in script], "en"),
+                    syllable_counts([text for _, text, _ in script], language))
+    results = []
+    for (line, _, on_screen), said in zip(script, syllables):
+        length = int(line.duration / FRAME_S) + 2 * int(WINDOW_MARGIN_S / FRAME_S)
+        results.append(speech_timing(line_window(source_frames, line.start, line.duration, length),
+                                     line_window(dub_frames, line.start, line.duration, length), said,
+                                     ("en", language), settings.qc, on_screen))
+    return results
 
 
 def closed_mouth_rank(faces, closures: dict[str, list[float]], lines: list[tuple[Line, str, bool]]) -> tuple[float, int]:
@@ -138,7 +147,7 @@ def run(settings: Settings, eval_dir: Path) -> tuple[list[dict], list[dict], dic
     original = folder / f"{CLIP}-original.mp4"
     faces, _ = track_faces(original, settings.faces.python)
     mouth, audio = MouthTrack(faces), decode_audio(original)
-    lines = _script(folder, "es-ES")
+    lines = demo_script(folder, "es-ES")
     sync, base, base_lines = sync_rows(folder, mouth, audio, lines)
     flags = [(faces.on_screen(line.start, line.end), seen) for line, _, seen in lines]
     source_closures = closures_by_line(audio, "en", [line for line, _, _ in lines], settings)
