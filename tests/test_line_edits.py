@@ -227,3 +227,23 @@ def test_a_dub_run_again_after_a_split_keeps_untouched_lines_and_redoes_the_spli
     assert (after["L0002"].text, after["L0002.2"].text) == (texts["L0002"].text, texts["L0002.2"].text)
     split = lines_of(home, programme)
     assert after["L0002.2"].fitted.start == split["L0002.2"].start  # the new line is dubbed where it now starts
+
+
+def test_a_take_unretired_in_the_database_after_its_line_was_retimed_does_not_go_out(home, programme):
+    from sqlalchemy import update
+
+    from dubdesk.errors import ProjectError
+    from dubdesk.services import delivery
+    from dubdesk.store.models import Clip
+
+    pipeline.prepare_dub(home, programme, LANGUAGE, VOICE)
+    for line_id in lines_of(home, programme):
+        desk.review(home, programme, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="test: accepted")
+    line = lines_of(home, programme)["L0003"]
+    lines.retime_line(home, programme, "L0003", line.start - 0.2, line.end, by=EDITOR)
+    with home.sessions() as session:  # someone with write access to the database undoes the retirement
+        session.execute(update(Clip).where(Clip.project_id == programme.id).values(retired_by=None))
+        session.commit()
+    assert "L0003" in speech.current_clips(home, programme, LANGUAGE)
+    with pytest.raises(ProjectError, match=r"1 line\(s\) \(L0003\) were edited after their take was fitted"):
+        delivery.deliver(home, programme, LANGUAGE, home.settings.home / "out")

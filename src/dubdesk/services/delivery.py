@@ -36,6 +36,7 @@ from .projects import media, original
 from .scripting import script as script_of
 from .speech import current_clips
 
+STALE_TOLERANCE_S = 1e-3  # a take's sealed fit and its line agree on start and length to this
 OWN_OVERLAP_TOLERANCE_S = 0.01  # a dub line may touch its speaker's next line by this much (sample rounding)
 
 
@@ -49,6 +50,7 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     script, clips = script_of(ctx, project), current_clips(ctx, project, language)
     approvals = approved_lines(ctx, project, language)
     _refuse_unready(script, clips, approvals, language)
+    _refuse_stale(script, clips)
     _refuse_running_into_own_lines(script, clips)
     _refuse_consent_and_licence(ctx, project, language, clips)
     _refuse_unsealed(ctx, project, clips)
@@ -160,6 +162,17 @@ def _refuse_unready(script: Script, clips: dict[str, Clip], approvals: dict, lan
         if ids]
     if problems:
         raise ProjectError("mix refused: " + "; ".join(problems))
+
+
+def _refuse_stale(script: Script, clips: dict[str, Clip]) -> None:
+    """A take is for its line as the script has it now: one fitted for another start or length (its line
+    was retimed, split or merged since; its sealed fit says so) stops the mix, whatever the database
+    says of the take being retired."""
+    stale = [line.id for line in script.lines if (fit := clips[line.id].fitted) is None
+             or abs(fit.start - line.start) > STALE_TOLERANCE_S or abs(fit.source_s - line.duration) > STALE_TOLERANCE_S]
+    if stale:
+        raise ProjectError(f"mix refused: {len(stale)} line(s) ({listed(stale)}) were edited after their take was "
+                           f"fitted (their time or words changed): speak them again")
 
 
 def _next_own_lines(script: Script) -> list[tuple[Line, Line]]:
