@@ -104,6 +104,10 @@ class Line:
             raise ValueError(f"line {self.id} has no length: {self.start} to {self.end}")
 
     @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    @property
     def duration(self) -> float:
         return self.end - self.start
 

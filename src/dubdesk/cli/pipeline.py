@@ -110,22 +110,24 @@ def export(project: int, out: Path,
 @app.command()
 def translate(project: int, language: TargetLanguage, by: By = None, home: Home = None) -> None:
     """Translate every line, with a budget in syllables (what the target says in the source line's time);
-    over-budget lines are marked."""
+    over-budget lines are marked. A pair no engine serves opens every line empty, for a person to write."""
     from ..context import Context
-    from ..services import projects, scripting, translation
-    from ..translate import route
+    from ..services import projects, translation
 
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
         chosen = projects.project(ctx, project)
-        script = scripting.script(ctx, chosen, progress)
         progress("translate")
-        quality = route(script.language, language, ctx.settings.translate).describe()
         rows = translation.translate(ctx, chosen, language, by=person(by))
-    table = Table("line", "budget (syllables)", "", "text", title=quality)
+        labels = translation.text_labels(ctx, chosen, language)
+    table = Table("line", "budget (syllables)", "", "text", "text by", title=f"{chosen.name}: {language}")
     for line_id, row in sorted(rows.items()):
-        table.add_row(line_id, str(row.budget_syllables), "OVER" if row.over_budget else "", row.text)
+        table.add_row(line_id, str(row.budget_syllables), "OVER" if row.over_budget else "", row.text, labels[line_id])
     Console().print(table)
+    unwritten = sorted(line_id for line_id, label in labels.items() if label == "to write")
+    if unwritten:
+        typer.echo(f"{len(unwritten)} line(s) to write by hand: `dubdesk edit` one line, or `dubdesk adapt --from` "
+                   f"an adapter's TSV or subtitles (SRT/VTT)")
 
 
 @app.command()

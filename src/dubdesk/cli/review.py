@@ -65,17 +65,21 @@ def edit(project: int, line_id: str, language: TargetLanguage,
 
 @app.command()
 def adapt(project: int, language: TargetLanguage,
-          source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub")],
+          source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub; or "
+                                                                "subtitles (SRT, VTT) in the target language")],
           by: By = None, home: Home = None) -> None:
-    """Take an adapter's script: every line it writes differently is spoken again, fitted and checked."""
+    """Take an adapter's script or a translator's subtitles: every line they write differently is spoken
+    again, fitted and checked."""
     from ..context import Context
-    from ..services import projects
+    from ..services import projects, scripting
     from ..services.desk import adapt_lines
-    from ..translate.edits import read_adaptation
+    from ..translate.edits import read_adapter_file
 
     ctx = Context(load_settings(home))
     with reported_errors():
-        rows = adapt_lines(ctx, projects.project(ctx, project), language, read_adaptation(source), person(by))
+        chosen = projects.project(ctx, project)
+        texts = read_adapter_file(source, scripting.script(ctx, chosen).lines)
+        rows = adapt_lines(ctx, chosen, language, texts, person(by))
     for row in rows:
         typer.echo(f"{row.line_id}: \"{row.text}\" (QC {row.worst})")
     typer.echo(f"{len(rows)} line(s) adapted; decide on them with approve or reject")

@@ -21,7 +21,9 @@ from ..review import decide
 from ..store import Project
 from ..store.models import LineTranslation, Review
 from ..store.takes import current_takes
+from ..translate import text_label
 from ..translate.edits import TextEdit
+from .casting import castings
 from .checks import check_clips
 from .fitting import fit_line
 from .projects import projects, source_audio
@@ -47,6 +49,7 @@ class ReviewRow:
     qc: dict[str, tuple[str, str]]  # check -> (verdict, reason)
     decision: str  # pending | approved | rejected | blocked
     clip_id: int | None  # the take shown, so a decision on it can be refused once the line has a newer one
+    text_label: str = "to write"  # whose text it is: to write, human, machine (draft / good / production)
 
     @property
     def worst(self) -> str:
@@ -113,7 +116,8 @@ def approvals(ctx: Context, project: Project, language: str) -> dict[str, Review
 def review_rows(ctx: Context, project: Project, language: str, only: set[str] | None = None) -> list[ReviewRow]:
     """Every line of the script (or the lines `only` names) with its text, clip, verdicts and latest
     decision, read in a few queries."""
-    lines = [line for line in script_of(ctx, project).lines if only is None or line.id in only]
+    script = script_of(ctx, project)
+    lines = [line for line in script.lines if only is None or line.id in only]
     rate = ctx.settings.script.frame_rate
     some_texts = [] if only is None else [LineTranslation.line_id.in_(only)]
     with ctx.sessions() as session:
@@ -127,7 +131,9 @@ def review_rows(ctx: Context, project: Project, language: str, only: set[str] | 
                               timecode_out(line.end, rate), line.text, text.text if text else "",
                               text.version if text else 0, take.heard if take else None,
                               {v.check: (v.verdict, v.reason) for v in take.verdicts} if take else {},
-                              take.state if take else "pending", take.clip_id if take else None))
+                              take.state if take else "pending", take.clip_id if take else None,
+                              text_label(text.text, text.origin, (text.engine or {}).get("engine"), script.language,
+                                         language) if text else "to write"))
     return rows
 
 
@@ -157,12 +163,23 @@ def regenerate_line(ctx: Context, project: Project, line_id: str, language: str,
     and the clip together: refused whole if the line changed since they opened it or the voice may
     not speak it. Then fit it: this line only. Its QC follows (`check_line`)."""
     previous = current_clips(ctx, project, language).get(line_id)
-    if previous is None:
-        raise LookupError(f"line {line_id} has no {language} clip to regenerate; run synthesis first")
-    synthesize(ctx, project, line_id, text.strip(), language, previous.profile_id, previous.settings.get("use", "dubbing"),
-                         edit=TextEdit(line_id, language, text, editor, expected_version), by=editor)
+    profile, use = (previous.profile_id, previous.settings.get("use", "dubbing")) if previous else \
+        (_cast_voice(ctx, project, line_id, language), "dubbing")
+    synthesize(ctx, project, line_id, text.strip(), language, profile, use,
+               edit=TextEdit(line_id, language, text, editor, expected_version), by=editor)
     fit_line(ctx, project, script_of(ctx, project), line_id, language)
     return review_row(ctx, project, language, line_id)
+
+
+def _cast_voice(ctx: Context, project: Project, line_id: str, language: str) -> str:
+    """The voice cast for a line's speaker, for a line spoken for the first time from a person's text."""
+    line = next((line for line in script_of(ctx, project).lines if line.id == line_id), None)
+    if line is None:
+        raise LookupError(f"no line {line_id}")
+    voice = castings(ctx, project, language).get(line.speaker)
+    if voice is None:
+        raise ProjectError(f"line {line_id}: {line.speaker} has no {language} voice; cast the speaker first")
+    return voice
 
 
 def adapt_lines(ctx: Context, project: Project, language: str, texts: dict[str, str], editor: str) -> list[ReviewRow]:

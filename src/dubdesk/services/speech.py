@@ -40,8 +40,9 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
     clips, refused = [], {}
     for index, line in enumerate(script.lines):
         progress("synthesize", index, len(script.lines))
-        if line.speaker not in cast or line.id not in texts:
-            refused[line.id] = "speaker not cast" if line.speaker not in cast else "no translation"
+        if line.speaker not in cast or not (line.id in texts and texts[line.id].text):
+            refused[line.id] = "speaker not cast" if line.speaker not in cast else \
+                "no translation" if line.id not in texts else "no text yet: a person writes it"
             continue
         take = current.get(line.id)
         if take is not None and (take.text, take.profile_id, take.settings.get("use")) == (

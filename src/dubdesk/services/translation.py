@@ -3,6 +3,7 @@ machine wording for a line whose speech does not fit its slot. A person's text i
 overwritten by a machine."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from ..phonemes import syllable_counts
 from ..store import Project
 from ..store.audit import audit
 from ..store.models import LineTranslation
-from ..translate import TranslatedLine, budget_syllables, route, shorter_alternatives, translate_lines
+from ..translate import NoRouteError, TranslatedLine, budget_syllables, route, shorter_alternatives, text_label, translate_lines
 from ..translate.edits import TextEdit, apply_edit
 from ..translate.fillers import RULES_VERSION as FILLER_RULES
 from ..translate.fillers import drop_fillers
@@ -26,14 +27,17 @@ def _line_texts(project: Project, language: str):
 
 
 def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -> dict[str, LineTranslation]:
-    """Machine-translate every line into `language`; a person's edits are never overwritten."""
+    """Machine-translate every line into `language`; a person's edits are never overwritten. A pair no
+    engine serves is opened for a person to write (`open_for_hand`)."""
     script = script_of(ctx, project)
-    chosen = route(script.language, language, ctx.settings.translate)
+    try:
+        chosen = route(script.language, language, ctx.settings.translate)
+    except NoRouteError:
+        return open_for_hand(ctx, project, script, language, by)
     terms = protected_terms(project, language)
     inputs = {"script": [line.to_json() for line in script.lines], "route": chosen.describe(), "target": language,
               "terms": terms, "output": "text and untranslated words by line id"}
-    budgets = [budget_syllables(count, script.language, language)
-               for count in syllable_counts([line.text for line in script.lines], script.language)]
+    budgets = _budgets(script.lines, script.language, language)
     embedded = chosen.quality != "production"  # a rule-based route translates fillers word for word
     said = [drop_fillers(line.text, script.language) if embedded else (line.text, ()) for line in script.lines]
     inputs["fillers"] = FILLER_RULES if embedded else None
@@ -67,6 +71,33 @@ def translate(ctx: Context, project: Project, language: str, by: str = SYSTEM) -
         audit(session, by, "translated", project.id, language=language, route=chosen.describe())
         session.commit()
     return translations(ctx, project, language)
+
+
+def open_for_hand(ctx: Context, project: Project, script: Script, language: str, by: str = SYSTEM
+                  ) -> dict[str, LineTranslation]:
+    """A pair no engine serves: each line without a text gets an empty one of a person's, with its
+    budget, for a person to write (in review, `dubdesk edit`, or an adapter's script or subtitles)."""
+    with ctx.sessions() as session:
+        existing = {row.line_id for row in session.scalars(_line_texts(project, language))}
+        opened = [line for line in script.lines if line.id not in existing]
+        for line, budget in zip(opened, _budgets(opened, script.language, language)):
+            session.add(LineTranslation(project_id=project.id, line_id=line.id, language=language, text="",
+                                        origin="human", engine=None, budget_syllables=budget, over_budget=False))
+        audit(session, by, "opened for a hand translation", project.id, language=language, lines=len(opened))
+        session.commit()
+    return translations(ctx, project, language)
+
+
+def text_labels(ctx: Context, project: Project, language: str) -> dict[str, str]:
+    """Each line's text as review labels it: to write, human, or machine with its route's quality."""
+    source = script_of(ctx, project).language
+    return {line_id: text_label(row.text, row.origin, (row.engine or {}).get("engine"), source, language)
+            for line_id, row in translations(ctx, project, language).items()}
+
+
+def _budgets(lines: Sequence[Line], source: str, target: str) -> list[int]:
+    """Each line's budget in syllables: what `target` says in the time its source says its own."""
+    return [budget_syllables(count, source, target) for count in syllable_counts([line.text for line in lines], source)]
 
 
 def _within_budget(ctx: Context, source_text: str, found: TranslatedLine, budget: int, source: str, target: str,

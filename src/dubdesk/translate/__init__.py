@@ -31,6 +31,7 @@ from .glossary import is_token, protect, restore
 # read by FLEURS's speakers of the same sentences (pt 5.79, en 4.75 syllables a second of speech).
 SPEAKING_RATE_SPS = {"en": 6.19, "es": 7.82, "fr": 7.18, "it": 6.99, "de": 5.97, "ja": 7.84, "pt": 7.55}
 DEFAULT_RATE_SPS = 6.5
+EMBEDDED = "embedded-mt"  # the engine name of every embedded route
 SLOT_OVERHANG_S = 0.5  # a dub line may run this far into the silence after its source line
 
 # (source, target): (steps as (engine, from, to), quality)
@@ -124,18 +125,32 @@ def _production_engine(settings: TranslateSettings) -> Translator:
     return engine("translate", settings.engine, settings)
 
 
+class NoRouteError(DubdeskError):
+    """No engine serves the pair: a person writes its lines (or a production engine is configured)."""
+
+
 def route(source: str, target: str, settings: TranslateSettings | None = None) -> Route:
     if settings is not None and settings.engine != "embedded":
         return Route(source, target, "production", _production_engine(settings).identity)
     if (source, target) not in ROUTES:
         served = ", ".join(f"{s}->{t}" for s, t in ROUTES)
-        raise DubdeskError(f"no embedded translation engine covers {source}->{target} (covered: {served}); "
+        raise NoRouteError(f"no embedded translation engine covers {source}->{target} (covered: {served}); "
                            f"translate these lines by hand or configure a production engine")
     steps, quality = ROUTES[(source, target)]
     engines = [_engine(name) for name, _, _ in steps]
     model = " + ".join(f"{e.identity.engine} {a}->{b}" for e, (_, a, b) in zip(engines, steps))
     licence = "; ".join(dict.fromkeys(e.identity.weights_licence for e in engines))
-    return Route(source, target, quality, EngineIdentity("embedded-mt", model, licence, "1"))
+    return Route(source, target, quality, EngineIdentity(EMBEDDED, model, licence, "1"))
+
+
+def text_label(text: str, origin: str, engine_name: str | None, source: str, target: str) -> str:
+    """What a line's text is, as review shows it: still to write, a person's, or a machine's and how
+    good its route is (a rule-based chain is a draft)."""
+    if not text:
+        return "to write"
+    if origin == "human":
+        return "human"
+    return f"machine, {ROUTES[(source, target)][1] if engine_name == EMBEDDED and (source, target) in ROUTES else 'production'}"
 
 
 def _engine(name: str) -> Translator:

@@ -8,12 +8,15 @@ the clip change together or not at all.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pysubs2
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..core import Line, Span
 from ..errors import BadInputError, ProjectError
 from ..phonemes import syllable_counts
 from ..store.models import LineTranslation, utcnow
@@ -76,3 +79,31 @@ def read_adaptation(path: Path) -> dict[str, str]:
     if empty:
         raise BadInputError(path, f"no dub text for {', '.join(empty)}")
     return {row["line"].strip(): row["dub"].strip() for row in rows}
+
+
+SUBTITLE_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa")
+
+
+def read_subtitles(path: Path, lines: Sequence[Line]) -> dict[str, str]:
+    """A translator's subtitles in the target language: each cue's words go to the line its time overlaps
+    most (a line's cues joined in order); line id -> the dub's words. A cue over no line is refused,
+    naming its time, so no words are dropped silently."""
+    try:
+        cues = [cue for cue in pysubs2.load(str(path), encoding="utf-8") if cue.plaintext.strip()]
+    except (OSError, UnicodeDecodeError, pysubs2.exceptions.Pysubs2Error) as error:
+        raise BadInputError(path, f"cannot be read as UTF-8 subtitles ({error})") from error
+    if not cues:
+        raise BadInputError(path, "has no subtitle cues with text")
+    texts: dict[str, list[str]] = {}
+    for cue in sorted(cues, key=lambda cue: cue.start):
+        span = Span(cue.start / 1000, cue.end / 1000)
+        line = max(lines, key=lambda line: line.span.overlap(span), default=None)
+        if line is None or line.span.overlap(span) == 0:
+            raise BadInputError(path, f"the cue at {span.start:.2f}-{span.end:.2f} s lies over no line of the script")
+        texts.setdefault(line.id, []).append(" ".join(cue.plaintext.split()))
+    return {line_id: " ".join(words) for line_id, words in texts.items()}
+
+
+def read_adapter_file(path: Path, lines: Sequence[Line]) -> dict[str, str]:
+    """An adapter's TSV (by line id) or a translator's subtitles (by time): line id -> the dub's words."""
+    return read_subtitles(path, lines) if path.suffix.lower() in SUBTITLE_SUFFIXES else read_adaptation(path)
