@@ -59,7 +59,7 @@ class ChatterboxEngine:
                                          remedy="its own environment .venv-clone: run ./install.sh, or set "
                                                 "DUBDESK_SYNTH__CHATTERBOX_PYTHON to that environment's Python")
         self.worker = WorkerProcess("Chatterbox", [python, WORKER, location])
-        self.identity = EngineIdentity("chatterbox-tts", f"Chatterbox multilingual ({location / self.FILES[1]})",
+        self.identity = EngineIdentity("chatterbox-tts", "Chatterbox multilingual (t3_mtl23ls_v2)",
                                        CHATTERBOX_LICENCE, self.worker.ready["chatterbox"])
 
     def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
