@@ -70,7 +70,7 @@ class Speaker:
             raise RequestError(f"no such reference recording: {', '.join(missing)}")
         exaggeration = float(request.get("exaggeration", 0.5))
         self.condition(references, exaggeration)
-        self.token_limit = max(1, round(float(request.get("max_s", 40.0)) * TOKENS_PER_S))
+        self.token_limit = max(1, int(float(request.get("max_s", 40.0)) * TOKENS_PER_S))  # 40 ms of sound a token
         wav = self.model.generate(text, language, exaggeration=exaggeration, cfg_weight=float(request.get("cfg_weight", 0.5)))
         audio = wav.squeeze(0).numpy()
         sf.write(request["output"], audio, self.model.sr, subtype="FLOAT")
