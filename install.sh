@@ -30,6 +30,7 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 # .venv, and one file for each separate environment.
 FACE_PINS=src/dubdesk/faces/constraints.txt
 MARK_PINS=src/dubdesk/watermark/constraints.txt
+CLONE_PINS=src/dubdesk/synth/chatterbox/constraints.txt
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip -c constraints.txt
 # torch first and pinned: the CPU build; an open range would pull a multi-GB CUDA build.
@@ -49,6 +50,18 @@ MARK_PINS=src/dubdesk/watermark/constraints.txt
 .venv-mark/bin/python -m pip install --quiet --upgrade pip -c "$MARK_PINS"
 .venv-mark/bin/python -m pip install --quiet torch==2.13.0 numpy==2.4.6 scipy==1.17.1 pyyaml==6.0.3 soundfile==0.14.0 -c "$MARK_PINS"
 .venv-mark/bin/python -m pip install --quiet --no-deps resemble-perth==1.0.1 -c "$MARK_PINS"
+# The clone environment: Chatterbox multilingual (chatterbox-tts 0.1.7, MIT), voice cloning run as a separate
+# process. Its wheel pins torch 2.6 (a multi-GB CUDA build here), so it goes in without its declared
+# dependencies, on the CPU torch, with what it really imports (chatterbox/requirements.txt). Of torchaudio it
+# uses only pure-torch code (Kaldi fbank, Resample); the wheel's compiled libraries are built for CUDA and
+# torch 2.11, so they are removed, and torchaudio then runs without them (its own fallback).
+[ -x .venv-clone/bin/python ] || "$PYTHON" -m venv .venv-clone
+.venv-clone/bin/python -m pip install --quiet --upgrade pip -c "$CLONE_PINS"
+.venv-clone/bin/python -m pip install --quiet torch==2.13.0 -c "$CLONE_PINS"
+.venv-clone/bin/python -m pip install --quiet --no-deps chatterbox-tts==0.1.7 s3tokenizer==0.3.0 resemble-perth==1.0.1 \
+  torchaudio==2.11.0 -c "$CLONE_PINS"
+.venv-clone/bin/python -m pip install --quiet -r src/dubdesk/synth/chatterbox/requirements.txt -c "$CLONE_PINS"
+rm -f .venv-clone/lib/python3*/site-packages/torchaudio/lib/*.so
 
 # The main job: the bundled sample dubbed into Spanish through every stage. Approval is explicit,
 # names the person running this and goes to the audit log; then delivery and its verification.

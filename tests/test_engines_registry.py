@@ -22,11 +22,11 @@ def test_each_kind_lists_its_engines():
     assert engines.engine_names("transcribe") == ["faster-whisper", "whisperx"]
     assert engines.engine_names("diarize") == ["embedded", "pyannote"]
     assert engines.engine_names("translate") == ["fast", "apertium", "ctranslate2", "chat"]
-    assert engines.engine_names("speak") == ["pico", "piper", "kokoro", "xtts"]
+    assert engines.engine_names("speak") == ["pico", "piper", "kokoro", "xtts", "chatterbox"]
 
 
 def test_an_unknown_engine_name_is_refused_naming_the_known_ones():
-    with pytest.raises(DubdeskError, match=r"no speech engine 'nobody'; known: pico, piper, kokoro, xtts"):
+    with pytest.raises(DubdeskError, match=r"no speech engine 'nobody'; known: pico, piper, kokoro, xtts, chatterbox"):
         dubdesk.synth.engines.voice_engine("nobody", Settings())
     with pytest.raises(DubdeskError, match=r"no transcription engine 'nobody'; known: faster-whisper, whisperx"):
         engines.engine("transcribe", "nobody", Settings())

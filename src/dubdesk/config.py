@@ -50,9 +50,14 @@ class TranslateSettings(BaseModel):
 
 
 class SynthSettings(BaseModel):
-    engine: Literal["embedded", "xtts"] = Field("embedded", description="who speaks actor profiles with references")
+    engine: Literal["embedded", "xtts", "chatterbox"] = Field("embedded", description="who speaks actor profiles with "
+                                                                                     "references")
     xtts_model: str | None = Field(None, description="xtts: local folder with model.pth, config.json, vocab.json, "
                                                      "speakers_xtts.pth")
+    chatterbox_model: str | None = Field(None, description="chatterbox: local folder with ve.pt, t3_mtl23ls_v2.safetensors, "
+                                                           "s3gen.pt, grapheme_mtl_merged_expanded_v1.json")
+    chatterbox_python: Path | None = Field(None, description="chatterbox: its environment's Python; default .venv-clone "
+                                                             "beside dubdesk's environment")
     min_speed: float = Field(0.9, description="slowest an engine is asked to speak a line, as a share of its own pace")
     max_speed: float = Field(1.25, description="fastest an engine is asked to speak a line (natural speech varies so much)")
     speed_tolerance: float = Field(0.05, description="a line this close to its source's length is spoken at the "

@@ -83,6 +83,7 @@ class Speech:
 class VoiceEngine(Protocol):
     name: str  # as a Voice names its engine
     identity: EngineIdentity
+    paced: bool  # whether `speed` sets its pace; where not, fit's time-stretch takes the whole difference
 
     def speak(self, text: str, voice: Voice, language: str, grant: ConsentGrant, profile_id: str,
               speed: float = 1.0) -> Speech:

@@ -29,13 +29,12 @@ class ModelMissingError(DubdeskError):
 
 
 class EngineUnavailableError(DubdeskError):
-    """An engine whose Python package is not installed (an optional extra)."""
+    """An engine whose Python package is not installed (an optional extra), or whose own environment
+    is missing (`remedy` says how to make it)."""
 
-    def __init__(self, engine: str, extra: str, cause: Exception) -> None:
-        super().__init__(
-            f"engine '{engine}' needs the optional extra '{extra}' "
-            f"(pip install 'dubdesk[{extra}]'): {cause}"
-        )
+    def __init__(self, engine: str, extra: str, cause: Exception | str, remedy: str = "") -> None:
+        needs = remedy or f"the optional extra '{extra}' (pip install 'dubdesk[{extra}]')"
+        super().__init__(f"engine '{engine}' needs {needs}: {cause}")
 
 
 class ProjectError(DubdeskError):

@@ -27,7 +27,7 @@ from ..translate.edits import TextEdit, apply_edit
 from ..voices.consent import Voice, authorize
 from ..voices.records import ProfileRecord
 from ..voices.registry import ConsentRegistry
-from .engines import NON_COMMERCIAL_LICENCES, voice_engine
+from .engines import CLONING_ENGINES, NON_COMMERCIAL_LICENCES, voice_engine
 from .prosody import PROSODY_TOOL, SourceDelivery, carry_prosody
 from .voice_match import MALE_BELOW_HZ, VOICE_MATCH_TOOL, VoiceMatcher
 
@@ -40,12 +40,12 @@ EMBEDDED_VOICES = {"en": [("pico", "en-US", "female"), ("piper", "en_US-joe-medi
 
 def _voice_for(record: ProfileRecord, references: list[Path], language: str, settings: Settings,
                matcher: VoiceMatcher) -> Voice:
-    """Who speaks for this verified record: its stock voice, XTTS on its references, or the embedded
-    voice nearest its references' pitch (then matched to them)."""
+    """Who speaks for this verified record: its stock voice, the cloning engine (XTTS, Chatterbox) on its
+    references, or the embedded voice nearest its references' pitch (then matched to them)."""
     if record.stock is not None:
         return Voice(record.stock.engine, record.stock.voice)
-    if settings.synth.engine == "xtts" and references:
-        return Voice("xtts", record.profile_id, tuple(references))
+    if settings.synth.engine in CLONING_ENGINES and references:
+        return Voice(settings.synth.engine, record.profile_id, tuple(references))
     pitch = matcher.reference_pitch(record.hash, references) if references else None
     return Voice(*_base_voice(language, pitch), tuple(references))
 
@@ -116,7 +116,7 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
                            f"commercial use: {NON_COMMERCIAL_LICENCES[voice.engine]}")
     engine = voice_engine(voice.engine, settings)
     speech = engine.speak(text, voice, language, grant, profile_id)
-    speed = pace_for(speech, target_s, settings.synth)
+    speed = pace_for(speech, target_s, settings.synth) if engine.paced else 1.0  # unpaced: fit takes it all
     if speed != 1.0:
         speech, speed = _paced(speech, speed, settings.synth.speed_tolerance,
                                lambda asked: engine.speak(text, voice, language, grant, profile_id, asked))
@@ -124,7 +124,7 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
     clip_settings = {"voice": voice.name, "use": use, **({"speed": speed} if speed != 1.0 else {})}
     if speech.phonemes:  # voice matching keeps every duration, so these hold for the stored clip
         clip_settings["phonemes"] = [list(phoneme) for phoneme in speech.phonemes]
-    if voice.references and voice.engine != "xtts":
+    if voice.references and voice.engine not in CLONING_ENGINES:
         pitch = matcher.reference_pitch(record.hash, list(voice.references))
         audio, match = matcher.apply(audio, rate, grant, voice.references, f"{record.hash}:{voice.engine}:{voice.name}",
                                      pitch)

