@@ -21,7 +21,7 @@ from dubdesk.seal import KEY_FILE, Seal
 from dubdesk.services import projects, speech
 from dubdesk.store import open_database
 from dubdesk.store.models import VoiceProfile
-from dubdesk.synth.engines import voice_engine
+from dubdesk.synth.engines import XTTSEngine, voice_engine
 from dubdesk.synth.voice_match import VoiceMatcher
 from dubdesk.voices import consent
 from dubdesk.voices.consent import ConsentGrant, authorize
@@ -270,6 +270,8 @@ def test_non_commercial_weights_are_refused_for_a_commercial_project(tmp_path):
     research = projects.create_project(ctx, SAMPLE, name="Study")
     with pytest.raises(ModelMissingError, match="XTTS-v2.*model.pth"):
         speak(ctx, research, profile.profile_id)
+    with pytest.raises(ModelMissingError, match=r"XTTS-v2.*setting synth\.xtts_model \(unset\)"):
+        XTTSEngine(None)
 
 
 def test_voices_commands_register_show_and_revoke(tmp_path, monkeypatch):

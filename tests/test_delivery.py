@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from dubdesk.engines import EngineIdentity
 from dubdesk.errors import ProjectError
 from dubdesk.export.credentials import read_provenance
 from dubdesk.export.delivery import MANIFEST
@@ -16,6 +17,7 @@ from dubdesk.labels import AI_LABEL, bext_description, read_wav_chunk
 from dubdesk.mix import ebur128
 from dubdesk.services import delivery, desk, projects, speech
 from dubdesk.store.models import AuditEvent, Clip, Project
+from dubdesk.synth.engines import NON_COMMERCIAL_LICENCES
 from dubdesk.voices.registry import ConsentError
 from dubdesk.watermark import Watermarker
 
@@ -132,10 +134,11 @@ def test_a_commercial_project_refuses_non_commercial_weights(ctx, reviewed, deli
         clip = session.query(Clip).filter_by(project_id=project.id, line_id=script.lines[0].id).order_by(Clip.id.desc()).first()
         engine = clip.engine
         session.get(Project, project.id).commercial = True
-        clip.engine = {**engine, "engine": "xtts", "weights_licence": "Coqui Public Model License (non-commercial)"}
+        xtts = EngineIdentity("coqui-tts", "XTTS-v2", NON_COMMERCIAL_LICENCES["xtts"], "0.28.0")  # as XTTS records itself
+        clip.engine = {**engine, **xtts.to_json()}
         session.commit()
     try:
-        with pytest.raises(ProjectError, match=rf"commercial and 1 line\(s\) \({script.lines[0].id}\) come from xtts"):
+        with pytest.raises(ProjectError, match=rf"commercial and 1 line\(s\) \({script.lines[0].id}\) come from coqui-tts"):
             delivery.deliver(ctx, projects.project(ctx, project.id), "es", tmp_path)
     finally:
         with ctx.sessions() as session:

@@ -128,7 +128,8 @@ def _refuse_consent_and_licence(ctx: Context, project: Project, language: str, c
             if refusal:
                 raise ConsentError(f"mix refused: {len(lines)} line(s) in voice '{profile}' ({listed(lines)}): {refusal}")
     if project.commercial:
-        barred = sorted(line_id for line_id, clip in clips.items() if clip.engine["engine"] in NON_COMMERCIAL_LICENCES)
+        barred = sorted(line_id for line_id, clip in clips.items()  # by the weights' licence the clip records
+                        if clip.engine.get("weights_licence") in NON_COMMERCIAL_LICENCES.values())
         if barred:
             engine = clips[barred[0]].engine
             raise ProjectError(f"mix refused: project '{project.name}' is commercial and {len(barred)} line(s) "

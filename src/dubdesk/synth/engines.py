@@ -112,7 +112,7 @@ class XTTSEngine:
 
     def __init__(self, folder: str | None) -> None:
         location = Path(folder).expanduser() if folder else None
-        missing = [str(location / name) for name in self.FILES if location is None or not (location / name).exists()]
+        missing = [str(location / name) for name in self.FILES if not (location / name).exists()] if location else []
         if location is None or missing:
             raise ModelMissingError("coqui XTTS-v2", missing or ["setting synth.xtts_model (unset)"],
                                     hint="set synth.xtts_model to a local folder holding " + ", ".join(self.FILES))
