@@ -1,8 +1,9 @@
 """The context every service takes: one data folder opened with one set of settings.
 
 It holds only what every stage shares: the settings, the database sessions, the consent registry
-(and the key takes are sealed with), the title clearances signed with the same key, where each project's files live and the stage cache. A stage
-gets everything else as explicit inputs, so it can run on its own (a batch worker, a test).
+(and the key takes are sealed with), the title clearances signed with the same key, where each
+project's files live and the stage cache. A stage gets everything else as explicit inputs, so it
+can run on its own (a batch worker, a test).
 """
 from __future__ import annotations
 

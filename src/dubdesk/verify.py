@@ -7,10 +7,10 @@ present listed, and a file of a type no package holds reported. Then each audio 
 root issued, hashes intact), the line its name names against the line its credential was signed
 for, the watermark where the detector is installed and the file holds generated speech, and every
 consent its lines were generated under: known here, covering the line on the day it was generated,
-and not revoked since. So is the title clearance the delivery went out under (its credential carries the
-disclosure): in this workbench's history, signed, covering the delivery's language, territories and uses
-on the day it was delivered, and not revoked since. A consent or clearance that cannot be checked fails: a damaged or missing registry record
-is how a revocation would be hidden. A file that cannot be read is one finding, and the others are
+and not revoked since. So is the title clearance the delivery went out under (its credential carries
+the disclosure): in this workbench's history, signed, covering the delivery's language, territories and
+uses on the day it was delivered, and not revoked since. A consent or clearance that cannot be checked
+fails: a damaged or missing record is how a revocation would be hidden. A file that cannot be read is one finding, and the others are
 still checked. The detector runs once for all the readable files (it takes seconds to start, and
 one unreadable file would fail the whole batch).
 """

@@ -33,8 +33,8 @@ from ..takes import check_take
 from ..verify import Finding, Verifier
 from ..voices.registry import ConsentError
 from ..watermark import Watermarker
-from .desk import approvals as approved_lines
 from . import rights
+from .desk import approvals as approved_lines
 from .projects import media, original
 from .projects import project as project_of
 from .scripting import script as script_of
