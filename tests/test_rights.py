@@ -55,7 +55,8 @@ def test_territories_are_iso_codes_or_worldwide_and_a_typo_is_refused():
 @pytest.mark.fast
 @pytest.mark.parametrize("clearance, delivery_for, missing", [
     (None, ("es", ("ES",), BOTH), "the project has no title clearance"),
-    ({"start": TODAY - timedelta(days=30), "until": TODAY - timedelta(days=1)}, ("es", ("ES",), BOTH), f"expired on {TODAY - timedelta(days=1)}"),
+    ({"start": TODAY - timedelta(days=30), "until": TODAY - timedelta(days=1)}, ("es", ("ES",), BOTH),
+     f"expired on {TODAY - timedelta(days=1)}"),
     ({"start": TODAY + timedelta(days=3)}, ("es", ("ES",), BOTH), f"cleared from {TODAY + timedelta(days=3)}"),
     ({}, ("fr", ("ES",), BOTH), "language 'fr' (cleared: es)"),
     ({}, ("es", ("ES", "AR"), BOTH), "territory AR (cleared: ES, MX)"),
