@@ -200,3 +200,33 @@ def test_verify_fails_on_an_edited_forged_or_revoked_clearance_and_delivery_is_r
     projects.state_purpose(home_copy, again, "a test", ("voices",))
     with pytest.raises(ProjectError, match="it also did translation"):
         delivery.deliver(home_copy, again, "es", tmp_path, territories=("ES",))
+
+
+@pytest.mark.fast
+def test_the_rights_commands_state_the_purpose_clear_record_show_and_revoke(make_media, tmp_path, monkeypatch):
+    from dubdesk.config import Settings
+
+    from .test_pipeline import run_cli
+
+    monkeypatch.setenv("COLUMNS", "250")
+    home = tmp_path / "home"
+    project = projects.create_project(Context(Settings(home=home)), make_media("rights-cli.wav", seconds=3.0), name="Ep 2")
+    said = run_cli("purpose", str(project.id), "--text", "a market test", "--ai", "voices,translation", home=home)
+    assert said.returncode == 0 and "a market test (AI: translation, voices)" in said.stdout, said.stderr
+    cleared = run_cli("rights", "clear", str(project.id), "--holder", "Estudio Norte", "--title", "Ep 2", "--languages",
+                      "es", "--territories", "es,mx", "--uses", "ai-voice", "--document", str(LICENCE), "--reference",
+                      "letter 3", "--until", "2099-12-31", home=home)
+    assert cleared.returncode == 0, cleared.stderr
+    clearance_id = cleared.stdout.strip()
+    typo = run_cli("rights", "clear", str(project.id), "--holder", "X", "--title", "Ep 2", "--languages", "es",
+                   "--territories", "Spain", "--uses", "ai-voice", "--document", str(LICENCE), "--reference", "r", home=home)
+    assert typo.returncode == 2 and "unknown territory SPAIN" in typo.stderr
+    recorded = run_cli("rights", "input", str(project.id), "--input", "stem", "--owner", "Music Co.", "--not-cleared",
+                       "--note", "score not licensed", home=home)
+    assert recorded.returncode == 0 and "stem (Music Co.): not cleared, score not licensed" in recorded.stdout
+    revoked = run_cli("rights", "revoke", clearance_id, "--reason", "withdrawn", home=home)
+    assert revoked.returncode == 0, revoked.stderr
+    shown = run_cli("rights", "show", str(project.id), home=home)
+    assert shown.returncode == 0, shown.stderr
+    for said in (clearance_id, "ES,MX", "2099-12-31", "revoked: withdrawn", "Music Co.", "score not licensed"):
+        assert said in shown.stdout
