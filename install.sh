@@ -75,6 +75,12 @@ PROJECT=$(.venv/bin/dubdesk new samples/pyannote_sample/sample.wav --name sample
 # that still fail a check, and each of them is named with the checks it failed.
 .venv/bin/dubdesk approve "$PROJECT" --to es --all --by "${DUBDESK_REVIEWER:-$(id -un)}" \
   --override "bundled sample: accepted as it is, to show the whole flow"
+# Rights before delivery: why AI is used, and the rights holder's approval. The sample's licence (MIT, in
+# samples/ATTRIBUTION.md, recorded by its hash) allows dubbing it anywhere, so it stands as the clearance.
+.venv/bin/dubdesk purpose "$PROJECT" --text "a demonstration dub of the bundled, MIT-licensed sample" --ai translation,voices
+.venv/bin/dubdesk rights clear "$PROJECT" --holder "pyannote.audio authors (MIT licence)" --title sample --languages es \
+  --territories worldwide --uses ai-voice,ai-translation --document samples/ATTRIBUTION.md \
+  --reference "samples/ATTRIBUTION.md: the MIT licence of the bundled sample" >/dev/null
 .venv/bin/dubdesk deliver "$PROJECT" --to es --out out/delivery
 .venv/bin/dubdesk verify out/delivery
 echo "dubdesk is installed; the sample's script is in out/sample/, its Spanish dub in out/delivery/"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dubdesk import engines
+from dubdesk.bench.main_job import clear_sample
 from dubdesk.config import Settings
 from dubdesk.context import Context
 from dubdesk.services import casting, checks, delivery, desk, pipeline, projects, scripting, speech, translation
@@ -91,7 +92,8 @@ def make_media(media_dir):
 @pytest.fixture(scope="session")
 def reviewed(ctx, make_media):
     """A 12 s video (test card + the sample's speech) dubbed into Spanish in a voice of its own, fitted (lines
-    that do not fit spoken again shorter) and checked, and every line but the last approved by a named reviewer."""
+    that do not fit spoken again shorter) and checked, every line but the last approved by a named reviewer, and
+    the title cleared for delivery (as the bundled sample's licence allows)."""
     source = make_media("delivery.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
                         seconds=12.0, video=True)
     project = projects.create_project(ctx, source, name="Entrega «prueba»")
@@ -109,6 +111,7 @@ def reviewed(ctx, make_media):
     checks.qc(ctx, project, "es")
     for line in script.lines[:-1]:
         desk.review(ctx, project, line.id, "es", REVIEWER, approve=True, override_reason="accepted for the test")
+    clear_sample(ctx, project, "es", SAMPLE)
     return project, script, voice.profile_id
 
 

@@ -17,6 +17,7 @@ import pysubs2
 import pytest
 import soundfile as sf
 
+from dubdesk.bench.main_job import clear_sample
 from dubdesk.config import ScriptSettings, Settings
 from dubdesk.context import Context
 from dubdesk.core import Line, Transcript, Turn, Word
@@ -50,6 +51,7 @@ def degenerate(ctx, make_media):
     script = scripting.import_transcript(ctx, project, Transcript("en", 1.0, WORDS), TURNS, "degenerate lines for a test")
     report = pipeline.prepare_dub(ctx, project, LANGUAGE, VOICE)
     assert not report.refused
+    clear_sample(ctx, project, LANGUAGE, SAMPLE)
     return project, script, report.results
 
 

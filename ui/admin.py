@@ -1,10 +1,13 @@
-"""Deliveries and verification (distributors), the audit log, and users (admins)."""
+"""Deliveries, their disclosure and verification (distributors), the audit log, and users (admins)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import gradio as gr
 
 from dubdesk.access import ROLES, add_user, users
 from dubdesk.context import Context
+from dubdesk.export.delivery import DISCLOSURE
 from dubdesk.services import delivery
 from dubdesk.shelf import package as shelf_package
 from dubdesk.shelf import package_names
@@ -12,6 +15,12 @@ from dubdesk.store.audit import audit_events
 
 from .files import Handouts
 from .guard import for_roles, person
+
+
+def disclosure_of(package: Path) -> str:
+    """What the package discloses to its distributor: who allowed it, why AI was used, whose voices, who approved."""
+    text = package / DISCLOSURE
+    return text.read_text("utf-8") if text.is_file() else "This package carries no disclosure: it was not cleared."
 
 
 def build_deliveries(ctx: Context, handouts: Handouts) -> None:
@@ -27,7 +36,7 @@ def build_deliveries(ctx: Context, handouts: Handouts) -> None:
         problems = sum(f.ok is False for f in findings)
         rows = [[f.file, f.check, {True: "ok", False: "FAIL", None: "not checked"}[f.ok], f.message] for f in findings]
         files = [handouts.give(request, p) for p in sorted(package.rglob("*")) if p.is_file()]
-        return rows, f"{problems} problem(s)" if problems else "Verified: no problems", files
+        return rows, f"{problems} problem(s)" if problems else "Verified: no problems", files, disclosure_of(package)
 
     with gr.Row():
         chosen = gr.Dropdown([], label="Delivery", elem_id="deliveries-chosen")
@@ -36,8 +45,9 @@ def build_deliveries(ctx: Context, handouts: Handouts) -> None:
     status = gr.Markdown(elem_id="deliveries-status")
     findings = gr.Dataframe(headers=["file", "check", "", "finding"], interactive=False, elem_id="deliveries-findings")
     files = gr.File(label="Files", file_count="multiple", interactive=False, elem_id="deliveries-files")
+    disclosure = gr.Textbox(label="Disclosure", lines=12, interactive=False, elem_id="deliveries-disclosure")
     refresh.click(listing, None, chosen)
-    verify.click(check, chosen, [findings, status, files], api_name="verify_delivery")
+    verify.click(check, chosen, [findings, status, files, disclosure], api_name="verify_delivery")
 
 
 def build_audit(ctx: Context) -> None:

@@ -9,13 +9,14 @@ from starlette.middleware import Middleware
 from dubdesk.access import LoginThrottle
 from dubdesk.context import Context
 
-from . import admin, projects, review, voices
+from . import admin, projects, review, rights, voices
 from .files import FileGate, Handouts, cache_folder
 from .guard import person
 from .signin import ClientAddress, password_check
 
 PAGES = {  # tab id -> roles that see it
-    "projects": ("localization",), "review": ("localization",), "voices": ("voice_actor",),
+    "projects": ("localization",), "review": ("localization",), "rights": ("rights_manager", "localization"),
+    "voices": ("voice_actor",),
     "deliveries": ("distributor", "localization"), "audit": ("localization", "admin"), "users": ("admin",),
 }
 
@@ -30,6 +31,8 @@ def build_app(ctx: Context, handouts: Handouts) -> gr.Blocks:
                 projects.build(ctx, project_choice)
             with gr.Tab("Review", id="review", visible=False) as tabs["review"]:
                 review.build(ctx, project_choice, handouts)
+            with gr.Tab("Rights", id="rights", visible=False) as tabs["rights"]:
+                rights.build(ctx, project_choice)
             with gr.Tab("My voices", id="voices", visible=False) as tabs["voices"]:
                 voices.build(ctx, handouts)
             with gr.Tab("Deliveries", id="deliveries", visible=False) as tabs["deliveries"]:
@@ -43,8 +46,8 @@ def build_app(ctx: Context, handouts: Handouts) -> gr.Blocks:
             who = person(ctx, request)
             shown = [gr.update(visible=who.role in roles) for roles in PAGES.values()]
             first = next(page for page, roles in PAGES.items() if who.role in roles)
-            localization = who.role == "localization"
-            choice = gr.update(visible=localization, choices=projects.project_choices(ctx) if localization else [])
+            chooses = who.role in ("localization", "rights_manager")
+            choice = gr.update(visible=chooses, choices=projects.project_choices(ctx) if chooses else [])
             return (f"Signed in as **{who.name}** ({who.role.replace('_', ' ')})", choice, gr.Tabs(selected=first), *shown)
 
         app.load(start, None, [whoami, project_choice, pages, *tabs.values()])

@@ -1,7 +1,8 @@
 """Who may do what: users with hashed passwords and one role each, checked on the server.
 
-Roles: localization (projects, review, approval, mixing), voice_actor (their own voice profiles
-only), distributor (deliveries and verification), admin (users). Every service call made for a
+Roles: localization (projects, review, approval, mixing; sees rights), rights_manager (title
+clearances and input rights), voice_actor (their own voice profiles only), distributor (deliveries,
+their disclosure and verification), admin (users). Every service call made for a
 signed-in person goes through `require`, whatever the page shows or hides.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .errors import DubdeskError
 from .store.audit import audit
 from .store.models import User
 
-ROLES = ("localization", "voice_actor", "distributor", "admin")
+ROLES = ("localization", "rights_manager", "voice_actor", "distributor", "admin")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 # Checked when the name is unknown, so an unknown name costs the same scrypt as a known one.
 _NOBODY = f"scrypt${'00' * 16}${'00' * 64}"

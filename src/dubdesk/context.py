@@ -1,8 +1,9 @@
 """The context every service takes: one data folder opened with one set of settings.
 
 It holds only what every stage shares: the settings, the database sessions, the consent registry
-(and the key takes are sealed with), where each project's files live and the stage cache. A stage
-gets everything else as explicit inputs, so it can run on its own (a batch worker, a test).
+(and the key takes are sealed with), the title clearances signed with the same key, where each
+project's files live and the stage cache. A stage gets everything else as explicit inputs, so it
+can run on its own (a batch worker, a test).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .rights.registry import ClearanceRegistry
 from .seal import Seal
 from .stages import StageResult, run_stage
 from .store import Project, open_database
@@ -32,6 +34,7 @@ class Context:
         self.settings = settings
         self.sessions = open_database(settings.database_url)
         self._registry: ConsentRegistry | None = None
+        self._clearances: ClearanceRegistry | None = None
 
     @property
     def registry(self) -> ConsentRegistry:
@@ -41,6 +44,13 @@ class Context:
             self._registry = ConsentRegistry(self.settings.home, self.sessions, seal)
             register_stock_voices(self._registry)
         return self._registry
+
+    @property
+    def clearances(self) -> ClearanceRegistry:
+        """The rights holders' clearances of this workbench's titles, signed with the registry's key."""
+        if self._clearances is None:
+            self._clearances = ClearanceRegistry(self.settings.home, self.sessions, self.seal)
+        return self._clearances
 
     @property
     def seal(self) -> Seal:

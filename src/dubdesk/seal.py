@@ -14,8 +14,9 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +29,7 @@ from .errors import TamperedError
 from .store.models import KeyPin
 
 KEY_FILE = "registry-ed25519.pem"
+R = TypeVar("R")
 
 
 def fingerprint(key: Ed25519PublicKey) -> str:
@@ -99,6 +101,22 @@ class Seal:
             return True
         except (InvalidSignature, ValueError):
             return False
+
+    def sign_record(self, record: R) -> R:
+        """A history record (a voice's consent, a title's clearance) signed by this key over its canonical JSON."""
+        signed = replace(record, signer=self.fingerprint)
+        return replace(signed, signature=self.sign_bytes(signed.signed_content()))
+
+    def check_record(self, record, where: str, version: int, previous: str | None,
+                     error: type[Exception] = TamperedError) -> None:
+        """`error` naming `where` unless the record is the `version`th of its history, follows `previous` and
+        carries this key's signature over exactly what it says."""
+        if record.version != version or record.previous != previous:
+            raise error(f"{where}: breaks the hash chain")
+        if record.signer != self.fingerprint:
+            raise error(f"{where}: signed by an unknown key {record.signer}")
+        if not self.verifies(record.signed_content(), record.signature):
+            raise error(f"{where}: signature does not verify; the record was edited")
 
     def sign(self, kind: str, body: dict[str, Any]) -> str:
         """The seal of one record of `kind` (clip, fit, verdicts, decision)."""

@@ -7,8 +7,10 @@ present listed, and a file of a type no package holds reported. Then each audio 
 root issued, hashes intact), the line its name names against the line its credential was signed
 for, the watermark where the detector is installed and the file holds generated speech, and every
 consent its lines were generated under: known here, covering the line on the day it was generated,
-and not revoked since. A consent that cannot be checked fails: a damaged or missing registry record
-is how a revocation would be hidden. A file that cannot be read is one finding, and the others are
+and not revoked since. So is the title clearance the delivery went out under (its credential carries
+the disclosure): in this workbench's history, signed, covering the delivery's language, territories and
+uses on the day it was delivered, and not revoked since. A consent or clearance that cannot be checked
+fails: a damaged or missing record is how a revocation would be hidden. A file that cannot be read is one finding, and the others are
 still checked. The detector runs once for all the readable files (it takes seconds to start, and
 one unreadable file would fail the whole batch).
 """
@@ -28,6 +30,8 @@ from .export.credentials import ASSERTION_LABEL, MIME_TYPES, ProvenanceReport, c
 from .export.delivery import DOCUMENT_SUFFIXES, MANIFEST, SIGNATURE
 from .files import sha256_file
 from .labels import AI_LABEL, bext_description, read_labels, read_wav_chunk
+from .rights.records import RightsError
+from .rights.registry import ClearanceRegistry
 from .script import LINE_ID
 from .tools import run
 from .voices.records import ProfileRecord
@@ -60,8 +64,9 @@ class _Reading:
 
 
 class Verifier:
-    def __init__(self, registry: ConsentRegistry, root_pem: bytes, watermarker: Watermarker | None) -> None:
-        self.registry, self.root_pem, self.watermarker = registry, root_pem, watermarker
+    def __init__(self, registry: ConsentRegistry, root_pem: bytes, watermarker: Watermarker | None,
+                 clearances: ClearanceRegistry | None = None) -> None:
+        self.registry, self.root_pem, self.watermarker, self.clearances = registry, root_pem, watermarker, clearances
 
     def verify(self, target: Path) -> list[Finding]:
         target = Path(target)
@@ -132,7 +137,7 @@ class Verifier:
     def _file(self, path: Path, reading: _Reading, watermark: Finding) -> list[Finding]:
         name, credential = path.name, reading.credential
         return [_name(name), reading.tags, _c2pa(name, reading.report), *_line(name, credential), watermark,
-                *self._consents(name, credential)]
+                *self._consents(name, credential), *([self._clearance(name, credential)] if credential else [])]
 
     def _tags(self, path: Path) -> Finding:
         if path.suffix.lower() == ".wav":
@@ -202,6 +207,37 @@ class Verifier:
         if lapsed:
             return False, f"voice '{profile}': {lapsed[0]}"
         return True, f"voice '{profile}': consent {record_hash[:12]} covered every line when generated, not revoked"
+
+
+    def _clearance(self, name: str, credential: dict) -> Finding:
+        """The rights holder's clearance this file was delivered under, as it stands in this workbench now."""
+        disclosure = credential.get("disclosure")
+        if not disclosure:
+            return Finding(name, "clearance", False, "no title clearance in its credential: delivered without the "
+                                                     "rights holder's recorded approval")
+        if self.clearances is None:
+            return Finding(name, "clearance", None, "not checked: no clearance registry at hand")
+        return Finding(name, "clearance", *self._cleared(disclosure))
+
+    def _cleared(self, disclosure: dict) -> tuple[bool, str]:
+        clearance_id = disclosure["clearance_id"]
+        try:
+            history = self.clearances.history(clearance_id)
+        except RightsError as error:  # a revocation is hidden by damaging the history or forging a record
+            return False, f"title clearance not checked, so not trusted: {error}"
+        record = next((r for r in history if r.hash == disclosure["clearance_record"]), None)
+        if record is None:
+            return False, (f"title clearance '{clearance_id}': the record {disclosure['clearance_record'][:12]} is not "
+                           "in this workbench's history: forged or edited")
+        if history[-1].revoked:
+            return False, (f"title clearance '{clearance_id}' revoked on {history[-1].revoked_at:%Y-%m-%d} "
+                           f"({history[-1].revocation_reason})")
+        gap = record.terms.refusal(disclosure["language"], tuple(disclosure["territories"]), tuple(disclosure["uses"]),
+                                   date.fromisoformat(disclosure["delivered_on"]))
+        if gap:
+            return False, f"title clearance '{clearance_id}' did not cover {gap}"
+        return True, (f"cleared by {record.terms.holder} ({clearance_id}) for {', '.join(disclosure['uses'])} in "
+                      f"{disclosure['language']}, {', '.join(disclosure['territories'])}; not revoked")
 
 
 def _files(target: Path) -> list[Path]:

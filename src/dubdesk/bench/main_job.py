@@ -3,22 +3,35 @@
 Ingest, script (transcription, diarization), translation, casting, synthesis, fit, QC, the adapter's
 script for the sample where one lies beside it (`sample.<language>.tsv`: lines written shorter by hand,
 spoken again and checked), an explicit approval of every line by a named (benchmark) reviewer,
+the purpose stated and the rights holder's clearance recorded (the sample's licence allows dubbing it),
 delivery (mix, stems, labels, signatures, timeline) and verification of the package.
 """
 from __future__ import annotations
 
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from ..config import Settings
 from ..context import Context
-from ..services import delivery, desk, pipeline, projects, speech
+from ..services import delivery, desk, pipeline, projects, rights, speech
 from ..services.desk import adapt_lines
 from ..translate.edits import read_adaptation
 from .report import StageTimes, publish
 
 REVIEWER = "Benchmark Reviewer"
+
+
+def clear_sample(ctx: Context, project, language: str, sample: Path, by: str = REVIEWER):
+    """What a delivery of a bundled sample needs first: why AI is used, and the clearance its licence (MIT, in
+    the samples' ATTRIBUTION.md) amounts to, worldwide, for AI voices and translation."""
+    projects.state_purpose(ctx, project, "a demonstration dub of a bundled, MIT-licensed sample",
+                           ("translation", "voices"), by=by)
+    licence = sample.resolve().parents[1] / "ATTRIBUTION.md"
+    return rights.clear_title(ctx, project, "pyannote.audio authors (MIT licence)", project.name, [language],
+                              ["worldwide"], ["ai-voice", "ai-translation"], date.today(), None, licence,
+                              "samples/ATTRIBUTION.md: the MIT licence of the bundled sample", by=by)
 
 
 def timed_main_job(ctx: Context, sample: Path, language: str, voice: str, out: Path,
@@ -35,6 +48,7 @@ def timed_main_job(ctx: Context, sample: Path, language: str, voice: str, out: P
         timed("approve", lambda: [desk.review(ctx, project, line_id, language, REVIEWER, approve=True,
                                                    override_reason="benchmark: every line accepted as it is")
                                   for line_id in speech.current_clips(ctx, project, language)])
+        timed("clear", lambda: clear_sample(ctx, project, language, sample))
         folder = timed("deliver", lambda: delivery.deliver(ctx, project, language, out))
         result = timed("verify", lambda: delivery.verify(ctx, folder))
     return project, timed, result

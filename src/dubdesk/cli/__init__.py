@@ -1,7 +1,8 @@
 """The command line: thin faces over the services, with rich progress and one-line errors.
 
 One module per part of the flow, registered here in pipeline order: the project and its stages
-(pipeline), a person's fixes to the script (lines), the review (review), delivery and verification
+(pipeline), a person's fixes to the script (lines), the review (review), the purpose, title clearance and
+input rights (rights), delivery and verification
 (delivery), voices and consent (voices), people and the browser app (users), and the benchmarks in
 their own group (bench).
 Each command parses its options, calls one service and renders what comes back.
@@ -97,5 +98,5 @@ def main() -> None:
 
 # Importing each module registers its commands, in this order (the order `dubdesk --help` shows).
 # isort: off
-from . import pipeline, lines, review, delivery, voices, users, bench  # noqa: E402,F401
+from . import pipeline, lines, review, rights, delivery, voices, users, bench  # noqa: E402,F401
 # isort: on

@@ -17,6 +17,8 @@ def deliver(project: int, language: TargetLanguage,
             out: Annotated[Path, typer.Option(help="folder the delivery package is written into")] = Path("delivery"),
             me: Annotated[Optional[Path], typer.Option("--me", help="an M&E stem to mix over (default: the original, "
                                                                     "ducked under the dub)")] = None,
+            territory: Annotated[str, typer.Option(help="where it goes out: ISO 3166-1 alpha-2 codes (ES,MX) or "
+                                                        "'worldwide'; a title clearance must cover them")] = "worldwide",
             by: By = None, home: Home = None) -> None:
     """Mix the approved lines and write the labelled, signed package: mix, stems, lines, script, timeline, video."""
     from ..context import Context
@@ -24,7 +26,8 @@ def deliver(project: int, language: TargetLanguage,
 
     ctx = Context(load_settings(home))
     with reported_errors(), stage_progress() as progress:
-        folder = delivery.deliver(ctx, projects.project(ctx, project), language, out, me, progress, by=person(by))
+        folder = delivery.deliver(ctx, projects.project(ctx, project), language, out, me, progress, by=person(by),
+                                  territories=tuple(territory.split(",")))
     loudness = json.loads((folder / "manifest.json").read_text("utf-8"))["loudness"]["ffmpeg_ebur128"]
     for role, reading in loudness.items():
         typer.echo(f"{role}: dialogue {reading['dialogue']['integrated_lkfs']:.1f} LKFS, programme "

@@ -13,7 +13,7 @@ app.add_typer(users_app, name="users")
 
 
 @users_app.command("add")
-def users_add(name: str, role: Annotated[str, typer.Option(help="localization | voice_actor | distributor | admin")],
+def users_add(name: str, role: Annotated[str, typer.Option(help="localization | rights_manager | voice_actor | distributor | admin")],
               password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                                     envvar="DUBDESK_NEW_PASSWORD")],
               home: Home = None) -> None:

@@ -24,6 +24,7 @@ from ..files import sha256_file, write_text
 from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
 from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
 from ..mix import loudness as mix_loudness
+from ..rights.disclosure import Disclosure
 from ..staging import release, remove_orphans, staging_folder
 from ..tools import run
 from ..translate.production import LANGUAGE_NAMES
@@ -33,10 +34,11 @@ from .timeline import TIMELINE_FORMATS, TimelineClip, write_timelines
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
+DISCLOSURE = "DISCLOSURE.txt"
 SCRIPT_LIST_FORMATS, SUBTITLE_FORMATS = ("json", "csv", "xlsx"), ("srt", "vtt")
 DUB_SCRIPT_FORMATS = (*SCRIPT_LIST_FORMATS, *SUBTITLE_FORMATS)
 # What a package holds besides its audio, video and manifest: verify checks these by their hash alone.
-DOCUMENT_SUFFIXES = frozenset(f".{kind}" for kind in (*DUB_SCRIPT_FORMATS, *TIMELINE_FORMATS))
+DOCUMENT_SUFFIXES = frozenset(f".{kind}" for kind in (*DUB_SCRIPT_FORMATS, *TIMELINE_FORMATS, "txt"))
 STAGING_PREFIXES = (".delivery-", ".replaced-")  # the package being built; the one it replaces
 ISO_639_2 = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ja": "jpn", "zh": "zho"}
 
@@ -66,6 +68,7 @@ class DeliveryRequest:
     consents: list[dict]  # profile, actor, record hash, terms
     identity: SigningIdentity
     watermark: dict | None  # the mark's identity (Watermarker.identity) when the mix and lines carry it, else None
+    disclosure: Disclosure  # who allowed this dub, why AI was used and what it did
 
 
 def language_title(language: str) -> str:
@@ -123,6 +126,8 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
         _remux_video(request, folder / f"{stem} {label} full mix.wav", video)
         written.append(video.name)
         speech.append(video.name)
+    write_text(folder / DISCLOSURE, request.disclosure.text())
+    written.append(DISCLOSURE)
     _write_manifest(request, folder, written, mix_readings, speech)
 
 
@@ -150,13 +155,14 @@ def _spoken(lines: list[LineProvenance]) -> bool:
 
 
 def _credential(request: DeliveryRequest, lines: list[LineProvenance]) -> dict:
-    """What the C2PA manifest of one file carries: its lines, their consents, models and approvers."""
+    """What the C2PA manifest of one file carries: its lines, their consents, models and approvers, and the
+    delivery's disclosure (the rights holder's clearance, the purpose)."""
     profiles = {line.voice_profile for line in lines}
     return {"project": request.project_name, "language": request.language, "label": AI_LABEL,
             "watermarked": bool(request.watermark and _spoken(lines)), "lines": [line.to_json() for line in lines],
             "consents": [c for c in request.consents if c["profile"] in profiles],
             "models": sorted({json.dumps(line.model, sort_keys=True) for line in lines}),
-            "approvers": sorted({line.approved_by for line in lines})}
+            "approvers": sorted({line.approved_by for line in lines}), "disclosure": request.disclosure.to_json()}
 
 
 def _write_script(request: DeliveryRequest, folder: Path, stem: str) -> list[Path]:
@@ -204,8 +210,8 @@ def _audio_track_count(path: Path) -> int:
 
 
 def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], readings: dict, speech: list[str]) -> None:
-    """Every file's SHA-256, every line's provenance and which files carry the watermark, signed with the
-    project key (detached)."""
+    """Every file's SHA-256, every line's provenance, which files carry the watermark and the disclosure, signed
+    with the project key (detached)."""
     manifest = {
         "tool": "dubdesk", "label": AI_LABEL, "project": request.project_name, "language": request.language,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -214,7 +220,7 @@ def _write_manifest(request: DeliveryRequest, folder: Path, written: list[str], 
         "background": request.background_kind,
         "watermark": request.watermark and {**request.watermark, "files": sorted(speech)},
         "signing_certificate": request.identity.chain.read_text(),
-        "consents": request.consents, "lines": [d.provenance.to_json() for d in request.lines],
+        "disclosure": request.disclosure.to_json(), "consents": request.consents, "lines": [d.provenance.to_json() for d in request.lines],
         "files": {relative: sha256_file(folder / relative) for relative in sorted(written)},
     }
     body = json.dumps(manifest, indent=2, ensure_ascii=False)

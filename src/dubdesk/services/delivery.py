@@ -3,7 +3,8 @@ signed package (see export.delivery), and the verification of a package or file 
 
 Mixing is refused, saying why, while any line is not approved, runs into its speaker's next line,
 has lost its consent, comes from weights the project's licence forbids, or does not check out
-against its seals (see takes.py).
+against its seals (see takes.py); and while no title clearance covers the delivery or an input is
+not cleared (see services.rights).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..export.credentials import SigningIdentity, make_project_ca
 from ..export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
 from ..mix import MIX_RATE, PlacedLine, mixdown
 from ..review import decisions, qc_results
+from ..rights.records import WORLDWIDE
 from ..shelf import shelf
 from ..store import Project
 from ..store.audit import audit
@@ -31,8 +33,10 @@ from ..takes import check_take
 from ..verify import Finding, Verifier
 from ..voices.registry import ConsentError
 from ..watermark import Watermarker
+from . import rights
 from .desk import approvals as approved_lines
 from .projects import media, original
+from .projects import project as project_of
 from .scripting import script as script_of
 from .speech import current_clips
 
@@ -41,12 +45,14 @@ OWN_OVERLAP_TOLERANCE_S = 0.01  # a dub line may touch its speaker's next line b
 
 
 def deliver(ctx: Context, project: Project, language: str, out: Path, background: Path | None = None,
-            progress: Progress = no_progress, by: str = SYSTEM) -> Path:
+            progress: Progress = no_progress, by: str = SYSTEM, territories: tuple[str, ...] = (WORLDWIDE,)) -> Path:
     """Mix the approved lines and write the labelled, signed delivery package (see export.delivery).
 
     Refused, saying why, while any line is not approved, when a line's consent has been revoked or
     has lapsed, when a commercial project holds a line from non-commercial weights, and when any
-    take's seals or fitted file do not check out (see takes.py)."""
+    take's seals or fitted file do not check out (see takes.py); then while no title clearance covers the
+    language, `territories` and what AI did on the day, or an input is not cleared (see services.rights)."""
+    project = project_of(ctx, project.id)  # its purpose as stated now
     script, clips = script_of(ctx, project), current_clips(ctx, project, language)
     approvals = approved_lines(ctx, project, language)
     _refuse_unready(script, clips, approvals, language)
@@ -54,6 +60,10 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     _refuse_running_into_own_lines(script, clips)
     _refuse_consent_and_licence(ctx, project, language, clips)
     _refuse_unsealed(ctx, project, clips)
+    today = date.today()
+    needed = rights.delivery_uses(ctx, project, language)
+    clearance = rights.covering_clearance(ctx, project, language, territories, needed, today)
+    rights.refuse_uncleared_inputs(ctx, project, language, with_stem=background is not None)
     progress("mix")
     with ctx.sessions() as session:
         takes = current_takes(session, project.id, language)
@@ -73,15 +83,18 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     delivered = [DeliveredLine(d.line, d.text, d.start, placed.audio, d.provenance)
                  for d, placed in zip(delivered, mix.lines, strict=True)]
     progress("deliver")
+    consents = _consents(ctx, clips)
+    approvers = tuple(sorted({d.provenance.approved_by for d in delivered}))
     request = DeliveryRequest(project.name, language, script, delivered, mix, kind, original(ctx, project),
-                              media(project).has_video, ctx.settings.script.frame_rate,
-                              _consents(ctx, clips), signing_identity(ctx),
-                              watermarker.identity if watermarker else None)
+                              media(project).has_video, ctx.settings.script.frame_rate, consents, signing_identity(ctx),
+                              watermarker.identity if watermarker else None,
+                              rights.disclosure(clearance, project, language, territories, needed, consents, approvers, today))
     folder = write_delivery(request, Path(out))
     with ctx.sessions() as session:
         for clip in clips.values():
             session.get(Clip, clip.id).status = "mixed"
-        audit(session, by, "delivered", project.id, language=language, folder=str(folder), lines=len(delivered))
+        audit(session, by, "delivered", project.id, language=language, folder=str(folder), lines=len(delivered),
+              clearance=clearance.clearance_id, territories=list(territories))
         session.commit()
     return folder
 
@@ -89,7 +102,7 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
 def verify(ctx: Context, target: Path, trust: Path | None = None) -> list[Finding]:
     """Findings on a delivered file or package (see verify.Verifier)."""
     root = Path(trust).read_bytes() if trust else signing_identity(ctx).root.read_bytes()
-    return Verifier(ctx.registry, root, Watermarker.find(ctx.settings)).verify(Path(target))
+    return Verifier(ctx.registry, root, Watermarker.find(ctx.settings), ctx.clearances).verify(Path(target))
 
 
 def signing_identity(ctx: Context) -> SigningIdentity:
@@ -201,6 +214,7 @@ def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> No
                            f"({listed(overruns)}); shorten their text and speak them again, or reject them")
 
 
-def deliver_to_shelf(ctx: Context, project: Project, language: str, by: str) -> Path:
+def deliver_to_shelf(ctx: Context, project: Project, language: str, by: str,
+                     territories: tuple[str, ...] = (WORLDWIDE,)) -> Path:
     """Mix and deliver onto the deliveries shelf, where the browser lists packages."""
-    return deliver(ctx, project, language, shelf(ctx.settings), by=by)
+    return deliver(ctx, project, language, shelf(ctx.settings), by=by, territories=territories)

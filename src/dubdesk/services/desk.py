@@ -23,6 +23,7 @@ from ..store.models import LineTranslation, Review
 from ..store.takes import current_takes
 from ..translate import text_label
 from ..translate.edits import TextEdit
+from . import rights
 from .casting import castings
 from .checks import check_clips
 from .fitting import fit_line
@@ -229,11 +230,15 @@ def unapproved(ctx: Context, project: Project, language: str) -> list[str]:
 
 
 def mix_gate(ctx: Context, project: Project, language: str) -> str | None:
-    """Why the mix is closed, naming the lines (the first 20); None when every line is approved."""
+    """Why the mix is closed: the lines not approved (the first 20), no title clearance for the language (the dub
+    is a draft for the rights holder), the inputs not cleared; None when nothing stands in the way."""
     waiting = unapproved(ctx, project, language)
-    if not waiting:
-        return None
-    return f"Mix unavailable: {len(waiting)} line(s) not approved: " + ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
+    reasons = [f"{len(waiting)} line(s) not approved: " + ", ".join(waiting[:20]) + (" …" if len(waiting) > 20 else "")
+               ] if waiting else []
+    reasons += [label] if (label := rights.draft_label(ctx, project, language)) else []
+    if uncleared := rights.uncleared(ctx, project, language):
+        reasons.append(f"{len(uncleared)} input(s) not cleared: " + "; ".join(s.describe() for s in uncleared))
+    return "Mix unavailable: " + ". ".join(reasons) if reasons else None
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,20 @@ def describe_project(ctx: Context, project: Project, series: str | None = None,
         audit(session, by, "project described", project.id, series=series, characters=characters, glossary=glossary)
         session.commit()
         return row
+
+
+AI_USES = ("translation", "voices")
+
+
+def state_purpose(ctx: Context, project: Project, text: str, ai_did: tuple[str, ...], by: str = SYSTEM) -> Project:
+    """Say why AI is used in this project and what it does (translation, voices): a delivery discloses both."""
+    did = tuple(sorted({use.strip().lower() for use in ai_did if use.strip()}))
+    if not text.strip() or not did or not set(did) <= set(AI_USES):
+        raise ProjectError(f"project '{project.name}': state a purpose (why AI is used) and what AI does, one or more "
+                           f"of {', '.join(AI_USES)}")
+    with ctx.sessions() as session:
+        row = session.get(Project, project.id)
+        row.purpose, row.ai_uses = text.strip(), list(did)
+        audit(session, by, "purpose stated", project.id, purpose=row.purpose, ai_uses=row.ai_uses)
+        session.commit()
+        return row

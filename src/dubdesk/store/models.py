@@ -31,6 +31,9 @@ class Project(Base):
     series: Mapped[str | None] = mapped_column(String(200), nullable=True)
     characters: Mapped[dict] = mapped_column(JSON, default=dict)  # speaker label -> character name
     glossary: Mapped[dict] = mapped_column(JSON, default=dict)  # source term -> {language: required translation}
+    # why AI is used here ("a first-pass dub for market testing in Spanish") and what it did (translation, voices)
+    purpose: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    ai_uses: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stage_runs: Mapped[list[StageRun]] = relationship(back_populates="project", cascade="all, delete-orphan")
@@ -236,3 +239,45 @@ class Revocation(Base):
     profile_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     pcm_sha256: Mapped[list] = mapped_column(JSON, default=list)
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Clearance(Base):
+    """The registered head of each title clearance's signed history (catches a truncated history); a head
+    only moves forward and is never removed."""
+
+    __tablename__ = "clearances"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClearanceRevocation(Base):
+    """A revoked title clearance, kept apart from its history so that removing the revocation there is
+    caught. Rows are never changed or removed."""
+
+    __tablename__ = "clearance_revocations"
+
+    clearance_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InputRight(Base):
+    """Who owns one input of a project (the source, an M&E stem, a glossary term) and whether its use here
+    is cleared, sealed; append-only, the newest row per input counts."""
+
+    __tablename__ = "input_rights"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    input: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(300))
+    cleared: Mapped[bool]
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    document_ref: Mapped[str] = mapped_column(String(500), default="")
+    document_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seal: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -99,7 +99,7 @@ class ProfileRecord:
                        signer="", signature="", **changes)
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ProfileRecord:
@@ -118,11 +118,12 @@ class ProfileRecord:
         )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A record as JSON: tuples as lists, dates and times in ISO 8601."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value

@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -60,8 +59,7 @@ class ConsentRegistry:
         revocation: it is final."""
         if record.previous is not None and self.current(record.profile_id).revoked:
             raise ConsentError(f"voice profile '{record.profile_id}' is revoked; a revocation is final")
-        signed = replace(record, signer=self.signer)
-        signed = replace(signed, signature=self.seal.sign_bytes(signed.signed_content()))
+        signed = self.seal.sign_record(record)
         path = self._history_path(record.profile_id)
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
         line = json.dumps(signed.to_json(), ensure_ascii=False, sort_keys=True) + "\n"
@@ -160,12 +158,9 @@ class ConsentRegistry:
 
     def _verify(self, record: ProfileRecord, profile_id: str, version: int, previous: str | None) -> None:
         where = f"voice profile '{profile_id}', version {version}"
-        if record.profile_id != profile_id or record.version != version or record.previous != previous:
+        if record.profile_id != profile_id:
             raise TamperedError(f"{where}: breaks the hash chain")
-        if record.signer != self.signer:
-            raise TamperedError(f"{where}: signed by an unknown key {record.signer}")
-        if not self.seal.verifies(record.signed_content(), record.signature):
-            raise TamperedError(f"{where}: signature does not verify; the record was edited")
+        self.seal.check_record(record, where, version, previous, TamperedError)
 
     def current(self, profile_id: str) -> ProfileRecord:
         return self.history(profile_id)[-1]

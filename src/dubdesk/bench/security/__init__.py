@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ...config import Settings
 from ...services import delivery
+from ..main_job import clear_sample
 from ..report import publish
 from .common import BAD, GOOD, GROUPS, LANGUAGE, Attempt, approve_all, dubbed_desk, refused, scratch_settings, summary_of
 from .consent import consent_attacks
@@ -42,6 +43,8 @@ def attack_all(settings: Settings, sample: Path, scratch: Path, races: int = 20,
         if "races" in groups:
             found += race_trials(ctx, project, races)
         approve_all(ctx, project)
+        if "verify" in groups:
+            clear_sample(ctx, project, LANGUAGE, sample)
         package = delivery.deliver(ctx, project, LANGUAGE, scratch / "delivery") if "verify" in groups else None
         if "takes" in groups:
             found += take_tamperings(ctx, project, _folder(scratch / "takes"))
