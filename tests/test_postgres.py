@@ -1,0 +1,195 @@
+"""PostgreSQL as the team store: the migrations up and down, the database's own guards, two processes
+racing one line's edit, and a data folder that opens whole from wherever it is mounted.
+
+The tests start a PostgreSQL server of their own (Debian's postgresql, as install.sh puts it there):
+initdb in a temporary folder and pg_ctl on a free port of 127.0.0.1, run as the `postgres` user when
+the tests run as root (PostgreSQL refuses root), stopped and removed at the end.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic import command
+from sqlalchemy import URL, create_engine, inspect, select, text
+
+from dubdesk.bench.security.races import race_trials
+from dubdesk.config import Settings
+from dubdesk.context import Context
+from dubdesk.services import casting, projects, scripting, speech, translation
+from dubdesk.stages import _is_intact
+from dubdesk.store import StageRun
+from dubdesk.store.database import alembic_config, make_engine, migrate
+from dubdesk.store.models import Clip
+from dubdesk.voices.registry import ConsentError
+
+from .conftest import SAMPLE
+from .test_line_edits import heard
+from .test_pipeline import DUBDESK, ROOT
+
+LANGUAGE, VOICE, PRODUCER = "es", "stock-pico-es-es", "Paula Producer"
+USER, PASSWORD = "dubdesk", "s3cret%/@ pass"  # a password a URL must quote, and %-interpolation must leave be
+RACES = 8
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running PostgreSQL server of the test session's own."""
+
+    port: int
+
+    def url(self, database: str) -> str:
+        return URL.create("postgresql", USER, PASSWORD, "127.0.0.1", self.port, database).render_as_string(
+            hide_password=False)
+
+    def connect(self, database: str) -> psycopg.Connection:
+        """A plain connection, beside dubdesk's, as anyone with an SQL shell has one."""
+        return psycopg.connect(host="127.0.0.1", port=self.port, user=USER, password=PASSWORD, dbname=database,
+                               autocommit=True)
+
+    def new_database(self, name: str) -> str:
+        """An empty database of its own for one test; its URL."""
+        with self.connect("postgres") as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+def _postgres_program(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        pytest.fail(f"PostgreSQL's {name} is not installed; install Debian's postgresql (install.sh does)")
+    return str(found[-1])
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    """PostgreSQL will not run as root: as root, run it as the `postgres` user the Debian package made."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgresql() -> Iterator[Server]:
+    folder = Path(tempfile.mkdtemp(prefix="dubdesk-pg-"))  # not under pytest's tmp: that is root's alone (0700)
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    data, password_file, port = folder / "data", folder / "password", _free_port()
+    password_file.write_text(PASSWORD + "\n")
+    if os.geteuid() == 0:
+        os.chown(password_file, owner.pw_uid, owner.pw_gid)
+    run = lambda *command: subprocess.run(_as_server_user(list(command)), check=True, capture_output=True)  # noqa: E731
+    run(_postgres_program("initdb"), "-D", str(data), "-U", USER, f"--pwfile={password_file}", "--auth-local=trust",
+        "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale")
+    pg_ctl = _postgres_program("pg_ctl")
+    run(pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "start", "-o",
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off")
+    try:
+        yield Server(port)
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tables(url: str) -> set[str]:
+    return set(inspect(make_engine(url)).get_table_names())
+
+
+def _guards(url: str) -> set[str]:
+    """The triggers on dubdesk's tables and the functions they call."""
+    with make_engine(url).connect() as connection:
+        triggers = connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars()
+        functions = connection.execute(text("SELECT proname FROM pg_proc WHERE proname LIKE 'dubdesk%'")).scalars()
+        return {*triggers, *functions}
+
+
+@pytest.mark.fast
+def test_the_migrations_run_up_down_and_up_again_on_postgresql_with_their_guards(postgresql):
+    url = postgresql.new_database("migrations")
+    migrate(url)
+    assert {"projects", "clips", "reviews", "revocations", "script_edits", "alembic_version"} <= _tables(url)
+    assert _guards(url) == {"key_pins_append_only", "revocations_append_only", "reviews_append_only",
+                            "audit_log_append_only", "voice_profiles_forward", "voice_profiles_no_delete",
+                            "dubdesk_refuse", "dubdesk_head_forward"}
+    command.downgrade(alembic_config(url), "base")
+    assert _tables(url) == {"alembic_version"} and not _guards(url)
+    migrate(url)
+    assert "script_edits" in _tables(url) and len(_guards(url)) == 8
+
+
+@pytest.mark.fast
+def test_budgets_written_in_characters_are_carried_into_syllables_and_back_on_postgresql(postgresql):
+    url = postgresql.new_database("budgets")
+    config = alembic_config(url)
+    command.upgrade(config, "0009")
+    with make_engine(url).begin() as connection:
+        connection.execute(text("INSERT INTO projects (id, name, folder, source_name, source_sha256, media, "
+                                "target_languages, commercial, created_at) VALUES (1, 'p', 'p', 'p.wav', '0', '{}', "
+                                "'[]', false, '2026-01-01')"))
+        connection.execute(text("INSERT INTO line_translations (project_id, line_id, language, text, origin, engine, "
+                                "budget_chars, over_budget, version, updated_at) VALUES "
+                                "(1, 'L1', 'es', 'Hola.', 'machine', '{}', 33, false, 1, '2026-01-01'), "
+                                "(1, 'L1', 'ja', 'はい', 'machine', '{}', 16, false, 1, '2026-01-01')"))
+    command.upgrade(config, "0010")
+    with make_engine(url).connect() as connection:
+        budgets = dict(connection.execute(text("SELECT language, budget_syllables FROM line_translations")).all())
+    assert budgets == {"es": 16, "ja": 16}  # as on SQLite
+    command.downgrade(config, "0009")
+    with make_engine(url).connect() as connection:
+        assert dict(connection.execute(text("SELECT language, budget_chars FROM line_translations")).all())["es"] == 34
+
+
+@pytest.mark.fast
+def test_postgresql_itself_refuses_to_un_revoke_a_voice_or_rewrite_the_audit_log(postgresql, tmp_path):
+    ctx = Context(Settings(home=tmp_path / "home", database_url=postgresql.new_database("guards")))
+    speech.revoke_voice(ctx, VOICE, "the stock voice is withdrawn", by="Vera Voice")
+    with postgresql.connect("guards") as database:
+        for refused, said in [
+                (f"UPDATE revocations SET pcm_sha256 = '[]' WHERE profile_id = '{VOICE}'", "a revocation is final"),
+                (f"DELETE FROM revocations WHERE profile_id = '{VOICE}'", "a revocation is final"),
+                (f"UPDATE voice_profiles SET version = version - 1 WHERE id = '{VOICE}'", "only moves forward"),
+                (f"UPDATE voice_profiles SET head_hash = 'forged' WHERE id = '{VOICE}'", "only moves forward"),
+                (f"DELETE FROM voice_profiles WHERE id = '{VOICE}'", "cannot be removed"),
+                ("UPDATE audit_log SET actor = 'somebody else'", "append-only")]:
+            with pytest.raises(psycopg.errors.RaiseException, match=said):
+                database.execute(refused)
+        assert database.execute("SELECT count(*) FROM revocations").fetchone() == (1,)
+    assert ctx.registry.current(VOICE).revoked
+    with pytest.raises(ConsentError, match="revoked"):
+        ctx.registry.update_terms(VOICE, ctx.registry.current(VOICE).terms, by="Vera Voice")
+
+
+@pytest.fixture(scope="module")
+def team(postgresql, tmp_path_factory) -> tuple[Context, object]:
+    """A four-line programme (its transcript given, not heard) spoken in Spanish, on a PostgreSQL database."""
+    ctx = Context(Settings(home=tmp_path_factory.mktemp("team-home"), database_url=postgresql.new_database("team")))
+    project = projects.create_project(ctx, SAMPLE, name="Team", by=PRODUCER)
+    script = scripting.import_transcript(ctx, project, *heard(), "the team tests' transcript")
+    translation.translate(ctx, project, LANGUAGE, PRODUCER)
+    for speaker in script.speakers:
+        casting.cast(ctx, project, speaker, LANGUAGE, VOICE, PRODUCER)
+    speech.synthesize_language(ctx, project, LANGUAGE, by=PRODUCER)
+    return ctx, project
+
+
+def test_two_processes_editing_one_line_on_postgresql_lose_no_edit(team):
+    ctx, project = team
+    rounds = race_trials(ctx, project, RACES)
+    assert [attempt.outcome for attempt in rounds] == ["held"] * RACES, [attempt.detail for attempt in rounds]
+    line_id = next(iter(speech.current_clips(ctx, project, LANGUAGE)))
+    text = translation.translations(ctx, project, LANGUAGE)[line_id]
+    assert speech.current_clips(ctx, project, LANGUAGE)[line_id].text == text.text
+    assert text.text == f"Versión {RACES - 1} de {text.edited_by}.", "the last round's winner has the line"
