@@ -20,13 +20,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from alembic import command
-from sqlalchemy import URL, create_engine, inspect, select, text
+from sqlalchemy import URL, inspect, select, text
 
 from dubdesk.bench.security.races import race_trials
 from dubdesk.config import Settings
 from dubdesk.context import Context
+from dubdesk.files import sha256_file
 from dubdesk.services import casting, projects, scripting, speech, translation
-from dubdesk.stages import _is_intact
 from dubdesk.store import StageRun
 from dubdesk.store.database import alembic_config, make_engine, migrate
 from dubdesk.store.models import Clip
@@ -34,7 +34,7 @@ from dubdesk.voices.registry import ConsentError
 
 from .conftest import SAMPLE
 from .test_line_edits import heard
-from .test_pipeline import DUBDESK, ROOT
+from .test_pipeline import DUBDESK
 
 LANGUAGE, VOICE, PRODUCER = "es", "stock-pico-es-es", "Paula Producer"
 USER, PASSWORD = "dubdesk", "s3cret%/@ pass"  # a password a URL must quote, and %-interpolation must leave be
@@ -193,3 +193,69 @@ def test_two_processes_editing_one_line_on_postgresql_lose_no_edit(team):
     text = translation.translations(ctx, project, LANGUAGE)[line_id]
     assert speech.current_clips(ctx, project, LANGUAGE)[line_id].text == text.text
     assert text.text == f"Versión {RACES - 1} de {text.edited_by}.", "the last round's winner has the line"
+
+
+def _everything(url: str) -> str:
+    """Every row of every table, as text."""
+    with make_engine(url).connect() as connection:
+        return repr([connection.execute(text(f'SELECT * FROM "{table}"')).all() for table in _tables(url)])
+
+
+def test_a_data_folder_mounted_at_another_path_opens_whole_from_the_shared_database(team, tmp_path):
+    """Machines mount the shared data folder where each likes: the database names no path of any of them."""
+    ctx, project = team
+    home, script = ctx.settings.home, scripting.script(ctx, project)
+    mounted, away = tmp_path / "mounted-elsewhere", home.with_name(home.name + "-away")
+    shutil.copytree(home, mounted)
+    home.rename(away)  # nothing may still be read where the first machine had it
+    try:
+        moved = Context(ctx.settings.model_copy(update={"home": mounted}))
+        with moved.sessions() as session:
+            runs = session.scalars(select(StageRun).where(StageRun.project_id == project.id)).all()
+            clips = session.scalars(select(Clip).where(Clip.project_id == project.id)).all()
+        folder = moved.folder(project)
+        assert runs and all(sha256_file(folder / run.output) == run.output_sha256 for run in runs)
+        assert clips and all(sha256_file(folder / clip.path) == clip.sha256 for clip in clips)
+        assert all((folder / clip.fitted.path).exists() for clip in clips if clip.fitted)
+        assert scripting.script(moved, project) == script
+        with moved.sessions() as session:
+            assert len(session.scalars(select(StageRun).where(StageRun.project_id == project.id)).all()) == len(runs), \
+                "every stage result was found where the new mount has it, none made again"
+        assert moved.registry.current(VOICE).stock is not None, "the consent history verifies from the new mount"
+        stored = _everything(ctx.settings.database_url)
+        assert str(home) not in stored and str(mounted) not in stored
+    finally:
+        away.rename(home)
+
+
+def test_the_database_url_comes_from_the_file_then_the_environment_then_the_flag(team, tmp_path):
+    ctx, _ = team
+    (tmp_path / "dubdesk.toml").write_text('database_url = "postgresql://nobody:hush@127.0.0.1:1/none"\n')
+    environment = {name: value for name, value in os.environ.items() if name not in ("DUBDESK_CONFIG", "DUBDESK_DATABASE_URL")}
+
+    def listed(*flags: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*DUBDESK, *flags, "projects", "--home", str(ctx.settings.home)], capture_output=True,
+                              text=True, cwd=tmp_path, env={**environment, **env})
+
+    from_file = listed()
+    assert from_file.returncode == 2 and "hush" not in from_file.stderr
+    assert from_file.stderr.startswith("error: cannot open the database postgresql://nobody:***@127.0.0.1:1/none (")
+    from_environment = listed(DUBDESK_DATABASE_URL=ctx.settings.database_url)
+    assert from_environment.returncode == 0 and "Team" in from_environment.stdout, from_environment.stderr
+    flagged = listed("--database-url", "mysql://somebody@db/dubdesk", DUBDESK_DATABASE_URL=ctx.settings.database_url)
+    assert flagged.returncode == 2
+    assert flagged.stderr.startswith("error: database_url 'mysql://somebody@db/dubdesk' names a database dubdesk does not run on")
+
+
+@pytest.mark.fast
+def test_without_a_database_url_each_data_folder_keeps_its_own_sqlite_file(tmp_path):
+    settings = Settings(home=tmp_path / "one")
+    assert settings.database == f"sqlite:///{tmp_path / 'one' / 'dubdesk.db'}"
+    assert settings.model_copy(update={"home": tmp_path / "two"}).database == f"sqlite:///{tmp_path / 'two' / 'dubdesk.db'}"
+
+
+@pytest.mark.fast
+def test_a_delivery_in_the_data_folder_is_recorded_relative_to_it_and_one_outside_as_it_is(tmp_path):
+    ctx = Context(Settings(home=tmp_path / "home"))
+    assert ctx.stored_path(tmp_path / "home" / "deliveries" / "Team es [AI beta]") == "deliveries/Team es [AI beta]"
+    assert ctx.stored_path(tmp_path / "elsewhere" / ".." / "out") == str(tmp_path / "out")
