@@ -7,6 +7,7 @@ the tests run as root (PostgreSQL refuses root), stopped and removed at the end.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pwd
 import shutil
@@ -26,10 +27,12 @@ from dubdesk.bench.security.races import race_trials
 from dubdesk.config import Settings
 from dubdesk.context import Context
 from dubdesk.files import sha256_file
-from dubdesk.services import casting, projects, scripting, speech, translation
+from dubdesk.review import decisions
+from dubdesk.services import casting, desk, projects, scripting, speech, translation
 from dubdesk.store import StageRun
 from dubdesk.store.database import alembic_config, make_engine, migrate
 from dubdesk.store.models import Clip
+from dubdesk.takes import check_clip, decision_body
 from dubdesk.voices.registry import ConsentError
 
 from .conftest import SAMPLE
@@ -96,7 +99,8 @@ def postgresql() -> Iterator[Server]:
         "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale")
     pg_ctl = _postgres_program("pg_ctl")
     run(pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "start", "-o",
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off")
+        # a server whose own time zone is not UTC: dubdesk keeps times in UTC (the seals cover them) all the same
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone=America/Sao_Paulo")
     try:
         yield Server(port)
     finally:
@@ -201,6 +205,34 @@ def _everything(url: str) -> str:
         return repr([connection.execute(text(f'SELECT * FROM "{table}"')).all() for table in _tables(url)])
 
 
+def _reject_in_turn(settings: Settings, project_id: int, line_id: str, reviewer: str, rounds: int, barrier) -> None:
+    """One reviewer in a process of their own: each round, wait for the other, then reject the line's take."""
+    ctx = Context(settings)
+    project = projects.project(ctx, project_id)
+    for round_ in range(rounds):
+        barrier.wait()
+        desk.review(ctx, project, line_id, LANGUAGE, reviewer, approve=False, note=f"round {round_}")
+
+
+def test_two_processes_deciding_on_one_line_on_postgresql_lose_no_decision_and_keep_the_chain(team):
+    ctx, project = team
+    line_id, clip = list(speech.current_clips(ctx, project, LANGUAGE).items())[-1]
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(2, timeout=120)
+    reviewers = [spawn.Process(target=_reject_in_turn, args=(ctx.settings, project.id, line_id, name, RACES, barrier))
+                 for name in ("ana", "bruno")]
+    for reviewer in reviewers:
+        reviewer.start()
+    for reviewer in reviewers:
+        reviewer.join(300)
+    assert [reviewer.exitcode for reviewer in reviewers] == [0, 0]
+    with ctx.sessions() as session:
+        made = decisions(session, clip.id)
+    assert sorted(review.reviewer for review in made) == ["ana"] * RACES + ["bruno"] * RACES
+    for previous, review in zip([None, *made], made):  # each sealed on the one made before it
+        ctx.seal.check("decision", decision_body(review, clip, previous), review.seal, f"decision {review.id}")
+
+
 def test_a_data_folder_mounted_at_another_path_opens_whole_from_the_shared_database(team, tmp_path):
     """Machines mount the shared data folder where each likes: the database names no path of any of them."""
     ctx, project = team
@@ -218,6 +250,8 @@ def test_a_data_folder_mounted_at_another_path_opens_whole_from_the_shared_datab
         assert clips and all(sha256_file(folder / clip.path) == clip.sha256 for clip in clips)
         assert all((folder / clip.fitted.path).exists() for clip in clips if clip.fitted)
         assert scripting.script(moved, project) == script
+        for clip in clips:
+            check_clip(moved.seal, clip)  # the seal covers its time, read back as written
         with moved.sessions() as session:
             assert len(session.scalars(select(StageRun).where(StageRun.project_id == project.id)).all()) == len(runs), \
                 "every stage result was found where the new mount has it, none made again"
