@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import URL, inspect, select, text
 
 from dubdesk.bench.security.races import race_trials
@@ -132,6 +133,21 @@ def test_the_migrations_run_up_down_and_up_again_on_postgresql_with_their_guards
     assert _tables(url) == {"alembic_version"} and not _guards(url)
     migrate(url)
     assert "script_edits" in _tables(url) and len(_guards(url)) == 8
+
+
+@pytest.mark.fast
+def test_servers_starting_together_on_a_new_database_migrate_it_one_after_the_other(postgresql):
+    url = postgresql.new_database("together")
+    spawn = multiprocessing.get_context("spawn")
+    starting = [spawn.Process(target=migrate, args=(url,)) for _ in range(3)]
+    for process in starting:
+        process.start()
+    for process in starting:
+        process.join(120)
+    assert [process.exitcode for process in starting] == [0, 0, 0]
+    with make_engine(url).connect() as connection:
+        migrated = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert migrated == [ScriptDirectory.from_config(alembic_config(url)).get_current_head()]
 
 
 @pytest.mark.fast
@@ -293,3 +309,12 @@ def test_a_delivery_in_the_data_folder_is_recorded_relative_to_it_and_one_outsid
     ctx = Context(Settings(home=tmp_path / "home"))
     assert ctx.stored_path(tmp_path / "home" / "deliveries" / "Team es [AI beta]") == "deliveries/Team es [AI beta]"
     assert ctx.stored_path(tmp_path / "elsewhere" / ".." / "out") == str(tmp_path / "out")
+
+
+def test_a_voice_revoked_with_a_long_reason_blocks_every_take_in_it_on_postgresql(team):
+    """Last of the tests on `team`: a revocation is final."""
+    ctx, project = team
+    reason = "The actor withdrew consent for every use of this voice, in every language and project. " * 8
+    assert speech.revoke_voice(ctx, VOICE, reason, by="Vera Voice") == len(speech.clips(ctx, project)) > 0
+    assert {clip.status for clip in speech.clips(ctx, project)} == {"blocked"}
+    assert ctx.registry.current(VOICE).revocation_reason == reason, "the whole reason is kept in the signed history"

@@ -48,10 +48,6 @@ def database_url(url: str) -> URL:
                        f"not run on; write {SUPPORTED}")
 
 
-def is_postgresql(url: str) -> bool:
-    return database_url(url).drivername == POSTGRESQL_DRIVER
-
-
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
