@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -74,9 +73,13 @@ def _postgres_program(name: str) -> str:
     return str(found[-1])
 
 
-def _as_server_user(command: list[str]) -> list[str]:
-    """PostgreSQL will not run as root: as root, run it as the `postgres` user the Debian package made."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+def _as_server_user(*command: str) -> None:
+    """Run a PostgreSQL program; as root, as the `postgres` user the Debian package made (PostgreSQL will not
+    run as root)."""
+    done = subprocess.run(["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"{Path(command[0]).name} failed: {done.stderr.strip()}")
 
 
 def _free_port() -> int:
@@ -88,24 +91,21 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def postgresql() -> Iterator[Server]:
     folder = Path(tempfile.mkdtemp(prefix="dubdesk-pg-"))  # not under pytest's tmp: that is root's alone (0700)
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(folder, owner.pw_uid, owner.pw_gid)
     data, password_file, port = folder / "data", folder / "password", _free_port()
     password_file.write_text(PASSWORD + "\n")
     if os.geteuid() == 0:
-        os.chown(password_file, owner.pw_uid, owner.pw_gid)
-    run = lambda *command: subprocess.run(_as_server_user(list(command)), check=True, capture_output=True)  # noqa: E731
-    run(_postgres_program("initdb"), "-D", str(data), "-U", USER, f"--pwfile={password_file}", "--auth-local=trust",
-        "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale")
+        for path in (folder, password_file):
+            shutil.chown(path, "postgres", "postgres")
+    _as_server_user(_postgres_program("initdb"), "-D", str(data), "-U", USER, f"--pwfile={password_file}",
+                    "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale")
     pg_ctl = _postgres_program("pg_ctl")
-    run(pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "start", "-o",
-        # a server whose own time zone is not UTC: dubdesk keeps times in UTC (the seals cover them) all the same
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone=America/Sao_Paulo")
+    _as_server_user(pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "start", "-o",
+                    # a server whose own time zone is not UTC: dubdesk keeps times in UTC (the seals cover them)
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone=America/Sao_Paulo")
     try:
         yield Server(port)
     finally:
-        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        _as_server_user(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
 
 

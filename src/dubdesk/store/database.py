@@ -32,7 +32,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def database_url(url: str) -> URL:
+def engine_url(url: str) -> URL:
     """`url` as SQLAlchemy opens it: SQLite as given, PostgreSQL through psycopg 3 (the driver dubdesk
     installs); any other database is refused, naming the two it runs on."""
     try:
@@ -52,7 +52,7 @@ def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # the option is read with %-interpolation, and a URL-quoted password may hold a %
-    config.set_main_option("sqlalchemy.url", database_url(url).render_as_string(hide_password=False).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", engine_url(url).render_as_string(hide_password=False).replace("%", "%%"))
     return config
 
 
@@ -61,7 +61,7 @@ def migrate(url: str, revision: str = "head") -> None:
 
 
 def make_engine(url: str) -> Engine:
-    parsed = database_url(url)
+    parsed = engine_url(url)
     if parsed.drivername == POSTGRESQL_DRIVER:
         return create_engine(parsed, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
     engine = create_engine(parsed)
@@ -79,8 +79,9 @@ def open_database(url: str) -> sessionmaker[Session]:
     except OperationalError as error:
         shown = make_url(url).render_as_string(hide_password=True)
         reason = " ".join(str(error.orig).split())
-        raise DubdeskError(f"cannot open the database {shown} ({reason}); check database_url, and that its server is "
-                           f"running and lets this user in") from error
+        remedy = ("keep the data folder on a local disk, writable by this user" if sqlite_file is not None else
+                  "check database_url, and that its server is running and lets this user in")
+        raise DubdeskError(f"cannot open the database {shown} ({reason}); {remedy}") from error
     engine = make_engine(url)
     if sqlite_file is not None:
         check_sqlite(engine, sqlite_file)
@@ -89,7 +90,7 @@ def open_database(url: str) -> sessionmaker[Session]:
 
 def _sqlite_file(url: str) -> Path | None:
     """The file of an SQLite database (None for PostgreSQL, or SQLite in memory)."""
-    parsed = database_url(url)
+    parsed = engine_url(url)
     return Path(parsed.database) if parsed.drivername.startswith("sqlite") and parsed.database else None
 
 

@@ -11,10 +11,13 @@ from dubdesk.store.models import Base
 
 MIGRATION_LOCK = 0x64756264  # any number of dubdesk's own: "dubd"
 
-url = context.config.get_main_option("sqlalchemy.url")
-with make_engine(url).connect() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-    with context.begin_transaction():
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-        context.run_migrations()
+engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+try:
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            context.run_migrations()
+finally:
+    engine.dispose()  # a server's own engine opens later; this one's connection is not kept open beside it
