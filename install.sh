@@ -8,7 +8,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 DEBIAN_PACKAGES=(ffmpeg libsndfile1 python3-venv python3-dev build-essential cmake libttspico-utils
                  rubberband-cli apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-spa-ita
-                 chromium espeak-ng)
+                 chromium espeak-ng postgresql)
 # SVOX Pico (libttspico-utils) lives in Debian's non-free section.
 NON_FREE=/etc/apt/sources.list.d/debian-non-free.sources
 if ! grep -rqsE '(^|[[:space:]])non-free([[:space:]]|$)' /etc/apt/sources.list /etc/apt/sources.list.d/; then

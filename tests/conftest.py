@@ -5,6 +5,7 @@ serves the UI, and everything else is `-m models`: real models on real audio.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -27,6 +28,9 @@ SAMPLE = ROOT / "samples" / "pyannote_sample" / "sample.wav"
 AMI_SAMPLE = ROOT / "samples" / "ami_dev00" / "dev00.wav"
 REVIEWER = "Rita Reviewer"
 LOAD_ENGINE = engines.load_engine  # every model is loaded through it
+# Every data folder a test makes keeps its own SQLite file, and test_postgres.py starts a PostgreSQL server of
+# its own: a team's database named in the environment is never reached from the tests.
+os.environ.pop("DUBDESK_DATABASE_URL", None)
 
 
 def pytest_collection_modifyitems(items) -> None:

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=_default_home, description="database, projects and model cache")
+    database_url: str | None = Field(None, description="a team's PostgreSQL database (postgresql://user:password@host:port"
+                                                       "/name), shared by every server and command line on the data "
+                                                       "folder; default: the SQLite file dubdesk.db in `home`")
     key_fingerprint: str | None = Field(None, description="pin of the workbench key that signs consent records and "
                                                           "takes (a record's 'signer'); the database pins it too")
     ingest: IngestSettings = IngestSettings()
@@ -160,8 +163,10 @@ class Settings(BaseSettings):
     qc: QCSettings = QCSettings()
 
     @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.home / 'dubdesk.db'}"
+    def database(self) -> str:
+        """The database in use: `database_url`, else the embedded SQLite file in the data folder (worked
+        out when asked, so a copy with another `home` opens that folder's file)."""
+        return self.database_url or f"sqlite:///{self.home / 'dubdesk.db'}"
 
     @property
     def projects_dir(self) -> Path:

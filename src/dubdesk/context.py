@@ -32,7 +32,7 @@ class Context:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sessions = open_database(settings.database_url)
+        self.sessions = open_database(settings.database)
         self._registry: ConsentRegistry | None = None
         self._clearances: ClearanceRegistry | None = None
 
@@ -60,6 +60,12 @@ class Context:
     def folder(self, project: Project) -> Path:
         """Where the project's files live (source, stage results, clips)."""
         return self.settings.projects_dir / project.folder
+
+    def stored_path(self, path: Path) -> str:
+        """`path` as the database keeps it: relative to the data folder where it lies inside it, so that
+        folder may be mounted anywhere (shared storage, several machines); a place outside it, absolute."""
+        path, home = Path(path).resolve(), self.settings.home.resolve()
+        return path.relative_to(home).as_posix() if path.is_relative_to(home) else str(path)
 
     def run_stage(self, project: Project, stage: str, inputs: dict[str, Any], compute) -> StageResult:
         """`compute()` once per distinct `inputs`; later calls reuse the stored result (see stages.py)."""

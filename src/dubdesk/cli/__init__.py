@@ -10,6 +10,7 @@ Each command parses its options, calls one service and renders what comes back.
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,14 +50,29 @@ MinSpeakers = Annotated[Optional[int], typer.Option(help="at least this many spe
 MaxSpeakers = Annotated[Optional[int], typer.Option(help="at most this many speakers")]
 
 
+@app.callback()
+def everywhere(database_url: Annotated[Optional[str], typer.Option(
+        "--database-url", help="the team's PostgreSQL database (postgresql://user:password@host:port/name) for this "
+                               "command; default the setting database_url, else the SQLite file in the data folder")] = None,
+               ) -> None:
+    """dubdesk: consented, labelled, reviewed AI dubbing."""
+    if database_url:  # the flag stands above the file and the environment, for this command and what it starts
+        os.environ["DUBDESK_DATABASE_URL"] = database_url
+
+
 def load_settings(home: Path | None = None, **sections: dict) -> Settings:
     settings = Settings(home=home) if home else Settings()
     return settings.with_overrides(**sections)
 
 
+def say_error(message: str) -> None:
+    """One red line on stderr."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+
+
 def fail(message: str) -> NoReturn:
     """One red line on stderr and exit status 2."""
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    say_error(message)
     raise typer.Exit(2)
 
 
@@ -93,7 +109,13 @@ def stage_progress():
 
 
 def main() -> None:
-    app()
+    """The command line. An error a person can act on that comes before a command's own reporting (a
+    database that cannot be opened, say) is one red line and exit status 2 too."""
+    try:
+        app()
+    except DubdeskError as error:
+        say_error(str(error))
+        sys.exit(2)
 
 
 # Importing each module registers its commands, in this order (the order `dubdesk --help` shows).

@@ -93,8 +93,8 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     with ctx.sessions() as session:
         for clip in clips.values():
             session.get(Clip, clip.id).status = "mixed"
-        audit(session, by, "delivered", project.id, language=language, folder=str(folder), lines=len(delivered),
-              clearance=clearance.clearance_id, territories=list(territories))
+        audit(session, by, "delivered", project.id, language=language, folder=ctx.stored_path(folder),
+              lines=len(delivered), clearance=clearance.clearance_id, territories=list(territories))
         session.commit()
     return folder
 

@@ -60,9 +60,9 @@ def summary_of(attempts: list[Attempt]) -> dict[str, dict[str, int]]:
 
 
 def scratch_settings(settings: Settings, home: Path) -> Settings:
-    """The settings with a scratch data folder, and no pinned key or signing folder of the user's: the
-    attacks replace keys and must never reach a real one."""
-    return settings.model_copy(update={"home": home, "key_fingerprint": None,
+    """The settings with a scratch data folder and its own SQLite database, and no pinned key or signing
+    folder of the user's: the attacks replace keys and edit the database, and must never reach real ones."""
+    return settings.model_copy(update={"home": home, "key_fingerprint": None, "database_url": None,
                                        "export": settings.export.model_copy(update={"signing_folder": None})})
 
 
