@@ -125,14 +125,15 @@ def _guards(url: str) -> set[str]:
 def test_the_migrations_run_up_down_and_up_again_on_postgresql_with_their_guards(postgresql):
     url = postgresql.new_database("migrations")
     migrate(url)
-    assert {"projects", "clips", "reviews", "revocations", "script_edits", "alembic_version"} <= _tables(url)
-    assert _guards(url) == {"key_pins_append_only", "revocations_append_only", "reviews_append_only",
-                            "audit_log_append_only", "voice_profiles_forward", "voice_profiles_no_delete",
-                            "dubdesk_refuse", "dubdesk_head_forward"}
+    assert {"projects", "clips", "reviews", "revocations", "script_edits", "clearances", "alembic_version"} <= _tables(url)
+    guards = {"key_pins_append_only", "revocations_append_only", "reviews_append_only", "audit_log_append_only",
+              "voice_profiles_forward", "voice_profiles_no_delete", "dubdesk_refuse", "dubdesk_head_forward",
+              "clearances_forward", "clearances_no_delete", "clearance_revocations_append_only", "input_rights_append_only"}
+    assert _guards(url) == guards
     command.downgrade(alembic_config(url), "base")
     assert _tables(url) == {"alembic_version"} and not _guards(url)
     migrate(url)
-    assert "script_edits" in _tables(url) and len(_guards(url)) == 8
+    assert "script_edits" in _tables(url) and _guards(url) == guards
 
 
 @pytest.mark.fast
