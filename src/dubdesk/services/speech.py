@@ -16,7 +16,7 @@ from ..praat import PROSODY_MEASURE, run_praat
 from ..qc.emotion import speaker_baselines
 from ..store import Project
 from ..store.audit import audit
-from ..store.models import Clip
+from ..store.models import Clip, LineTranslation
 from ..store.takes import newest_clips
 from ..synth import revoke_voice as block_voice
 from ..synth import synthesize_line
@@ -40,7 +40,7 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
     clips, refused = [], {}
     for index, line in enumerate(script.lines):
         progress("synthesize", index, len(script.lines))
-        if line.speaker not in cast or not (line.id in texts and texts[line.id].text):
+        if line.speaker not in cast or line.id not in texts or _unwritten(texts[line.id]):
             refused[line.id] = "speaker not cast" if line.speaker not in cast else \
                 "no translation" if line.id not in texts else "no text yet: a person writes it"
             continue
@@ -60,6 +60,11 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
             audit(session, by, "lines synthesized", project.id, language=language, spoken=len(clips), refused=len(refused))
             session.commit()
     return clips, refused
+
+
+def _unwritten(row: LineTranslation) -> bool:
+    """A line opened for a person to write who has not yet (a machine's empty line is said as silence)."""
+    return row.origin == "human" and not row.text
 
 
 def synthesize(ctx: Context, project: Project, line_id: str, text: str, language: str, profile_id: str,

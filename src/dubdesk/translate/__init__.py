@@ -146,10 +146,8 @@ def route(source: str, target: str, settings: TranslateSettings | None = None) -
 def text_label(text: str, origin: str, engine_name: str | None, source: str, target: str) -> str:
     """What a line's text is, as review shows it: still to write, a person's, or a machine's and how
     good its route is (a rule-based chain is a draft)."""
-    if not text:
-        return "to write"
     if origin == "human":
-        return "human"
+        return "human" if text else "to write"
     return f"machine, {ROUTES[(source, target)][1] if engine_name == EMBEDDED and (source, target) in ROUTES else 'production'}"
 
 
