@@ -26,8 +26,9 @@ from ..tools import run
 ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr-fr", "it": "it", "pt": "pt-br", "de": "de"}
 TIE = "^"
 MAX_TOKENS = 500  # the model's context is 510 tokens, the style table 510 rows
-CLAUSE_END = re.compile(r"(?<=[,.;:!?…])\s+")
 KEPT_PUNCTUATION = ",.;:!?…"
+CLOSING = "\"'»”’)"
+CLAUSE_END = re.compile(r"(?<=[,.;:!?…])\s+|(?<=[,.;:!?…][\"'»”’)])\s+")
 
 # misaki EspeakG2P: tied espeak phonemes onto Kokoro's one-letter diphthongs and affricates.
 ESPEAK_TO_KOKORO = {"a^ɪ": "I", "a^ʊ": "W", "d^z": "ʣ", "d^ʒ": "ʤ", "e^ɪ": "A", "o^ʊ": "O", "ə^ʊ": "Q", "s^s": "S",
@@ -64,9 +65,10 @@ def clauses(text: str) -> list[tuple[str, str]]:
     punctuation (a pause, a question's rise) that espeak's IPA leaves out."""
     found = []
     for clause in CLAUSE_END.split(" ".join(text.split())):
-        words = clause.rstrip(KEPT_PUNCTUATION)
-        if words.strip(KEPT_PUNCTUATION + " \"'«»“”¿¡()"):
-            found.append((words, clause[len(words):][-1:]))
+        words = clause.rstrip(KEPT_PUNCTUATION + CLOSING)
+        marks = [c for c in clause[len(words):] if c in KEPT_PUNCTUATION]
+        if words.strip(KEPT_PUNCTUATION + CLOSING + " \"'«“¿¡("):
+            found.append((words, marks[-1] if marks else ""))
     return found
 
 
