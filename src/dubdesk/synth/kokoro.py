@@ -28,7 +28,7 @@ TIE = "^"
 MAX_TOKENS = 500  # the model's context is 510 tokens, the style table 510 rows
 KEPT_PUNCTUATION = ",.;:!?…"
 CLOSING = "\"'»”’)"
-CLAUSE_END = re.compile(r"(?<=[,.;:!?…])\s+|(?<=[,.;:!?…][\"'»”’)])\s+")
+CLAUSE_END = re.compile(rf"(?<=[{re.escape(KEPT_PUNCTUATION)}])[{re.escape(CLOSING)}]?\s+")
 
 # misaki EspeakG2P: tied espeak phonemes onto Kokoro's one-letter diphthongs and affricates.
 ESPEAK_TO_KOKORO = {"a^ɪ": "I", "a^ʊ": "W", "d^z": "ʣ", "d^ʒ": "ʤ", "e^ɪ": "A", "o^ʊ": "O", "ə^ʊ": "Q", "s^s": "S",
@@ -76,15 +76,13 @@ def _espeak(lines: list[str], language: str) -> list[str]:
     """espeak-ng's IPA for each line, read as one clause each (one run; one run per line where espeak
     split a line into several clauses)."""
     voice = ESPEAK_VOICES[language]
-    printed = run(["espeak-ng", "-q", f"--tie={TIE}", "--ipa", "-v", voice], input="".join(f"{line}.\n" for line in lines))
-    spoken = [line.strip() for line in printed.stdout.splitlines()]
-    if len(spoken) == len(lines):
-        return spoken
-    return [" ".join(_espeak_one(line, voice)) for line in lines]
+    spoken = _read("".join(f"{line}.\n" for line in lines), voice)
+    return spoken if len(spoken) == len(lines) else [" ".join(_read(line, voice)) for line in lines]
 
 
-def _espeak_one(line: str, voice: str) -> list[str]:
-    return run(["espeak-ng", "-q", f"--tie={TIE}", "--ipa", "-v", voice], input=line).stdout.split()
+def _read(text: str, voice: str) -> list[str]:
+    """The IPA espeak-ng prints for `text`, one clause a line."""
+    return [line.strip() for line in run(["espeak-ng", "-q", f"--tie={TIE}", "--ipa", "-v", voice], input=text).stdout.splitlines()]
 
 
 def kokoro_phonemes(text: str, language: str) -> list[str]:
