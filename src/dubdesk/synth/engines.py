@@ -137,8 +137,8 @@ KOKORO_LICENCE = ("Kokoro-82M weights and Japanese voice styles Apache-2.0 (hexg
                   "for other languages")
 # Languages besides Japanese that Kokoro's stock voices speak: those where `dubdesk bench tts-languages`
 # measured a median back-transcription WER at most Pico's (Portuguese, which Pico lacks: at most 0.15).
-# Measured (jf_alpha, 10 FLORES sentences, Whisper base): es 0.067 (Pico 0.122), pt 0.130 (espeak-ng 0.764);
-# not offered: fr 0.729 (Pico 0.304), it 0.207 (0.145), de 0.568 (0.194), en 0.108 (0.083).
+# Measured (10 FLORES sentences, Whisper base): jf_alpha es 0.067 (Pico 0.122), pt 0.130 (espeak-ng 0.764); jm_kumo es
+# 0.062, pt 0.054; not offered (jf_alpha): fr 0.729 (Pico 0.304), it 0.207 (0.145), de 0.568 (0.194), en 0.108 (0.083).
 KOKORO_LANGUAGES = ("es", "pt")
 
 
