@@ -215,11 +215,11 @@ def delivery_uses(ctx: Context, project: Project, language: str) -> tuple[str, .
     did = ai_did(ctx, project, language)
     if not project.purpose:
         raise ProjectError(f"delivery refused: project '{project.name}' states no purpose: say why AI is used and what "
-                           f"it did (dubdesk project purpose {project.id} --text ... --ai {','.join(did)})")
+                           f"it did (dubdesk purpose {project.id} --text ... --ai {','.join(did)})")
     unstated = [use for use in did if use not in (project.ai_uses or [])]
     if unstated:
         raise ProjectError(f"delivery refused: project '{project.name}' states AI did {', '.join(project.ai_uses)}, "
-                           f"but it also did {', '.join(unstated)}: state it (dubdesk project purpose)")
+                           f"but it also did {', '.join(unstated)}: state it (dubdesk purpose)")
     return tuple(sorted(USE_OF[use] for use in project.ai_uses))
 
 
