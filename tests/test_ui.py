@@ -35,9 +35,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(ctx, make_media, tmp_path_factory):
-    """Four people, a voice actor's own profile, and a short project dubbed in that voice, served."""
+    """Four people, a voice actor's own profile, and a short project dubbed in that voice, served (once
+    a session: test_ui_editor works on it too)."""
     from ui.app import serve
 
     for name, role in PEOPLE.items():
@@ -116,7 +117,7 @@ def expect_message(page, text: str) -> None:
 
 def test_each_role_signs_in_to_its_own_pages(served, browser):
     ctx, project, _, url = served
-    expected = {"lena": ["Projects", "Review", "Deliveries", "Audit log"], "vic": ["My voices"],
+    expected = {"lena": ["Projects", "Casting", "Review", "Deliveries", "Audit log"], "vic": ["My voices"],
                 "dora": ["Deliveries"], "ada": ["Audit log", "Users"]}
     for name, pages in expected.items():
         page = sign_in(browser, url, name)
@@ -191,7 +192,7 @@ def test_other_roles_cannot_call_review_actions(served):
     for name in ("vic", "dora", "ada"):
         client = Client(url, auth=(name, PASSWORD), verbose=False)
         with pytest.raises(Exception, match="may not do this"):
-            client.predict(None, LANGUAGE, "all", "all", 1, api_name="/load")
+            client.predict(None, LANGUAGE, "all", "all", "all", "", 1, api_name="/load")
     assert desk.approvals(ctx, project, LANGUAGE).keys() <= {scripting.script(ctx, project).lines[0].id}
 
 
@@ -206,6 +207,7 @@ def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(served
     actor.wait_for_selector("#voices-player audio, #voices-player :text('.wav')", state="attached")
     shot(actor, "voice-portal")
     actor.locator("#voices-reason textarea, #voices-reason input").first.fill("I no longer agree")
+    actor.once("dialog", lambda dialog: dialog.accept())  # "Revoke consent for ...? This is final."
     actor.click("#voices-revoke")
     expect_message(actor, f"Consent for {profile} revoked")
     actor.context.close()
