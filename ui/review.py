@@ -149,16 +149,36 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         done = desk.approve_all(ctx, project_of(project_id), language, person(ctx, request).name)
         return f"Approved {len(done.passed)} line(s) that passed every check; {len(done.left)} left for you to decide"
 
-    def script_edit(make, done: str):
-        @for_roles(ctx, *LOCALIZATION)
-        def handler(project_id, language, line_id, *values, request: gr.Request):
-            if not (line_id or "").strip():
-                raise DubdeskError("open a line first (click it in the table, or type its id and press Enter)")
-            change = make(ctx, project_of(project_id), line_id.strip(), *values, by=person(ctx, request).name)
-            made = ", ".join(line.id for line in change.lines)
-            return (f"{line_id} {done} ({made or 'no line left'}); {len(change.to_speak_again)} line(s) to speak again: "
-                    f"press “Bring the changed lines up to date”")
-        return handler
+    def edited(line_id, change, done: str) -> str:
+        made = ", ".join(line.id for line in change.lines)
+        return (f"{line_id} {done} ({made or 'no line left'}); {len(change.to_speak_again)} line(s) to speak again: "
+                f"press “Bring the changed lines up to date”")
+
+    def opened(line_id) -> str:
+        if not (line_id or "").strip():
+            raise DubdeskError("open a line first (click it in the table, or type its id and press Enter)")
+        return line_id.strip()
+
+    @for_roles(ctx, *LOCALIZATION)
+    def split(project_id, language, line_id, word, request: gr.Request):
+        change = lines.split_line(ctx, project_of(project_id), opened(line_id), at_word=int(word or 0), by=person(ctx, request).name)
+        return edited(line_id, change, "split")
+
+    @for_roles(ctx, *LOCALIZATION)
+    def merge(project_id, language, line_id, later, request: gr.Request):
+        change = lines.merge_lines(ctx, project_of(project_id), opened(line_id), (later or "").strip(), by=person(ctx, request).name)
+        return edited(line_id, change, "merged")
+
+    @for_roles(ctx, *LOCALIZATION)
+    def retime(project_id, language, line_id, start_s, end_s, request: gr.Request):
+        change = lines.retime_line(ctx, project_of(project_id), opened(line_id), float(start_s), float(end_s),
+                                   by=person(ctx, request).name)
+        return edited(line_id, change, "retimed")
+
+    @for_roles(ctx, *LOCALIZATION)
+    def move(project_id, language, line_id, speaker_to, request: gr.Request):
+        change = lines.move_line(ctx, project_of(project_id), opened(line_id), speaker_to or "", by=person(ctx, request).name)
+        return edited(line_id, change, "moved")
 
     @for_roles(ctx, *LOCALIZATION)
     def bring_up_to_date(project_id, language, voice, request: gr.Request, progress=gr.Progress()):
@@ -266,16 +286,10 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
     approve_button.click(decide(True), decision, [details, status], api_name="approve").then(**refresh)
     reject_button.click(decide(False), decision, [details, status], api_name="reject").then(**refresh)
     approve_passed_button.click(approve_passed, [project_choice, language], status, api_name="approve_passed").then(**refresh)
-    edits = ((split_button, _split_at_word, "split", [split_word], "split_line"),
-             (merge_button, lines.merge_lines, "merged", [merge_with], "merge_lines"),
-             (retime_button, lines.retime_line, "retimed", [start, end], "retime_line"),
-             (move_button, lines.move_line, "moved", [move_to], "move_line"))
-    for button, make, done, values, name in edits:
-        button.click(script_edit(make, done), [project_choice, language, line_id, *values], status,
-                     api_name=name).then(**refresh)
+    edits = ((split_button, split, [split_word], "split_line"), (merge_button, merge, [merge_with], "merge_lines"),
+             (retime_button, retime, [start, end], "retime_line"), (move_button, move, [move_to], "move_line"))
+    for button, handler, values, name in edits:
+        button.click(handler, [project_choice, language, line_id, *values], status, api_name=name).then(**refresh)
     update_button.click(bring_up_to_date, [project_choice, language, voice], status, api_name="bring_up_to_date").then(**refresh)
     mix_button.click(mix, [project_choice, language, confirmed], status, js=CONFIRM_MIX, api_name="mix")
 
-
-def _split_at_word(ctx: Context, project, line_id: str, word, *, by: str):
-    return lines.split_line(ctx, project, line_id, at_word=int(word or 0), by=by)
