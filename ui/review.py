@@ -30,7 +30,7 @@ from .projects import chosen_project
 
 PAGE_SIZE = 50
 COLUMNS = ["line", "QC", "decision", "speaker", "in", "out", "source", "dub"]
-WIDTHS = ["80px", "60px", "90px", "100px", "105px", "105px", "30%", "30%"]
+WIDTHS = ["80px", "60px", "90px", "110px", "125px", "125px", "30%", "30%"]
 COLOURS = {"pass": "#d5f5dd", "approved": "#d5f5dd", "warn": "#fff1c2", "fail": "#ffd6d6", "rejected": "#ffd6d6",
            "blocked": "#e2e2e2"}
 LOCALIZATION = ("localization",)
