@@ -2,7 +2,7 @@
 the line editor, casting, throughput (filters, bulk approval of passed lines, keys, progress),
 confirmations, logout and the audit page; and every new action refused on the server to other roles.
 
-Works on test_ui's served project (one per session), first recast to a voice of its own so the
+Works on the served project (conftest's, one per session, shared with test_ui), first recast to a voice of its own so the
 module does not depend on test_ui's revocation. Screenshots go to test_ui's screenshots folder; the
 line editor and the review table are also copied to /tmp/editor-shots/.
 """
@@ -26,9 +26,9 @@ from dubdesk.services.desk import LineQuery, ReviewRow, desk_progress, review_ro
 from dubdesk.store.audit import audit_events
 
 from .conftest import SAMPLE
-from .test_ui import LANGUAGE, PASSWORD, SHOTS, browser, cell, choose, expect_message, open_line, open_review, served, shot, sign_in
+from .test_ui import LANGUAGE, PASSWORD, SHOTS, browser, cell, choose, expect_message, open_line, open_review, shot, sign_in
 
-__all__ = ["browser", "served"]  # test_ui's fixtures, used here under their own names
+__all__ = ["browser"]  # test_ui's fixture; `served` is conftest's, shared with test_ui for the session
 
 EDITOR_SHOTS = Path("/tmp/editor-shots")
 COLOURED = {"rgb(213, 245, 221)", "rgb(255, 241, 194)", "rgb(255, 214, 214)", "rgb(226, 226, 226)"}

@@ -235,7 +235,8 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         text = gr.Textbox(label="Dub text", lines=3, elem_id="review-text")
     version = gr.Number(visible=False, precision=0)
     with gr.Row():
-        voice = gr.Dropdown([], label="Voice for this line", elem_id="review-voice", scale=1)
+        # a revoked voice stays shown (the server refuses it, saying why)
+        voice = gr.Dropdown([], label="Voice for this line", allow_custom_value=True, elem_id="review-voice", scale=1)
         source_player = gr.Audio(label="Source", type="filepath", interactive=False, elem_id="review-source", scale=2)
         dub_player = gr.Audio(label="Dub", type="filepath", interactive=False, elem_id="review-dub", scale=2)
     with gr.Row():
