@@ -34,6 +34,7 @@ WIDTHS = ["80px", "60px", "90px", "110px", "125px", "125px", "30%", "30%"]
 COLOURS = {"pass": "#d5f5dd", "approved": "#d5f5dd", "warn": "#fff1c2", "fail": "#ffd6d6", "rejected": "#ffd6d6",
            "blocked": "#e2e2e2"}
 LOCALIZATION = ("localization",)
+CLEAR_MESSAGES = "() => ['', '', '', '']"
 CONFIRM_MIX = "(project, language, confirmed) => [project, language, confirm(`Mix and deliver ${language} now? It is signed and shelved.`)]"
 
 
@@ -204,8 +205,8 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         return f"Delivered: {delivery.deliver_to_shelf(ctx, project, language, person(ctx, request).name).name}"
 
     def cleared():
-        """A project just chosen: nothing of the previous one's lines or messages stays on the page."""
-        return None, "", [], "", "", "", "", None
+        """A project just chosen: the previous one's table goes (its messages went at once, in the browser)."""
+        return None, []
 
     gr.Markdown("Keys: **Alt+S** play source · **Alt+D** play dub · **Alt+N** / **Alt+P** next / previous line · "
                 "**Alt+A** approve · **Alt+R** reject", elem_id="review-keys")
@@ -274,7 +275,9 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
     load_button.click(load, filters, page_outputs, api_name="load")
     page.submit(load, filters, page_outputs, api_visibility="private")
     search.submit(load, filters, page_outputs, api_visibility="private")
-    project_choice.change(cleared, None, [table, page_info, ids, progress_line, details, status, line_id, clip_id])
+    # in the browser first, so a line opened right after is not wiped by a late answer
+    project_choice.change(None, None, [page_info, progress_line, details, status], js=CLEAR_MESSAGES)
+    project_choice.change(cleared, None, [table, ids], api_visibility="private")
     table.select(select, [project_choice, language, ids], line_outputs)
     line_id.submit(open_guarded, [project_choice, language, line_id], line_outputs, api_name="open_line")
     moving = [project_choice, language, line_id, show, verdict, speaker, search]
