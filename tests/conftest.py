@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from dubdesk import engines
+from dubdesk.access import add_user, user
+from dubdesk.audio import decode_audio
 from dubdesk.bench.main_job import clear_sample
 from dubdesk.config import Settings
 from dubdesk.context import Context
-from dubdesk.services import casting, checks, delivery, desk, pipeline, projects, scripting, speech, translation
+from dubdesk.labels import write_labelled_wav
+from dubdesk.services import casting, checks, delivery, desk, pipeline, portal, projects, scripting, speech, translation
 from dubdesk.services.desk import regenerate_line
 from dubdesk.voices.records import ConsentTerms, StockVoice
 
@@ -137,3 +141,34 @@ def home_copy(ctx, reviewed, tmp_path) -> Context:
             closing(sqlite3.connect(home / "dubdesk.db")) as target:
         source.backup(target)
     return Context(ctx.settings.model_copy(update={"home": home}))
+
+
+PASSWORD = "correct horse"
+PEOPLE = {"lena": "localization", "vic": "voice_actor", "dora": "distributor", "ada": "admin"}
+LANGUAGE = "es"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served(ctx, make_media, tmp_path_factory):
+    """Four people, a voice actor's own profile, and a short project dubbed in that voice, served: once a
+    session, for the browser tests of test_ui and test_ui_editor (a fixture imported into two modules
+    would be set up twice, and the second time its people exist already)."""
+    from ui.app import serve
+
+    for name, role in PEOPLE.items():
+        add_user(ctx.sessions, name, PASSWORD, role)
+    reference = tmp_path_factory.mktemp("reference") / "vic.wav"
+    write_labelled_wav(reference, decode_audio(SAMPLE)[16000 * 2:16000 * 14], 16000, "reference", "vic", "reference")
+    profile = portal.create_profile(ctx, user(ctx.sessions, "vic"), "Vic Voz", ["es"], ["dubbing"], None,
+                                    "contract 7", [reference])
+    project = projects.create_project(ctx, make_media("ui.flac", seconds=10.0), name="UI check")
+    pipeline.prepare_dub(ctx, project, LANGUAGE, profile.profile_id)
+    app, url = serve(ctx, port=_free_port(), block=False)
+    yield ctx, project, profile.profile_id, url
+    app.close()

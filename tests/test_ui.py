@@ -5,54 +5,22 @@ Screenshots of the main pages go to screenshots/ (git-ignored) for a person to l
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from dubdesk.access import add_user, user
-from dubdesk.audio import decode_audio
-from dubdesk.labels import write_labelled_wav
-from dubdesk.services import desk, pipeline, portal, projects, scripting, speech, translation
+from dubdesk.access import user
+from dubdesk.services import desk, scripting, speech, translation
 from dubdesk.services.desk import review_rows
 
-from .conftest import ROOT, SAMPLE
+from .conftest import LANGUAGE, PASSWORD, PEOPLE, ROOT  # served (the UI on a dubbed project) is conftest's
 
 pytestmark = pytest.mark.browser
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / "screenshots"
-PASSWORD = "correct horse"
-PEOPLE = {"lena": "localization", "vic": "voice_actor", "dora": "distributor", "ada": "admin"}
-LANGUAGE = "es"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(ctx, make_media, tmp_path_factory):
-    """Four people, a voice actor's own profile, and a short project dubbed in that voice, served."""
-    from ui.app import serve
-
-    for name, role in PEOPLE.items():
-        add_user(ctx.sessions, name, PASSWORD, role)
-    reference = tmp_path_factory.mktemp("reference") / "vic.wav"
-    write_labelled_wav(reference, decode_audio(SAMPLE)[16000 * 2:16000 * 14], 16000, "reference", "vic", "reference")
-    profile = portal.create_profile(ctx, user(ctx.sessions, "vic"), "Vic Voz", ["es"], ["dubbing"], None,
-                                    "contract 7", [reference])
-    project = projects.create_project(ctx, make_media("ui.flac", seconds=10.0), name="UI check")
-    pipeline.prepare_dub(ctx, project, LANGUAGE, profile.profile_id)
-    app, url = serve(ctx, port=_free_port(), block=False)
-    yield ctx, project, profile.profile_id, url
-    app.close()
-
-
 @pytest.fixture(scope="module")
 def browser():
     if CHROMIUM is None:
@@ -116,7 +84,7 @@ def expect_message(page, text: str) -> None:
 
 def test_each_role_signs_in_to_its_own_pages(served, browser):
     ctx, project, _, url = served
-    expected = {"lena": ["Projects", "Review", "Deliveries", "Audit log"], "vic": ["My voices"],
+    expected = {"lena": ["Projects", "Casting", "Review", "Rights", "Deliveries", "Audit log"], "vic": ["My voices"],
                 "dora": ["Deliveries"], "ada": ["Audit log", "Users"]}
     for name, pages in expected.items():
         page = sign_in(browser, url, name)
@@ -177,6 +145,7 @@ def test_the_mix_stays_closed_until_every_line_is_approved(served, browser):
     ctx, project, _, url = served
     page = sign_in(browser, url, "lena")
     open_review(page, project)
+    page.once("dialog", lambda dialog: dialog.accept())  # "Mix and deliver es now?"
     page.click("#review-mix")
     expect_message(page, "Mix unavailable")
     assert "not approved" in page.inner_text("#review-status")
@@ -191,7 +160,7 @@ def test_other_roles_cannot_call_review_actions(served):
     for name in ("vic", "dora", "ada"):
         client = Client(url, auth=(name, PASSWORD), verbose=False)
         with pytest.raises(Exception, match="may not do this"):
-            client.predict(None, LANGUAGE, "all", "all", 1, api_name="/load")
+            client.predict(None, LANGUAGE, "all", "all", "all", "", 1, api_name="/load")
     assert desk.approvals(ctx, project, LANGUAGE).keys() <= {scripting.script(ctx, project).lines[0].id}
 
 
@@ -206,6 +175,7 @@ def test_a_voice_actor_revokes_and_the_review_page_then_refuses_synthesis(served
     actor.wait_for_selector("#voices-player audio, #voices-player :text('.wav')", state="attached")
     shot(actor, "voice-portal")
     actor.locator("#voices-reason textarea, #voices-reason input").first.fill("I no longer agree")
+    actor.once("dialog", lambda dialog: dialog.accept())  # "Revoke consent for ...? This is final."
     actor.click("#voices-revoke")
     expect_message(actor, f"Consent for {profile} revoked")
     actor.context.close()

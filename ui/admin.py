@@ -11,7 +11,7 @@ from dubdesk.export.delivery import DISCLOSURE
 from dubdesk.services import delivery
 from dubdesk.shelf import package as shelf_package
 from dubdesk.shelf import package_names
-from dubdesk.store.audit import audit_events
+from dubdesk.store.audit import audit_events, audit_kinds
 
 from .files import Handouts
 from .guard import for_roles, person
@@ -51,15 +51,22 @@ def build_deliveries(ctx: Context, handouts: Handouts) -> None:
 
 
 def build_audit(ctx: Context) -> None:
+    """Every state change with the person and the time, narrowed to one line, person or kind of event."""
     @for_roles(ctx, "localization", "admin")
-    def events(request: gr.Request):
-        return [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.project_id, e.line_id or "",
-                 ", ".join(f"{k}: {v}" for k, v in (e.detail or {}).items() if v)] for e in audit_events(ctx.sessions)]
+    def events(line_id, actor, kind, request: gr.Request):
+        rows = [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.project_id, e.line_id or "",
+                 ", ".join(f"{k}: {v}" for k, v in (e.detail or {}).items() if v)]
+                for e in audit_events(ctx.sessions, line_id=line_id, actor=actor, action=None if kind == "all" else kind)]
+        return rows, gr.update(choices=["all", *audit_kinds(ctx.sessions)])
 
-    refresh = gr.Button("Refresh", elem_id="audit-refresh")
+    with gr.Row():
+        line_id = gr.Textbox(label="Line", elem_id="audit-line")
+        actor = gr.Textbox(label="Person", elem_id="audit-person")
+        kind = gr.Dropdown(["all"], value="all", label="Kind", allow_custom_value=True, elem_id="audit-kind")
+        refresh = gr.Button("Refresh", elem_id="audit-refresh")
     table = gr.Dataframe(headers=["when", "who", "did", "project", "line", "detail"], interactive=False,
                          wrap=True, elem_id="audit-table")
-    refresh.click(events, None, table)
+    refresh.click(events, [line_id, actor, kind], [table, kind], api_name="audit")
 
 
 def build_users(ctx: Context) -> None:

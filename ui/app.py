@@ -9,26 +9,31 @@ from starlette.middleware import Middleware
 from dubdesk.access import LoginThrottle
 from dubdesk.context import Context
 
-from . import admin, projects, review, rights, voices
+from . import admin, casting, projects, review, rights, voices
 from .files import FileGate, Handouts, cache_folder
 from .guard import person
+from .keys import CSS, HEAD
 from .signin import ClientAddress, password_check
 
 PAGES = {  # tab id -> roles that see it
-    "projects": ("localization",), "review": ("localization",), "rights": ("rights_manager", "localization"),
-    "voices": ("voice_actor",),
+    "projects": ("localization",), "casting": ("localization",), "review": ("localization",),
+    "rights": ("rights_manager", "localization"), "voices": ("voice_actor",),
     "deliveries": ("distributor", "localization"), "audit": ("localization", "admin"), "users": ("admin",),
 }
 
 
 def build_app(ctx: Context, handouts: Handouts) -> gr.Blocks:
     with gr.Blocks(title="dubdesk") as app:
-        whoami = gr.Markdown(elem_id="whoami")
+        with gr.Row():
+            whoami = gr.Markdown(elem_id="whoami")
+            gr.Button("Log out", link="/logout", size="sm", scale=0, elem_id="logout")
         project_choice = gr.Dropdown([], label="Project", elem_id="project-choice", visible=False, allow_custom_value=True)
         with gr.Tabs() as pages:
             tabs = {}
             with gr.Tab("Projects", id="projects", visible=False) as tabs["projects"]:
                 projects.build(ctx, project_choice)
+            with gr.Tab("Casting", id="casting", visible=False) as tabs["casting"]:
+                casting.build(ctx, project_choice)
             with gr.Tab("Review", id="review", visible=False) as tabs["review"]:
                 review.build(ctx, project_choice, handouts)
             with gr.Tab("Rights", id="rights", visible=False) as tabs["rights"]:
@@ -76,6 +81,6 @@ def serve(ctx: Context, host: str = "127.0.0.1", port: int = 7860, block: bool =
     threading.Thread(target=_warm_up, args=(ctx,), daemon=True).start()
     middleware = [Middleware(ClientAddress), Middleware(FileGate, handouts=handouts)]
     _, url, _ = app.launch(server_name=host, server_port=port, auth=password_check(ctx, throttle or LoginThrottle()),
-                           prevent_thread_lock=not block, quiet=True, footer_links=[], run_history=False,
+                           prevent_thread_lock=not block, quiet=True, footer_links=[], run_history=False, head=HEAD, css=CSS,
                            app_kwargs={"middleware": middleware})
     return app, url

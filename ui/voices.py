@@ -14,6 +14,7 @@ from dubdesk.services.desk import usage_log
 from .files import Handouts
 from .guard import for_roles, person
 
+CONFIRM_REVOKE = "(profile, reason, confirmed) => [profile, reason, confirm(`Revoke consent for ${profile}? This is final.`)]"
 USAGE_COLUMNS = ["when", "project", "line", "language", "text", "status"]
 
 
@@ -59,7 +60,9 @@ def build(ctx: Context, handouts: Handouts) -> None:
         return (*listing(request), f"Terms of {profile_id} updated")
 
     @for_roles(ctx, "voice_actor")
-    def revoke(profile_id, reason, request: gr.Request):
+    def revoke(profile_id, reason, confirmed, request: gr.Request):
+        if not confirmed:
+            return gr.skip(), gr.skip(), "Nothing revoked"
         blocked = portal.revoke(ctx, person(ctx, request), profile_id, reason)
         return (*listing(request), f"Consent for {profile_id} revoked; {blocked} unmixed line(s) blocked")
 
@@ -100,6 +103,7 @@ def build(ctx: Context, handouts: Handouts) -> None:
     refresh_button.click(refresh, None, [profiles, chosen])
     create_button.click(create, [actor, languages, uses, until, terms_ref, references], [profiles, chosen, status])
     change_button.click(change, [chosen, languages, uses, until, terms_ref], [profiles, chosen, status])
-    revoke_button.click(revoke, [chosen, reason], [profiles, chosen, status])
+    confirmed = gr.Checkbox(visible=False)
+    revoke_button.click(revoke, [chosen, reason, confirmed], [profiles, chosen, status], js=CONFIRM_REVOKE)
     usage_button.click(usage, chosen, [used, paths])
     used.select(play, paths, player)

@@ -5,6 +5,8 @@ accepted. In a series, a character keeps one voice per language across episodes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,7 @@ from ..store.models import Casting, Project
 from ..voices.consent import check_consent
 from ..voices.records import ProfileRecord
 from ..voices.registry import ConsentError
+from .scripting import script as script_of
 
 
 def eligible_voices(ctx: Context, project: Project, language: str, use: str = "dubbing") -> list[ProfileRecord]:
@@ -63,3 +66,36 @@ def castings(ctx: Context, project: Project, language: str) -> dict[str, str]:
     with ctx.sessions() as session:
         rows = session.scalars(select(Casting).where(Casting.project_id == project.id, Casting.language == language))
         return {row.speaker: row.profile_id for row in rows}
+
+
+@dataclass(frozen=True)
+class CastRow:
+    """One speaker of the script as casting sees it: the character they play, the voice cast (or None)
+    and, when that voice may no longer speak the title (say, its consent was revoked), why."""
+
+    speaker: str
+    character: str | None
+    voice: str | None
+    refused: str | None
+
+    @property
+    def needs_voice(self) -> bool:
+        return self.voice is None or self.refused is not None
+
+
+def cast_sheet(ctx: Context, project: Project, language: str, use: str = "dubbing") -> list[CastRow]:
+    """Every speaker of the script with their character and voice in `language`, each voice's consent
+    checked today, so a speaker whose voice was revoked shows as one to recast."""
+    cast, characters = castings(ctx, project, language), project.characters or {}
+    return [CastRow(speaker, characters.get(speaker), cast.get(speaker), _refusal(ctx, project, cast.get(speaker), language, use))
+            for speaker in script_of(ctx, project).speakers]
+
+
+def _refusal(ctx: Context, project: Project, profile_id: str | None, language: str, use: str) -> str | None:
+    if profile_id is None:
+        return None
+    try:
+        check_consent(ctx.registry, profile_id, language, project.name, use)
+    except ConsentError as error:
+        return str(error)
+    return None

@@ -15,10 +15,13 @@ from sqlalchemy import select
 
 from ..audio import RATE
 from ..context import Context
+from ..core import Fit
 from ..errors import ProjectError
 from ..export.timecode import timecode_in, timecode_out
+from ..phonemes import syllable_counts
 from ..review import decide
 from ..store import Project
+from ..store.audit import audit
 from ..store.models import LineTranslation, Review
 from ..store.takes import current_takes
 from ..translate import text_label
@@ -33,6 +36,7 @@ from .speech import clips, current_clip, current_clips, synthesize
 from .translation import translations
 
 SHOW = ("all", "pending", "failed QC", "approved", "rejected")
+VERDICTS = ("all", "pass", "warn", "fail", "-")  # a line's worst verdict; "-" before QC
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class ReviewRow:
     qc: dict[str, tuple[str, str]]  # check -> (verdict, reason)
     decision: str  # pending | approved | rejected | blocked
     clip_id: int | None  # the take shown, so a decision on it can be refused once the line has a newer one
+    voice: str | None  # the voice profile the take is spoken in
+    budget_syllables: int | None  # what the dub may say in the source line's time (from translation)
+    fit: Fit | None  # how the take sits in its slot: the rate it needs, the bound, whether it fits
     text_label: str = "to write"  # whose text it is: to write, human, machine (draft / good / production)
 
     @property
@@ -84,12 +91,16 @@ def approve_all(ctx: Context, project: Project, language: str, reviewer: str,
                 override_reason: str | None = None) -> BulkApproval:
     """Approve every undecided line: those that passed every check as they are; those that failed one
     only with `override_reason`, which is written on those lines alone (each named in the result).
-    Lines already decided, and blocked ones, are left as they are."""
+    Lines already decided, blocked ones and unchecked ones are left as they are. The bulk action is
+    audited once more in its own name (how many, by whom, with which reason)."""
     with ctx.sessions() as session:
         takes = current_takes(session, project.id, language)
     passed, overridden, left = [], {}, {}
     for line_id, take in takes.items():
         if take.state != "pending":
+            continue
+        if not take.verdicts:
+            left[line_id] = ["no QC results yet"]
             continue
         failed = [f"{v.check} ({v.reason})" for v in take.verdicts if v.verdict == "fail"]
         if failed and not (override_reason or "").strip():
@@ -101,6 +112,10 @@ def approve_all(ctx: Context, project: Project, language: str, reviewer: str,
             overridden[line_id] = failed
         else:
             passed.append(line_id)
+    with ctx.sessions() as session:  # the bulk action itself, beside each line's own decision
+        audit(session, reviewer, "approved in bulk", project.id, language=language, passed=len(passed),
+              overridden=sorted(overridden), left=len(left), override_reason=override_reason)
+        session.commit()
     return BulkApproval(passed, overridden, left)
 
 
@@ -133,19 +148,27 @@ def review_rows(ctx: Context, project: Project, language: str, only: set[str] | 
                               text.version if text else 0, take.heard if take else None,
                               {v.check: (v.verdict, v.reason) for v in take.verdicts} if take else {},
                               take.state if take else "pending", take.clip_id if take else None,
+                              take.voice_profile if take else None, text.budget_syllables if text else None,
+                              take.fit if take else None,
                               text_label(text.text, text.origin, (text.engine or {}).get("engine"), script.language,
                                          language) if text else "to write"))
     return rows
 
 
-def review_page(ctx: Context, project: Project, language: str, page: int = 1, size: int = 50,
-                show: str = "all", speaker: str | None = None) -> tuple[list[ReviewRow], int]:
-    """One page of lines matching the filter, and how many pages there are."""
-    rows = [row for row in review_rows(ctx, project, language)
-            if (speaker in (None, "", "all") or row.speaker == speaker) and _shown(row, show)]
-    pages = max(1, -(-len(rows) // size))
-    page = min(max(1, page), pages)
-    return rows[(page - 1) * size:page * size], pages
+@dataclass(frozen=True)
+class LineQuery:
+    """Which lines a reviewer looks at: a decision (SHOW), a worst verdict (VERDICTS), a speaker, and
+    words found in the line's id, source or dub (any case)."""
+
+    show: str = "all"
+    speaker: str = "all"
+    verdict: str = "all"
+    text: str = ""
+
+    def matches(self, row: ReviewRow) -> bool:
+        wanted = self.text.strip().casefold()
+        return (self.speaker in ("", "all", row.speaker) and self.verdict in ("", "all", row.worst) and _shown(row, self.show)
+                and (not wanted or any(wanted in field.casefold() for field in (row.line_id, row.source_text, row.text))))
 
 
 def _shown(row: ReviewRow, show: str) -> bool:
@@ -158,15 +181,52 @@ def _shown(row: ReviewRow, show: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the lines a query shows, with what the page around it needs: which page this is of
+    how many, every speaker (for the filter), and the progress of the whole language."""
+
+    rows: list[ReviewRow]
+    page: int
+    pages: int
+    matching: int
+    speakers: list[str]
+    progress: DeskProgress
+
+
+def review_page(ctx: Context, project: Project, language: str, page: int = 1, size: int = 50,
+                query: LineQuery | None = None) -> ReviewPage:
+    """One page of lines matching the query (all lines without one), read with the rest in one pass."""
+    every = review_rows(ctx, project, language)
+    rows = [row for row in every if (query or LineQuery()).matches(row)]
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    return ReviewPage(rows[(page - 1) * size:page * size], page, pages, len(rows), sorted({row.speaker for row in every}),
+                      desk_progress(every))
+
+
+def adjacent_line(ctx: Context, project: Project, language: str, line_id: str, step: int,
+                  query: LineQuery | None = None) -> str:
+    """The line `step` lines after (or before, when negative) `line_id` among those the query shows,
+    across pages; the first (or last) such line when `line_id` is not among them. LookupError at either end."""
+    shown = [row.line_id for row in review_rows(ctx, project, language) if (query or LineQuery()).matches(row)]
+    if not shown:
+        raise LookupError("no line matches the filter; clear the search or choose another filter")
+    at = shown.index(line_id) + step if line_id in shown else (0 if step > 0 else len(shown) - 1)
+    if not 0 <= at < len(shown):
+        raise LookupError(f"{line_id} is the {'last' if step > 0 else 'first'} line shown")
+    return shown[at]
+
+
 def regenerate_line(ctx: Context, project: Project, line_id: str, language: str, text: str, editor: str,
-                    expected_version: int) -> ReviewRow:
-    """Speak a person's edit again in the line's cast voice (consent is checked now) and save the text
-    and the clip together: refused whole if the line changed since they opened it or the voice may
-    not speak it. Then fit it: this line only. Its QC follows (`check_line`)."""
+                    expected_version: int, voice: str | None = None) -> ReviewRow:
+    """Speak a person's edit again in the line's voice, or in `voice` for this line alone (consent is
+    checked now), and save the text and the clip together: refused whole if the line changed since
+    they opened it or the voice may not speak it. Then fit it: this line only. Its QC follows (`check_line`)."""
     previous = current_clips(ctx, project, language).get(line_id)
     profile, use = (previous.profile_id, previous.settings.get("use", "dubbing")) if previous else \
         (_cast_voice(ctx, project, line_id, language), "dubbing")
-    synthesize(ctx, project, line_id, text.strip(), language, profile, use,
+    synthesize(ctx, project, line_id, text.strip(), language, voice or profile, use,
                edit=TextEdit(line_id, language, text, editor, expected_version), by=editor)
     fit_line(ctx, project, script_of(ctx, project), line_id, language)
     return review_row(ctx, project, language, line_id)
@@ -222,6 +282,63 @@ def source_segment(ctx: Context, project: Project, line_id: str, margin_s: float
         target.parent.mkdir(parents=True, exist_ok=True)
         sf.write(target, segment, RATE, subtype="PCM_16")
     return target
+
+
+@dataclass(frozen=True)
+class LineBudget:
+    """What a line may say and what its take needs: the syllable budget (the source line's time in the
+    target's syllables), the syllables the dub says, and from the fit the slot, the rate the take
+    would need to end in it and the fastest rate allowed."""
+
+    budget: int | None
+    said: int
+    slot_s: float | None
+    needed_rate: float | None
+    bound: float | None
+    fits: bool | None
+
+    @property
+    def over(self) -> int:
+        """Syllables to cut to meet the budget (0 within it, or with no budget)."""
+        return max(0, self.said - self.budget) if self.budget else 0
+
+
+def line_budget(row: ReviewRow, language: str) -> LineBudget:
+    """The budget of one line as shown (counting its syllables as spoken, so read for one line at a time)."""
+    said = syllable_counts([row.text], language)[0] if row.text.strip() else 0
+    fit = row.fit
+    if fit is None:
+        return LineBudget(row.budget_syllables, said, None, None, None, None)
+    return LineBudget(row.budget_syllables, said, fit.slot_s, fit.needed_rate * fit.engine_speed,
+                      fit.bounds[1] * fit.engine_speed, fit.fits)
+
+
+@dataclass(frozen=True)
+class DeskProgress:
+    """Where a language's dub stands: its stage and the line counts behind it."""
+
+    lines: int
+    spoken: int
+    checked: int
+    failed: int
+    approved: int
+    rejected: int
+    blocked: int
+
+    @property
+    def stage(self) -> str:
+        if self.spoken < self.lines:
+            return "speaking" if self.spoken else "not spoken yet"
+        if self.checked < self.spoken:
+            return "checking"
+        return "ready to mix" if self.approved == self.lines else "review"
+
+
+def desk_progress(rows: list[ReviewRow]) -> DeskProgress:
+    """Counted from the rows a page already read (review_rows), so it costs no query."""
+    return DeskProgress(len(rows), sum(r.clip_id is not None for r in rows), sum(bool(r.qc) for r in rows),
+                        sum(r.worst == "fail" for r in rows), sum(r.decision == "approved" for r in rows),
+                        sum(r.decision == "rejected" for r in rows), sum(r.decision == "blocked" for r in rows))
 
 
 def unapproved(ctx: Context, project: Project, language: str) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from ..access import AccessDenied, require
 from ..context import Context
-from ..errors import BadInputError
+from ..errors import BadInputError, DubdeskError
 from ..store.models import User, VoiceProfile
 from ..voices.records import ConsentTerms, ProfileRecord
 from ..voices.references import check_reference
@@ -62,6 +62,10 @@ def _terms(languages: list[str], uses: list[str], valid_until: date | None, term
 
 
 def revoke(ctx: Context, person: User, profile_id: str, reason: str) -> int:
-    """Withdraw consent now; returns how many unmixed lines were blocked."""
+    """Withdraw consent now; returns how many unmixed lines were blocked. A revocation is final and
+    its reason is what the studio reads on every blocked line, so it must say something."""
     own_profile(ctx, person, profile_id)
-    return revoke_voice(ctx, profile_id, reason or "withdrawn by the actor", by=person.name)
+    if not (reason or "").strip():
+        raise DubdeskError(f"say why you withdraw consent for {profile_id} (the studio sees it on every blocked line); "
+                           f"nothing was revoked")
+    return revoke_voice(ctx, profile_id, reason.strip(), by=person.name)
