@@ -7,15 +7,12 @@ over its canonical JSON and naming the hash of the one before (see voices.record
 """
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import rfc8785
-
 from ..errors import DubdeskError
-from ..voices.records import jsonable
+from ..voices.records import ChainedRecord
 
 WORLDWIDE = "worldwide"
 # What a rights holder may allow: speech in synthetic voices, machine translation, or only a draft for their review.
@@ -95,7 +92,7 @@ class ClearanceTerms:
 
 
 @dataclass(frozen=True)
-class ClearanceRecord:
+class ClearanceRecord(ChainedRecord):
     """One signed version of a project's title clearance."""
 
     clearance_id: str
@@ -108,27 +105,6 @@ class ClearanceRecord:
     created_at: datetime = field(default_factory=datetime.now)
     signer: str = ""
     signature: str = ""
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    def signed_content(self) -> bytes:
-        body = self.to_json()
-        body.pop("signature")
-        return rfc8785.dumps(body)
-
-    @property
-    def hash(self) -> str:
-        return hashlib.sha256(rfc8785.dumps(self.to_json())).hexdigest()
-
-    def next(self, **changes: Any) -> ClearanceRecord:
-        """The following version, unsigned."""
-        return replace(self, version=self.version + 1, previous=self.hash, created_at=datetime.now(),
-                       signer="", signature="", **changes)
-
-    def to_json(self) -> dict[str, Any]:
-        return jsonable(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClearanceRecord:

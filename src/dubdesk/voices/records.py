@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self
 
 import rfc8785
 
@@ -63,8 +63,35 @@ class StockVoice:
     source: str
 
 
+class ChainedRecord:
+    """What a signed, hash-chained record does (a voice's consent, a title's clearance): the record is a
+    frozen dataclass with the fields version, previous, revoked_at, created_at, signer and signature."""
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def signed_content(self) -> bytes:
+        """What its signature covers: the record without the signature."""
+        body = self.to_json()
+        body.pop("signature")
+        return rfc8785.dumps(body)
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(rfc8785.dumps(self.to_json())).hexdigest()
+
+    def next(self, **changes: Any) -> Self:
+        """The following version, unsigned."""
+        return replace(self, version=self.version + 1, previous=self.hash, created_at=datetime.now(),
+                       signer="", signature="", **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(asdict(self))
+
+
 @dataclass(frozen=True)
-class ProfileRecord:
+class ProfileRecord(ChainedRecord):
     """One signed version of a voice profile."""
 
     profile_id: str
@@ -79,27 +106,6 @@ class ProfileRecord:
     created_at: datetime = field(default_factory=datetime.now)
     signer: str = ""
     signature: str = ""
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    def signed_content(self) -> bytes:
-        body = self.to_json()
-        body.pop("signature")
-        return rfc8785.dumps(body)
-
-    @property
-    def hash(self) -> str:
-        return hashlib.sha256(rfc8785.dumps(self.to_json())).hexdigest()
-
-    def next(self, **changes: Any) -> ProfileRecord:
-        """The following version, unsigned."""
-        return replace(self, version=self.version + 1, previous=self.hash, created_at=datetime.now(),
-                       signer="", signature="", **changes)
-
-    def to_json(self) -> dict[str, Any]:
-        return jsonable(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ProfileRecord:
