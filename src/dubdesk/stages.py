@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .engines import EngineIdentity
@@ -60,16 +61,19 @@ def _is_intact(run: StageRun, folder: Path) -> bool:
     return run.status == "done" and output is not None and output.exists() and sha256_file(output) == run.output_sha256
 
 
-def run_stage(
-    sessions: sessionmaker[Session], project: Project, folder: Path, stage: str, inputs: dict[str, Any],
-    compute: Callable[[], tuple[Any, EngineIdentity | None]],
-) -> StageResult:
-    """Return the stage's stored JSON result for `inputs`, computing it only if absent.
+def _start(sessions: sessionmaker[Session], project: Project, folder: Path, stage: str, key: str,
+           inputs: dict[str, Any]) -> StageResult | int:
+    """The stored result where there is one, else the id of the run row marked running. Two processes may
+    start the same stage at once (a batch's two languages of one programme both need its speaker habits):
+    the one whose new row came second takes the row the first made, and both compute."""
+    try:
+        return _claim(sessions, project, folder, stage, key, inputs)
+    except IntegrityError:
+        return _claim(sessions, project, folder, stage, key, inputs)
 
-    `compute` returns (a JSON-serialisable result, the identity of the engine that made it).
-    """
-    key = stage_key(stage, inputs)
-    relative = f"stages/{stage}-{key[:16]}.json"
+
+def _claim(sessions: sessionmaker[Session], project: Project, folder: Path, stage: str, key: str,
+           inputs: dict[str, Any]) -> StageResult | int:
     with sessions() as session:
         run = session.scalar(select(StageRun).where(
             StageRun.project_id == project.id, StageRun.stage == stage, StageRun.key == key))
@@ -81,7 +85,23 @@ def run_stage(
             session.add(run)
         run.status, run.started_at, run.error = "running", utcnow(), None
         session.commit()
-        run_id = run.id
+        return run.id
+
+
+def run_stage(
+    sessions: sessionmaker[Session], project: Project, folder: Path, stage: str, inputs: dict[str, Any],
+    compute: Callable[[], tuple[Any, EngineIdentity | None]],
+) -> StageResult:
+    """Return the stage's stored JSON result for `inputs`, computing it only if absent.
+
+    `compute` returns (a JSON-serialisable result, the identity of the engine that made it).
+    """
+    key = stage_key(stage, inputs)
+    relative = f"stages/{stage}-{key[:16]}.json"
+    started = _start(sessions, project, folder, stage, key, inputs)
+    if isinstance(started, StageResult):
+        return started
+    run_id = started
 
     began = time.perf_counter()
     try:

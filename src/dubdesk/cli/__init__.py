@@ -108,6 +108,22 @@ def stage_progress():
         finish_others("")
 
 
+@contextmanager
+def programme_progress():
+    """One rich progress bar per programme of a batch (on standard error); yields the callback the batch calls
+    as each programme's steps finish."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=not sys.stderr.isatty()) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(programme: str, done: int, total: int) -> None:
+            if programme not in tasks:
+                tasks[programme] = progress.add_task(programme, total=total)
+            progress.update(tasks[programme], completed=done, total=total)
+
+        yield advance
+
+
 def main() -> None:
     """The command line. An error a person can act on that comes before a command's own reporting (a
     database that cannot be opened, say) is one red line and exit status 2 too."""

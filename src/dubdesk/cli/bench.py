@@ -139,3 +139,12 @@ def bench_tts_languages(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None,
     with reported_errors():
         tts.languages(load_settings(home), eval_dir, out or Path("bench-results/tts-languages.json"), sentences,
                       tuple(languages.split(",")), tuple(styles.split(",")))
+
+
+@bench_app.command("batch")
+def bench_batch(out: BenchOut = None, home: Home = None) -> None:
+    """4 programmes x 2 languages on Ray with 1 and 2 workers, against a plain loop of prepare_dub: wall time."""
+    from ..bench import batch
+
+    with reported_errors():
+        batch.run(load_settings(home), BUNDLED_SAMPLE, out or Path("bench-results/batch.json"))

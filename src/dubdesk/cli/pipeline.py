@@ -25,6 +25,7 @@ from . import (
     fail,
     load_settings,
     person,
+    programme_progress,
     reported_errors,
     stage_progress,
 )
@@ -291,3 +292,35 @@ def dub(project: int, language: TargetLanguage,
     for unapplied in report.unapplied_edits:
         typer.secho(f"script edit {unapplied}", err=True, fg=typer.colors.YELLOW)
     _exit_if_refused(report.refused)
+
+
+@app.command()
+def batch(sources: Annotated[list[Path], typer.Argument(help="programme files, folders of them, or CSV manifests "
+                                                              "(columns source, name, series, targets)")],
+          target: Annotated[Optional[list[str]], typer.Option("--to", help="target language where a manifest gives "
+                                                                           "none (repeatable)")] = None,
+          voice: Annotated[Optional[list[str]], typer.Option(help="LANGUAGE=PROFILE: the voice for each language's "
+                                                                  "uncast speakers (repeatable)")] = None,
+          address: Annotated[Optional[str], typer.Option(help="an existing Ray cluster (ray start --head ...); "
+                                                              "default: a local Ray started for the run")] = None,
+          workers: Annotated[Optional[int], typer.Option(help="workers, each holding its own models; default one per CPU")] = None,
+          out: Annotated[Optional[Path], typer.Option("--json", help="also write the summary as JSON here")] = None,
+          by: By = None, home: Home = None) -> None:
+    """Many programmes x several languages, each through every stage up to review, on Ray; a progress bar per
+    programme, then lines ready and lines failing a check per programme and language. Run again, it does no new work."""
+    from ..services import batch as batches
+
+    pairs = dict(pair.split("=", 1) for pair in voice or [] if "=" in pair)
+    if len(pairs) != len(voice or []):
+        fail("give voices as LANGUAGE=PROFILE, e.g. --voice es=stock-pico-es-es")
+    with reported_errors(), programme_progress() as progress:
+        report = batches.run_batch(load_settings(home), batches.programmes(sources, tuple(target or ())), pairs, address,
+                                   workers, progress, person(by))
+    table = Table("programme", "project", "language", "lines", "ready", "failing a check", "not spoken",
+                  title=f"batch: {report.workers} worker(s), {report.seconds:.1f} s")
+    for o in report.outcomes:
+        table.add_row(o.programme, str(o.project_id), o.language, str(o.lines), str(o.ready),
+                      f"[bold red]{o.failing}[/]" if o.failing else "0", str(o.not_spoken))
+    Console().print(table)
+    if out:
+        out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")

