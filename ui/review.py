@@ -29,8 +29,8 @@ from .guard import for_roles, person
 from .projects import chosen_project
 
 PAGE_SIZE = 50
-COLUMNS = ["line", "QC", "decision", "speaker", "in", "out", "source", "dub"]
-WIDTHS = ["80px", "60px", "90px", "110px", "125px", "125px", "30%", "30%"]
+COLUMNS = ["line", "QC", "decision", "speaker", "in", "out", "source", "dub", "text by"]
+WIDTHS = ["80px", "60px", "90px", "110px", "125px", "125px", "27%", "27%", "110px"]
 COLOURS = {"pass": "#d5f5dd", "approved": "#d5f5dd", "warn": "#fff1c2", "fail": "#ffd6d6", "rejected": "#ffd6d6",
            "blocked": "#e2e2e2"}
 LOCALIZATION = ("localization",)
@@ -40,8 +40,8 @@ CONFIRM_MIX = "(project, language, confirmed) => [project, language, confirm(`Mi
 
 def _table(rows) -> pd.io.formats.style.Styler:
     """The page as a table whose verdict and decision cells are coloured (pass / warn / fail)."""
-    frame = pd.DataFrame([[r.line_id, r.worst, r.decision, r.speaker, r.timecode_in, r.timecode_out, r.source_text, r.text]
-                          for r in rows], columns=COLUMNS)
+    frame = pd.DataFrame([[r.line_id, r.worst, r.decision, r.speaker, r.timecode_in, r.timecode_out, r.source_text, r.text,
+                           r.text_label] for r in rows], columns=COLUMNS)
     return frame.style.map(lambda value: f"background-color: {COLOURS[value]}" if value in COLOURS else "",
                            subset=["QC", "decision"])
 
@@ -98,7 +98,7 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         character = (project.characters or {}).get(row.speaker)
         return (row.line_id, row.text, row.version, handouts.give(request, source_segment(ctx, project, row.line_id)),
                 dub, f"**{row.line_id}** · {row.speaker}{f' ({character})' if character else ''} · "
-                f"{row.timecode_in}–{row.timecode_out} · {row.decision} · voice {row.voice or '-'}\n\n"
+                f"{row.timecode_in}–{row.timecode_out} · {row.decision} · voice {row.voice or '-'} · text: {row.text_label}\n\n"
                 f"{_budget(row, language)}\n\n{_verdicts(row)}")
 
     open_guarded = for_roles(ctx, *LOCALIZATION)(open_line)
