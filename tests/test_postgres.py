@@ -136,6 +136,33 @@ def test_the_migrations_run_up_down_and_up_again_on_postgresql_with_their_guards
     assert "script_edits" in _tables(url) and _guards(url) == guards
 
 
+FREE_TEXT = (("projects", "purpose"), ("stage_runs", "error"), ("clips", "text"), ("clips", "blocked_reason"),
+             ("line_translations", "text"), ("qc_results", "reason"), ("reviews", "note"), ("reviews", "override_reason"),
+             ("input_rights", "note"))
+
+
+@pytest.mark.fast
+def test_free_text_has_no_length_limit_on_postgresql_and_the_limits_come_back_on_downgrade(postgresql):
+    url = postgresql.new_database("free_text")
+    migrate(url)
+
+    def kinds() -> dict[tuple[str, str], str]:
+        with make_engine(url).connect() as connection:
+            return {(table, column): connection.execute(text(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = :t AND column_name = :c"),
+                {"t": table, "c": column}).scalar_one() for table, column in FREE_TEXT}
+
+    assert set(kinds().values()) == {"text"}
+    with make_engine(url).begin() as connection:  # a purpose far longer than the old 2,000 characters
+        connection.execute(text("INSERT INTO projects (name, folder, source_name, source_sha256, media, target_languages, "
+                                "commercial, created_at, purpose) VALUES ('p', 'p', 's', 'x', '{}', '[]', false, now(), :p)"),
+                           {"p": "why " * 2000})
+    command.downgrade(alembic_config(url), "0012")
+    assert set(kinds().values()) == {"character varying"}
+    with make_engine(url).connect() as connection:
+        assert len(connection.execute(text("SELECT purpose FROM projects")).scalar_one()) == 2000
+
+
 @pytest.mark.fast
 def test_servers_starting_together_on_a_new_database_migrate_it_one_after_the_other(postgresql):
     url = postgresql.new_database("together")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ..core import Fit
@@ -32,7 +32,7 @@ class Project(Base):
     characters: Mapped[dict] = mapped_column(JSON, default=dict)  # speaker label -> character name
     glossary: Mapped[dict] = mapped_column(JSON, default=dict)  # source term -> {language: required translation}
     # why AI is used here ("a first-pass dub for market testing in Spanish") and what it did (translation, voices)
-    purpose: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
     ai_uses: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -55,7 +55,7 @@ class StageRun(Base):
     output: Mapped[str | None] = mapped_column(String(500), nullable=True)
     output_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     seconds: Mapped[float | None] = mapped_column(nullable=True)
-    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -97,7 +97,7 @@ class Clip(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(12))
-    text: Mapped[str] = mapped_column(String(4000))
+    text: Mapped[str] = mapped_column(Text)
     profile_id: Mapped[str] = mapped_column(ForeignKey("voice_profiles.id"), index=True)
     consent_record: Mapped[str] = mapped_column(String(64))
     engine: Mapped[dict] = mapped_column(JSON)
@@ -105,7 +105,7 @@ class Clip(Base):
     path: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | blocked | mixed
-    blocked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    blocked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # core.Fit's JSON form; read it as `fitted`
     # the script edit after which this take no longer counts (its line was split, merged, retimed or moved)
     retired_by: Mapped[int | None] = mapped_column(nullable=True)
@@ -147,7 +147,7 @@ class LineTranslation(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(12))
-    text: Mapped[str] = mapped_column(String(4000))
+    text: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(12))  # machine | human
     engine: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     budget_syllables: Mapped[int]  # what the target says in the source line's time
@@ -186,7 +186,7 @@ class QCResult(Base):
     check: Mapped[str] = mapped_column(String(40))
     verdict: Mapped[str] = mapped_column(String(8))
     numbers: Mapped[dict] = mapped_column(JSON)
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -199,8 +199,8 @@ class Review(Base):
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
     decision: Mapped[str] = mapped_column(String(12))  # approved | rejected
     reviewer: Mapped[str] = mapped_column(String(200))
-    note: Mapped[str | None] = mapped_column(String(2000), nullable=True)
-    override_reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     seal: Mapped[str | None] = mapped_column(String(200), nullable=True)  # binds it to the clip and verdicts decided on
 
@@ -275,7 +275,7 @@ class InputRight(Base):
     input: Mapped[str] = mapped_column(String(300))
     owner: Mapped[str] = mapped_column(String(300))
     cleared: Mapped[bool]
-    note: Mapped[str] = mapped_column(String(2000), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
     document_ref: Mapped[str] = mapped_column(String(500), default="")
     document_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(200))

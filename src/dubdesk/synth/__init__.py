@@ -171,8 +171,6 @@ def revoke_voice(sessions, registry: ConsentRegistry, profile_id: str, reason: s
     with sessions() as session:
         blocked = session.execute(
             update(Clip).where(Clip.profile_id == profile_id, Clip.status != "mixed")
-            # cut to the column (PostgreSQL refuses a longer one); the whole reason is in the signed history
-            .values(status="blocked", blocked_reason=f"consent revoked: {record.revocation_reason}"[
-                :Clip.blocked_reason.type.length]))
+            .values(status="blocked", blocked_reason=f"consent revoked: {record.revocation_reason}"))
         session.commit()
     return blocked.rowcount
