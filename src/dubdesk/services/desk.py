@@ -24,7 +24,6 @@ from ..store import Project
 from ..store.audit import audit
 from ..store.models import LineTranslation, Review
 from ..store.takes import current_takes
-from ..translate import text_label
 from ..translate.edits import TextEdit
 from . import rights
 from .casting import castings
@@ -33,7 +32,7 @@ from .fitting import fit_line
 from .projects import projects, source_audio
 from .scripting import script as script_of
 from .speech import clips, current_clip, current_clips, synthesize
-from .translation import translations
+from .translation import label_of, translations
 
 SHOW = ("all", "pending", "failed QC", "approved", "rejected")
 VERDICTS = ("all", "pass", "warn", "fail", "-")  # a line's worst verdict; "-" before QC
@@ -150,8 +149,7 @@ def review_rows(ctx: Context, project: Project, language: str, only: set[str] | 
                               take.state if take else "pending", take.clip_id if take else None,
                               take.voice_profile if take else None, text.budget_syllables if text else None,
                               take.fit if take else None,
-                              text_label(text.text, text.origin, (text.engine or {}).get("engine"), script.language,
-                                         language) if text else "to write"))
+                              label_of(text, script.language, language) if text else "to write"))
     return rows
 
 

@@ -91,8 +91,12 @@ def open_for_hand(ctx: Context, project: Project, script: Script, language: str,
 def text_labels(ctx: Context, project: Project, language: str) -> dict[str, str]:
     """Each line's text as review labels it: to write, human, or machine with its route's quality."""
     source = script_of(ctx, project).language
-    return {line_id: text_label(row.text, row.origin, (row.engine or {}).get("engine"), source, language)
-            for line_id, row in translations(ctx, project, language).items()}
+    return {line_id: label_of(row, source, language) for line_id, row in translations(ctx, project, language).items()}
+
+
+def label_of(row: LineTranslation, source: str, target: str) -> str:
+    """One line's text label (see translate.text_label)."""
+    return text_label(row.text, row.origin, (row.engine or {}).get("engine"), source, target)
 
 
 def _budgets(lines: Sequence[Line], source: str, target: str) -> list[int]:
