@@ -2,6 +2,8 @@
 engine is loaded once per process for the settings that shape it."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import dubdesk.diarize
@@ -63,3 +65,19 @@ def test_voice_and_grant_are_still_importable_from_the_consent_module():
     from dubdesk.voices import consent
 
     assert consent.Voice is Voice and consent.ConsentGrant is ConsentGrant
+
+
+def test_idle_openmp_workers_sleep_in_every_process_before_any_model_library_loads():
+    """CTranslate2 and PyTorch each bring an OpenMP runtime; spinning idle workers of one starve the other
+    (a voice embedding after a Whisper call took 30 times longer). The setting must precede both libraries."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import os, sys; import dubdesk.cli, ui.app; "
+             "assert not {'torch', 'ctranslate2'} & set(sys.modules), 'a model library loaded at import'; "
+             "print(os.environ['OMP_WAIT_POLICY'])")
+    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                           cwd=Path(__file__).parents[1], check=True)
+    assert found.stdout.strip() == "PASSIVE"

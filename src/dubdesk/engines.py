@@ -12,6 +12,7 @@ This is a low module: it imports the vocabulary (core) and the errors, nothing a
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,13 @@ import numpy as np
 
 from .core import ConsentGrant, Transcript, Turn, Voice
 from .errors import DubdeskError
+
+# CTranslate2 (Whisper) and PyTorch (diarizer, voice encoder) each bring their own OpenMP runtime.
+# Left to spin while idle, each one's worker threads starve the other's on a small machine: a voice
+# embedding just after a Whisper call took 2.5 s instead of 0.08 s, and the main job spent a third of
+# its time so. Idle workers sleep instead; this must be set before either library loads (engines load
+# lazily, after this module), and child processes (Praat, watermark, batch workers) inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..audio import RATE
 from ..context import Context
 from ..core import Fit
-from ..errors import ProjectError
+from ..errors import DubdeskError, ProjectError
 from ..export.timecode import timecode_in, timecode_out
 from ..phonemes import syllable_counts
 from ..review import decide
@@ -243,23 +243,37 @@ def _cast_voice(ctx: Context, project: Project, line_id: str, language: str) -> 
 
 def adapt_lines(ctx: Context, project: Project, language: str, texts: dict[str, str], editor: str) -> list[ReviewRow]:
     """A person's words for several lines (an adapter's script): each line whose text differs is spoken
-    again, fitted and checked, as if edited on its own; lines already saying these words are left be."""
-    current, rows = translations(ctx, project, language), []
+    again and fitted, as if edited on its own, then they are checked together (one QC run packs their
+    back-transcription into shared windows); lines already saying these words are left be."""
+    current = translations(ctx, project, language)
     unknown = sorted(set(texts) - set(current))
     if unknown:
         raise ProjectError(f"no {language} text to replace for line(s) {', '.join(unknown)}; translate first, and check the ids")
-    for line_id, text in texts.items():
-        if current[line_id].text != text:
-            regenerate_line(ctx, project, line_id, language, text, editor, current[line_id].version)
-            rows.append(check_line(ctx, project, line_id, language))
-    return rows
+    spoken = []
+    try:
+        for line_id, text in texts.items():
+            if current[line_id].text != text:
+                regenerate_line(ctx, project, line_id, language, text, editor, current[line_id].version)
+                spoken.append(line_id)
+    except DubdeskError:
+        check_lines(ctx, project, spoken, language)  # what was spoken before a refusal is checked all the same
+        raise
+    return check_lines(ctx, project, spoken, language)
 
 
 def check_line(ctx: Context, project: Project, line_id: str, language: str) -> ReviewRow:
     """Every QC check on one line's current clip, stored with it."""
-    clip = current_clips(ctx, project, language)[line_id]
-    check_clips(ctx, project, language, {line_id: clip})
-    return review_row(ctx, project, language, line_id)
+    return check_lines(ctx, project, [line_id], language)[0]
+
+
+def check_lines(ctx: Context, project: Project, line_ids: list[str], language: str) -> list[ReviewRow]:
+    """Every QC check on these lines' current clips, in one run, stored with them; their rows in this order."""
+    if not line_ids:
+        return []
+    clips = current_clips(ctx, project, language)
+    check_clips(ctx, project, language, {line_id: clips[line_id] for line_id in line_ids})
+    rows = {row.line_id: row for row in review_rows(ctx, project, language, only=set(line_ids))}
+    return [rows[line_id] for line_id in line_ids]
 
 
 def review_row(ctx: Context, project: Project, language: str, line_id: str) -> ReviewRow:
