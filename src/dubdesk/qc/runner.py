@@ -4,6 +4,7 @@ from __future__ import annotations
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +68,14 @@ class LineQC:
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
         transcriber, encoder = get_transcriber(self.engine_settings), voice_encoder()
-        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder:
+        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder, ThreadPoolExecutor(1) as praat:
             source = self._read_source(Path(folder))
-            emotion = self._emotion(source.excerpts)
-        speech16k = {line_id: resample(audio, rate, RATE) for line_id, (audio, rate) in self.dubs.items()}
-        embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
-        voices, referenced = self._voice_embeddings(embeddings)
-        heard = transcribe_lines(speech16k, self.language, transcriber)
+            measuring = praat.submit(self._emotion, source.excerpts)  # Praat's process works meanwhile
+            speech16k = {line_id: resample(audio, rate, RATE) for line_id, (audio, rate) in self.dubs.items()}
+            embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
+            voices, referenced = self._voice_embeddings(embeddings)
+            heard = transcribe_lines(speech16k, self.language, transcriber)
+            emotion = measuring.result()
         closures = self._closures(source.bands, heard, speech16k)
         av_sync = self._av_sync(speech16k)
         syllables = dict(zip(self.lines, zip(

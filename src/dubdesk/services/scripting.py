@@ -3,6 +3,7 @@ person's edits of the lines applied on top (services.lines), and the script file
 Also the face track of a video source, which later stages read."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -109,14 +110,17 @@ def edited_script(ctx: Context, project: Project, progress: Progress = no_progre
 
 
 def machine_script(ctx: Context, project: Project, progress: Progress = no_progress) -> Script:
-    """Transcribe, diarize and build the script, each step reused when unchanged: no person's edits."""
-    progress("transcribe")
-    transcript, transcribed = transcribe(ctx, project, progress)
-    if not transcript.words:
-        raise BadInputError(project.source_name, "no speech found: the recogniser heard no words (a tone, music "
-                                                 "or silence?), so there is nothing to script or dub")
-    progress("diarize")
-    turns, diarized = diarize(ctx, project)
+    """Transcribe, diarize and build the script, each step reused when unchanged: no person's edits.
+    The diarizer works while the recogniser does (they share nothing, and loading one overlaps the other's work)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="diarize") as background:
+        diarizing = background.submit(diarize, ctx, project)
+        progress("transcribe")
+        transcript, transcribed = transcribe(ctx, project, progress)
+        if not transcript.words:
+            raise BadInputError(project.source_name, "no speech found: the recogniser heard no words (a tone, music "
+                                                     "or silence?), so there is nothing to script or dub")
+        progress("diarize")
+        turns, diarized = diarizing.result()
     progress("script")
     inputs = {"transcript": transcribed.sha256, "turns": diarized.sha256,
               "settings": ctx.settings.script.model_dump(), "min_line_s": MIN_LINE_S}
