@@ -18,7 +18,7 @@ from ..context import Context
 from ..services import delivery, desk, pipeline, projects, rights, speech
 from ..services.desk import adapt_lines
 from ..translate.edits import read_adaptation
-from .report import StageTimes, publish
+from .report import StageTimes, machine_load, publish
 
 REVIEWER = "Benchmark Reviewer"
 
@@ -54,16 +54,20 @@ def timed_main_job(ctx: Context, sample: Path, language: str, voice: str, out: P
     return project, timed, result
 
 
+def _row(stage: str, seconds: float, cpu: float, duration: float) -> dict:
+    return {"stage": stage, "seconds": round(seconds, 2), "RTF": round(seconds / duration, 3), "CPU s": round(cpu, 2)}
+
+
 def run(settings: Settings, sample: Path, out: Path, language: str = "es", voice: str = "stock-pico-es-es") -> dict:
+    load_before = machine_load()
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-main-") as home:
         ctx = Context(settings.model_copy(update={"home": Path(home)}))
         project, timings, findings = timed_main_job(ctx, sample, language, voice, Path(home) / "delivery")
         duration = projects.media(project).duration_s
-    rows = [{"stage": stage, "seconds": round(seconds, 2), "RTF": round(seconds / duration, 3)}
-            for stage, seconds in timings.items()]
-    total = sum(timings.values())
-    rows.append({"stage": "total", "seconds": round(total, 2), "RTF": round(total / duration, 3)})
+    rows = [_row(stage, seconds, timings.cpu[stage], duration) for stage, seconds in timings.items()]
+    rows.append(_row("total", sum(timings.values()), sum(timings.cpu.values()), duration))
     summary = {"programme seconds": duration, "CPU cores": os.cpu_count(), "language": language, "voice": voice,
-               "verify problems": sum(f.ok is False for f in findings)}
+               "verify problems": sum(f.ok is False for f in findings),
+               "load average before / after": f"{load_before} / {machine_load()}"}
     publish(f"Main job on the sample, en -> {language}: wall time per stage", rows, summary, out)
     return {"rows": rows, "summary": summary}

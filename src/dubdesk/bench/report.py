@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -16,13 +17,31 @@ from ..files import write_text
 
 class StageTimes(dict[str, float]):
     """Wall seconds per stage: calling it with (stage, run) runs `run`, records how long it took and
-    returns its result (the shape pipeline.prepare_dub's `timed` takes)."""
+    returns its result (the shape pipeline.prepare_dub's `timed` takes). `cpu` keeps each stage's
+    processor seconds (all threads, and the worker programs it waited for): on a machine other work
+    shares, wall time grows and these do not, so a busy run still shows where the work goes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cpu: dict[str, float] = {}
 
     def __call__(self, stage: str, run: Callable[[], object]) -> object:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), processor_seconds()
         result = run()
         self[stage] = time.perf_counter() - began
+        self.cpu[stage] = processor_seconds() - cpu
         return result
+
+
+def processor_seconds() -> float:
+    """User and system seconds of this process and of the child processes it has waited for."""
+    spent = os.times()
+    return spent.user + spent.system + spent.children_user + spent.children_system
+
+
+def machine_load() -> float:
+    """Runnable processes over the last minute: near the core count or above, timings are busy ones."""
+    return round(os.getloadavg()[0], 2)
 
 
 def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
@@ -37,7 +56,7 @@ def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
     for key, value in summary.items():
         console.print(f"[bold]{key}[/]: {_cell(value)}")
     document = {"title": title, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"cpu_count": __import__("os").cpu_count(), "platform": platform.platform()},
+                "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
                 "summary": summary, "rows": rows}
     write_text(out, json.dumps(document, indent=2, ensure_ascii=False))
     console.print(f"written: {out}")

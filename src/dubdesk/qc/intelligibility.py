@@ -20,23 +20,24 @@ WINDOW_S = 28.0
 GAP_S = 1.0
 
 
-def _packs(lines: dict[str, np.ndarray]) -> list[list[str]]:
-    packs, current, length = [], [], 0.0
-    for line_id, audio in lines.items():
-        seconds = len(audio) / RATE + GAP_S
-        if current and length + seconds > WINDOW_S:
-            packs.append(current)
+def packs(seconds: dict[str, float]) -> list[list[str]]:
+    """Lines (id -> seconds long) in order, grouped into the windows they are transcribed in."""
+    windows, current, length = [], [], 0.0
+    for line_id, duration in seconds.items():
+        duration += GAP_S
+        if current and length + duration > WINDOW_S:
+            windows.append(current)
             current, length = [], 0.0
         current.append(line_id)
-        length += seconds
-    return packs + [current] if current else packs
+        length += duration
+    return windows + [current] if current else windows
 
 
 def transcribe_lines(lines: dict[str, np.ndarray], language: str, transcriber: Transcriber) -> dict[str, list[Word]]:
     """The words the recogniser hears in each 16 kHz line, timed from the line's own start."""
     heard: dict[str, list[Word]] = {line_id: [] for line_id in lines}
     gap = np.zeros(int(GAP_S * RATE), dtype=np.float32)
-    for pack in _packs(lines):
+    for pack in packs({line_id: len(audio) / RATE for line_id, audio in lines.items()}):
         spans, pieces, at = {}, [], 0.0
         for line_id in pack:
             spans[line_id] = (at, at + len(lines[line_id]) / RATE)

@@ -29,7 +29,7 @@ from ..translate import TranslatedLine
 from ..voices.embedding import files_embedding, mean_embedding, voice_encoder
 from . import CheckResult, grade
 from .emotion import describe_drift, emotion_distance, relative_to, speaker_baselines
-from .intelligibility import intelligibility_check, transcribe_lines
+from .intelligibility import intelligibility_check, packs, transcribe_lines
 from .labials import BandLevel, closures_from_words, fitted_closures, labial_check
 from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
@@ -45,11 +45,25 @@ class SourceReading:
     excerpts: dict[str, Path]  # each line's stretch as a WAV file, for Praat
 
 
+@dataclass(frozen=True)
+class DubReading:
+    """What QC keeps of one fitted dub once read: its technical verdict, speech frames, voice embedding,
+    1-4 kHz level (for lip closures from the words heard) and, where its engine reported phoneme
+    times, the lip closures they give."""
+
+    technical: CheckResult
+    speech: np.ndarray
+    embedding: np.ndarray
+    band: BandLevel
+    engine_closures: list[float] | None
+
+
 SourceAudio = Callable[[float, float | None], np.ndarray]  # (start s, end s or None) -> 16 kHz mono samples
 
 
 class LineQC:
-    """The inputs of one project language's QC, loaded once: source audio, fitted dubs, cast voices.
+    """One project language's QC over some of its takes: each source stretch and fitted dub is read once, as the
+    checks reach it, so memory follows a transcription window, not the programme.
 
     `source` reads the programme's working audio; `references` are each cast profile's consented
     reference recordings (none for a stock voice); `machine`, per line, its machine translation's
@@ -62,8 +76,6 @@ class LineQC:
         self.folder, self.script, self.language, self.clips = folder, script, language, clips
         self.source, self.references, self.faces, self.machine = source, references, faces, machine
         self.lines = {line.id: line for line in script.lines if line.id in clips}
-        self.dubs = {line_id: sf.read(self.folder / clip.fitted.path, dtype="float32") for line_id, clip in clips.items()}
-        self.raws = {line_id: sf.read(self.folder / clip.path, dtype="float32") for line_id, clip in clips.items()}
         self.without_phonemes = [lang for lang in (script.language, language) if lang not in ESPEAK_VOICES]
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
@@ -71,26 +83,25 @@ class LineQC:
         with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder, ThreadPoolExecutor(1) as praat:
             source = self._read_source(Path(folder))
             measuring = praat.submit(self._emotion, source.excerpts)  # Praat's process works meanwhile
-            speech16k = {line_id: resample(audio, rate, RATE) for line_id, (audio, rate) in self.dubs.items()}
-            embeddings = {line_id: encoder.embed(audio, RATE) for line_id, audio in speech16k.items()}
-            voices, referenced = self._voice_embeddings(embeddings)
-            heard = transcribe_lines(speech16k, self.language, transcriber)
+            dubs, heard = self._read_dubs(encoder, transcriber)
             emotion = measuring.result()
-        closures = self._closures(source.bands, heard, speech16k)
-        av_sync = self._av_sync(speech16k)
+        embeddings = {line_id: dub.embedding for line_id, dub in dubs.items()}
+        voices, referenced = self._voice_embeddings(embeddings)
+        closures = self._closures(source.bands, heard, dubs)
+        av_sync = self._av_sync()
         syllables = dict(zip(self.lines, zip(
             syllable_counts([line.text for line in self.lines.values()], self.script.language),
             syllable_counts([self.clips[line_id].text for line_id in self.lines], self.language))))
         results = {}
         for index, (line_id, line) in enumerate(self.lines.items()):
             progress("qc", index, len(self.lines))
-            clip, (audio, rate) = self.clips[line_id], self.dubs[line_id]
+            clip, dub = self.clips[line_id], dubs[line_id]
             fit = clip.fitted
             results[line_id] = [
                 translation_check(self.machine.get(line_id), clip.text),
-                technical_check(audio, rate, self.raws[line_id][0], self.settings),
+                dub.technical,
                 intelligibility_check(join_words(heard[line_id], self.language), clip.text, self.language, self.settings),
-                timing_check(source.speech, speech_frames(speech16k[line_id]), line, fit, syllables[line_id],
+                timing_check(source.speech, dub.speech, line, fit, syllables[line_id],
                              (self.script.language, self.language), self.settings, fit.on_screen),
                 av_sync(line),
                 labial_check(*closures[line_id], self._unjudged(fit), self.settings),
@@ -98,6 +109,25 @@ class LineQC:
                 self._voice(line_id, clip.profile_id, voices, referenced, embeddings),
             ]
         return results
+
+    def _read_dubs(self, encoder, transcriber) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
+        """Each fitted dub read once, one transcription window of lines at a time, keeping only what the
+        checks need of it, and the words heard in each: an hour's QC holds one window's audio, not the hour's."""
+        readings, heard = {}, {}
+        seconds = {line_id: sf.info(self.folder / self.clips[line_id].fitted.path).duration for line_id in self.lines}
+        for window in packs(seconds):
+            speech16k = {}
+            for line_id in window:
+                clip = self.clips[line_id]
+                audio, rate = sf.read(self.folder / clip.fitted.path, dtype="float32")
+                raw, raw_rate = sf.read(self.folder / clip.path, dtype="float32")
+                speech16k[line_id] = speech = resample(audio, rate, RATE)
+                engine_closures = (fitted_closures(clip.settings["phonemes"], raw, raw_rate, clip.fitted.rate)
+                                   if clip.settings.get("phonemes") else None)
+                readings[line_id] = DubReading(technical_check(audio, rate, raw, self.settings), speech_frames(speech),
+                                               encoder.embed(speech, RATE), BandLevel.of(speech), engine_closures)
+            heard.update(transcribe_lines(speech16k, self.language, transcriber))
+        return readings, heard
 
     def _read_source(self, folder: Path) -> SourceReading:
         """Each checked line's stretch of the source, read once: its speech frames (with margins, placed
@@ -117,7 +147,7 @@ class LineQC:
         return SourceReading(frames, bands, excerpts)
 
     def _closures(self, bands: dict[str, BandLevel], heard: dict[str, list[Word]],
-                  speech16k: dict[str, np.ndarray]) -> dict[str, tuple[list[float], list[float]]]:
+                  dubs: dict[str, DubReading]) -> dict[str, tuple[list[float], list[float]]]:
         """(source, dub) lip-closure times of each line, on the programme's clock. Phonemes come from one
         espeak-ng run per language; a dub whose engine reported phoneme times uses those instead."""
         if self.without_phonemes:
@@ -128,11 +158,10 @@ class LineQC:
         closures = {}
         for line_id, words in zip(self.lines, source_words):
             source = closures_from_words(words, [next(source_phonemes) for _ in words], bands[line_id])
-            clip, phonemes = self.clips[line_id], [next(dub_phonemes) for _ in heard[line_id]]
-            dub = (fitted_closures(clip.settings["phonemes"], *self.raws[line_id], clip.fitted.rate)
-                   if clip.settings.get("phonemes") else
-                   closures_from_words(heard[line_id], phonemes, BandLevel.of(speech16k[line_id])))
-            closures[line_id] = (source, [clip.fitted.start + time for time in dub])
+            dub, phonemes = dubs[line_id], [next(dub_phonemes) for _ in heard[line_id]]
+            times = dub.engine_closures if dub.engine_closures is not None else \
+                closures_from_words(heard[line_id], phonemes, dub.band)
+            closures[line_id] = (source, [self.clips[line_id].fitted.start + time for time in times])
         return closures
 
     def _unjudged(self, fit: Fit) -> str | None:
@@ -143,15 +172,16 @@ class LineQC:
             return "off screen, lips not seen"
         return f"no phonemes for {', '.join(self.without_phonemes)}" if self.without_phonemes else None
 
-    def _av_sync(self, speech16k: dict[str, np.ndarray]):
+    def _av_sync(self):
         """The check of one line against the picture: the dubs, placed at their starts, against the
-        mouth, relative to the source's own offset."""
+        mouth, relative to the source's own offset. (A video source's whole programme is read here.)"""
         if self.faces is None:
             return lambda line: av_sync_check(None, 0.0, None, line.start, line.end, 0.0, self.settings)
         mouth, source = MouthTrack(self.faces), self.source(0.0, None)
         source_offset = mouth.offset(SpeechLevel(source), 0.0, len(source) / RATE).offset_s or 0.0
-        dubs = SpeechLevel(place_lines([PlacedLine(line_id, self.clips[line_id].fitted.start, audio)
-                                        for line_id, audio in speech16k.items()], len(source), RATE))
+        placed = [PlacedLine(line_id, clip.fitted.start, resample(*sf.read(self.folder / clip.fitted.path, dtype="float32"), RATE))
+                  for line_id, clip in self.clips.items()]
+        dubs = SpeechLevel(place_lines(placed, len(source), RATE))
         return lambda line: av_sync_check(mouth, self.faces.face_share(line.start, line.end), dubs, line.start,
                                           line.end, source_offset, self.settings)
 
