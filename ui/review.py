@@ -10,6 +10,7 @@ import pandas as pd
 from dubdesk.context import Context
 from dubdesk.errors import DubdeskError
 from dubdesk.services import casting, delivery, desk, lines, pipeline
+from dubdesk.services.programme import build_preview, programme_view
 from dubdesk.services.desk import (
     SHOW,
     VERDICTS,
@@ -24,6 +25,7 @@ from dubdesk.services.desk import (
     source_segment,
 )
 
+from . import programme
 from .files import Handouts
 from .guard import for_roles, person
 from .projects import chosen_project
@@ -204,6 +206,21 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
             return closed
         return f"Delivered: {delivery.deliver_to_shelf(ctx, project, language, person(ctx, request).name).name}"
 
+    @for_roles(ctx, *LOCALIZATION)
+    def open_programme(project_id, language, page_info, request: gr.Request):
+        """The programme view of the lines just loaded (none while no lines are: choosing a project
+        alone must not start its transcription)."""
+        if not project_id or not page_info:
+            return ""
+        return programme.view_json(programme_view(ctx, project_of(project_id), language), language, handouts, request)
+
+    def make_preview(kind: str):
+        @for_roles(ctx, *LOCALIZATION)
+        def handler(project_id, language, request: gr.Request):
+            view = build_preview(ctx, project_of(project_id), language, kind)
+            return programme.view_json(view, language, handouts, request)
+        return handler
+
     def cleared():
         """A project just chosen: the previous one's table goes (its messages went at once, in the browser)."""
         return None, []
@@ -223,6 +240,7 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         page_info = gr.Markdown(elem_id="review-page-info")
         approve_passed_button = gr.Button("Approve the lines that passed every check", elem_id="review-approve-passed",
                                           scale=0, min_width=320)
+    view = programme.panel()
     table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, column_widths=WIDTHS, max_height=420,
                          elem_id="review-table")
     ids = gr.State([])
@@ -279,6 +297,12 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
     project_choice.change(None, None, [page_info, progress_line, details, status], js=CLEAR_MESSAGES)
     project_choice.change(cleared, None, [table, ids], api_visibility="private")
     table.select(select, [project_choice, language, ids], line_outputs)
+    # the programme follows the table (loaded, paged, a decision or a regenerated line shown) and the open line
+    table.change(open_programme, [project_choice, language, page_info], view.data, api_name="programme")
+    view.data.change(None, view.data, None, js=programme.RENDER)
+    line_id.change(None, line_id, None, js=programme.FOLLOW)
+    for kind, button in view.builds.items():
+        button.click(make_preview(kind), [project_choice, language], view.data, api_name=f"{kind}_preview")
     line_id.submit(open_guarded, [project_choice, language, line_id], line_outputs, api_name="open_line")
     moving = [project_choice, language, line_id, show, verdict, speaker, search]
     previous_button.click(step(-1), moving, line_outputs, api_name="previous_line")
