@@ -18,17 +18,16 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import soundfile as sf
 
 from dubdesk.audio import RATE, decode_audio
 from dubdesk.bench.security.web import fetched, signed_in
 from dubdesk.core import CheckResult, Decision, Transcript, Turn, Word
-from dubdesk.services import desk, lines, pipeline, projects, scripting, speech
+from dubdesk.services import desk, lines, pipeline, projects, scripting
 from dubdesk.services.programme import LOOKS, build_preview, look, programme_view, waveform
 from dubdesk.store.takes import current_takes
 
 from .conftest import REVIEWER
-from .test_ui import LANGUAGE, PASSWORD, SHOTS, browser, choose, open_line, shot, sign_in
+from .test_ui import LANGUAGE, PASSWORD, SHOTS, browser, cell, choose, open_line, shot, sign_in
 
 __all__ = ["browser"]  # test_ui's fixture; `served` is conftest's, shared with test_ui for the session
 
@@ -268,14 +267,19 @@ def test_a_block_opens_its_line_in_the_editor_seeks_to_its_start_and_the_line_lo
 
 
 @pytest.mark.browser
-def test_a_line_opened_from_the_table_is_highlighted_and_sought(served, browser):
+def test_a_line_opened_from_the_table_or_by_its_id_is_highlighted_and_sought(served, browser):
     ctx, project, _, url = served
-    line = scripting.script(ctx, project).lines[-1]
+    last, first = scripting.script(ctx, project).lines[-1], scripting.script(ctx, project).lines[0]
     page = sign_in(browser, url, "lena")
     _open_programme(page, project)
-    open_line(page, line.id)
-    page.wait_for_selector(f"#programme-view .pv-block.pv-current[data-line='{line.id}']")
-    assert _position(page) == pytest.approx(line.start, abs=0.05)
+    cell(page, "review-table", last.id).click()
+    page.wait_for_selector(f"#programme-view .pv-block.pv-current[data-line='{last.id}']")
+    assert _position(page) == pytest.approx(last.start, abs=0.05)
+    assert not page.locator("#programme-loop").is_checked(), "a line opened from the table does not loop by itself"
+    open_line(page, first.id)
+    page.wait_for_selector(f"#programme-view .pv-block.pv-current[data-line='{first.id}']")
+    assert _position(page) == pytest.approx(first.start, abs=0.05)
+    assert page.locator("#programme-view .pv-block.pv-current").count() == 1
     page.context.close()
 
 
@@ -296,7 +300,8 @@ def test_a_video_source_shows_its_picture_and_switching_source_dub_and_mix_keeps
         page.click(f"#programme-ab-{mode}")
         page.wait_for_function("(mode) => window.dubdeskProgramme.state.mode === mode", arg=mode, timeout=60000)
         page.wait_for_timeout(400)
-        state = page.evaluate("""() => { const p = window.dubdeskProgramme, heard = p.heard(), video = document.querySelector('#programme-view video');
+        state = page.evaluate("""() => { const p = window.dubdeskProgramme, heard = p.heard();
+            const video = document.querySelector('#programme-view video');
             return {at: p.position(), heard: heard.currentTime, paused: heard.paused, videoPaused: video.paused, muted: video.muted} }""")
         assert not state["paused"] and not state["videoPaused"], f"{mode}: still playing"
         assert before - 0.05 <= state["at"] <= before + 2.5, f"{mode}: the position is kept ({before} -> {state['at']})"

@@ -224,7 +224,12 @@
     const canvas = document.getElementById("programme-waveform"), scroll = document.getElementById("programme-scroll");
     const shape = state.data?.waveform;
     if (!canvas || !shape) return;
-    if (!shape.lowBytes) { shape.lowBytes = decode(shape.low); shape.highBytes = decode(shape.high); }
+    if (!shape.lowBytes) {
+      shape.lowBytes = decode(shape.low);
+      shape.highBytes = decode(shape.high);
+      shape.loudest = 1;  // drawn to the programme's loudest
+      for (let i = 0; i < shape.highBytes.length; i++) shape.loudest = Math.max(shape.loudest, shape.highBytes[i], -shape.lowBytes[i]);
+    }
     const width = scroll.clientWidth, height = canvas.height, middle = height / 2;
     canvas.width = width;
     canvas.style.left = `${scroll.scrollLeft}px`;
@@ -237,7 +242,7 @@
       if (from >= shape.lowBytes.length) break;
       let low = 127, high = -127;
       for (let i = from; i < Math.min(to, shape.lowBytes.length); i++) { low = Math.min(low, shape.lowBytes[i]); high = Math.max(high, shape.highBytes[i]); }
-      pen.fillRect(x, middle - (high / 127) * middle, 1, Math.max(1, ((high - low) / 127) * middle));
+      pen.fillRect(x, middle - (high / shape.loudest) * middle, 1, Math.max(1, ((high - low) / shape.loudest) * middle));
     }
   }
 

@@ -1,7 +1,8 @@
 """Line review as an editor: a filtered, coloured page of lines; one line open with its source and
 dub side by side, its budget and needed rate, its voice, both players, its verdicts, the decision
 on it and the script edits for it (split, merge, retime, move); next / previous; approving every
-line that passed; the mix gate. The services decide; this page shows and asks."""
+line that passed; the mix gate; above the table, the programme view (ui/programme.py). The services
+decide; this page shows and asks."""
 from __future__ import annotations
 
 import gradio as gr
@@ -10,7 +11,6 @@ import pandas as pd
 from dubdesk.context import Context
 from dubdesk.errors import DubdeskError
 from dubdesk.services import casting, delivery, desk, lines, pipeline
-from dubdesk.services.programme import build_preview, programme_view
 from dubdesk.services.desk import (
     SHOW,
     VERDICTS,
@@ -24,6 +24,7 @@ from dubdesk.services.desk import (
     review_row,
     source_segment,
 )
+from dubdesk.services.programme import build_preview, programme_view
 
 from . import programme
 from .files import Handouts
