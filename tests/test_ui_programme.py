@@ -236,6 +236,7 @@ def test_the_audio_programme_shows_its_waveform_a_lane_per_speaker_and_blocks_co
         b.line_id: (b.look, b.speaker) for b in view.blocks}
     assert all(colour == legend for *_, colour, legend in shown.values()), "each block in its legend colour"
     assert page.locator("#programme-waveform").is_visible() and page.locator("#programme-view video").count() == 0
+    cell(page, "review-table", view.blocks[0].line_id).wait_for()  # the table too, for the screenshot
     drawn = page.evaluate("""() => { const c = document.getElementById('programme-waveform');
         return [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data].filter((v, i) => i % 4 == 3 && v > 0).length }""")
     assert drawn > 1000, "the waveform is drawn"
