@@ -168,7 +168,7 @@ def programme_api(served, video):
 
     def opened(name: str, chosen=video) -> dict:
         client = Client(url, auth=(name, PASSWORD), verbose=False, download_files=False)
-        return json.loads(client.predict(f"{chosen.id} {chosen.name}", LANGUAGE, "page 1 of 1", api_name="/programme"))
+        return json.loads(client.predict(f"{chosen.id} {chosen.name}", LANGUAGE, api_name="/programme"))
 
     return opened
 
@@ -193,7 +193,7 @@ def test_only_localization_may_open_the_programme_or_make_a_preview(served, vide
     label = f"{video.id} {video.name}"
     for name in ("vic", "dora", "ada"):
         client = Client(url, auth=(name, PASSWORD), verbose=False, download_files=False)
-        for api_name, arguments in (("/programme", (label, LANGUAGE, "page 1 of 1")), ("/dub_preview", (label, LANGUAGE)),
+        for api_name, arguments in (("/programme", (label, LANGUAGE)), ("/dub_preview", (label, LANGUAGE)),
                                     ("/mix_preview", (label, LANGUAGE))):
             with pytest.raises(Exception, match="may not do this"):
                 client.predict(*arguments, api_name=api_name)
@@ -264,6 +264,21 @@ def test_a_block_opens_its_line_in_the_editor_seeks_to_its_start_and_the_line_lo
     assert back, f"the position never went back to the line's start: {heard}"
     assert heard[back[0] - 1] >= line.end - 0.1 and heard[back[0]] == pytest.approx(line.start, abs=0.15)
     assert max(heard) < line.end + 0.3, "it never plays on past the line"
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_decision_in_the_editor_recolours_its_block_without_a_reload(served, browser):
+    ctx, project, _, url = served
+    line = scripting.script(ctx, project).lines[0]  # test_ui approves this one too
+    page = sign_in(browser, url, "lena")
+    _open_programme(page, project)
+    page.click(f"#programme-view .pv-block[data-line='{line.id}']")
+    page.wait_for_selector(f"#review-details:has-text('{line.id}')")
+    page.locator("#review-override textarea, #review-override input").first.fill("checked by ear")
+    page.click("#review-approve")
+    page.wait_for_selector(f"#programme-view .pv-block.pv-look-approved[data-line='{line.id}']")
+    assert next(b for b in programme_view(ctx, project, LANGUAGE).blocks if b.line_id == line.id).look == "approved"
     page.context.close()
 
 

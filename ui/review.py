@@ -208,10 +208,10 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         return f"Delivered: {delivery.deliver_to_shelf(ctx, project, language, person(ctx, request).name).name}"
 
     @for_roles(ctx, *LOCALIZATION)
-    def open_programme(project_id, language, page_info, request: gr.Request):
-        """The programme view of the lines just loaded (none while no lines are: choosing a project
-        alone must not start its transcription)."""
-        if not project_id or not page_info:
+    def open_programme(project_id, language, request: gr.Request):
+        """The programme view of the whole dub, whatever page or filter the table shows (after the
+        table, which says why when no project is chosen)."""
+        if not project_id:
             return ""
         return programme.view_json(programme_view(ctx, project_of(project_id), language), language, handouts, request)
 
@@ -223,8 +223,8 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         return handler
 
     def cleared():
-        """A project just chosen: the previous one's table goes (its messages went at once, in the browser)."""
-        return None, []
+        """A project just chosen: the previous one's table and programme go (its messages went at once, in the browser)."""
+        return None, [], ""
 
     gr.Markdown("Keys: **Alt+S** play source · **Alt+D** play dub · **Alt+N** / **Alt+P** next / previous line · "
                 "**Alt+A** approve · **Alt+R** reject", elem_id="review-keys")
@@ -291,15 +291,21 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
     filters = [project_choice, language, show, verdict, speaker, search, page]
     page_outputs = [table, page_info, ids, speaker, progress_line, voice, move_to]
     refresh = {"fn": load, "inputs": filters, "outputs": page_outputs, "api_visibility": "private"}
-    load_button.click(load, filters, page_outputs, api_name="load")
+    redraw = {"fn": open_programme, "inputs": [project_choice, language], "outputs": view.data, "api_visibility": "private"}
+
+    def refreshed(event) -> None:
+        """After an action: the page of lines, then the programme's blocks as they now are."""
+        event.then(**refresh).then(**redraw)
+
+    load_button.click(load, filters, page_outputs, api_name="load").then(open_programme, [project_choice, language], view.data,
+                                                                         api_name="programme")
     page.submit(load, filters, page_outputs, api_visibility="private")
     search.submit(load, filters, page_outputs, api_visibility="private")
     # in the browser first, so a line opened right after is not wiped by a late answer
     project_choice.change(None, None, [page_info, progress_line, details, status], js=CLEAR_MESSAGES)
-    project_choice.change(cleared, None, [table, ids], api_visibility="private")
+    project_choice.change(cleared, None, [table, ids, view.data], api_visibility="private")
     table.select(select, [project_choice, language, ids], line_outputs)
-    # the programme follows the table (loaded, paged, a decision or a regenerated line shown) and the open line
-    table.change(open_programme, [project_choice, language, page_info], view.data, api_name="programme")
+    # the programme is drawn in the browser, and follows the line open in the editor
     view.data.change(None, view.data, None, js=programme.RENDER)
     line_id.change(None, line_id, None, js=programme.FOLLOW)
     for kind, button in view.builds.items():
@@ -308,17 +314,17 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
     moving = [project_choice, language, line_id, show, verdict, speaker, search]
     previous_button.click(step(-1), moving, line_outputs, api_name="previous_line")
     next_button.click(step(1), moving, line_outputs, api_name="next_line")
-    regenerate_button.click(regenerate, [project_choice, language, line_id, text, version, voice],
-                            [text, version, dub_player, details, status, clip_id, checking], api_name="regenerate").then(
-        check, [project_choice, language, checking], [details, status, checking]).then(**refresh)
+    refreshed(regenerate_button.click(regenerate, [project_choice, language, line_id, text, version, voice],
+                                      [text, version, dub_player, details, status, clip_id, checking], api_name="regenerate").then(
+        check, [project_choice, language, checking], [details, status, checking]))
     decision = [project_choice, language, line_id, note, override, clip_id]
-    approve_button.click(decide(True), decision, [details, status], api_name="approve").then(**refresh)
-    reject_button.click(decide(False), decision, [details, status], api_name="reject").then(**refresh)
-    approve_passed_button.click(approve_passed, [project_choice, language], status, api_name="approve_passed").then(**refresh)
+    refreshed(approve_button.click(decide(True), decision, [details, status], api_name="approve"))
+    refreshed(reject_button.click(decide(False), decision, [details, status], api_name="reject"))
+    refreshed(approve_passed_button.click(approve_passed, [project_choice, language], status, api_name="approve_passed"))
     edits = ((split_button, split, [split_word], "split_line"), (merge_button, merge, [merge_with], "merge_lines"),
              (retime_button, retime, [start, end], "retime_line"), (move_button, move, [move_to], "move_line"))
     for button, handler, values, name in edits:
-        button.click(handler, [project_choice, language, line_id, *values], status, api_name=name).then(**refresh)
-    update_button.click(bring_up_to_date, [project_choice, language, voice], status, api_name="bring_up_to_date").then(**refresh)
+        refreshed(button.click(handler, [project_choice, language, line_id, *values], status, api_name=name))
+    refreshed(update_button.click(bring_up_to_date, [project_choice, language, voice], status, api_name="bring_up_to_date"))
     mix_button.click(mix, [project_choice, language, confirmed], status, js=CONFIRM_MIX, api_name="mix")
 

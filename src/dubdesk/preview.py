@@ -112,6 +112,7 @@ def _encode(chunks: Iterator[np.ndarray], channels: int, out: Path) -> Path:
             with sf.SoundFile(pcm, "w", RATE, channels, subtype="PCM_16", format="WAV") as writer:
                 for chunk in chunks:
                     writer.write(chunk)
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", media_argument(pcm), "-c:a", "libopus", "-b:a", f"{OPUS_KBPS_PER_CHANNEL * channels}k",
-                 "-compression_level", str(OPUS_COMPLEXITY), "-f", "webm", media_argument(target)])
+            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", media_argument(pcm), "-c:a", "libopus",
+                 "-b:a", f"{OPUS_KBPS_PER_CHANNEL * channels}k", "-compression_level", str(OPUS_COMPLEXITY),
+                 "-f", "webm", media_argument(target)])
     return atomic_write(out, write)
