@@ -123,7 +123,7 @@ def test_previews_are_made_on_demand_kept_by_their_takes_and_made_again_after_a_
     stem = decode_audio(dub.path)
     assert abs(len(stem) / RATE - opened.duration_s) < 0.1
     takes, script = _takes(ctx, video), scripting.script(ctx, video)
-    spoken = next(line for line in script.lines if line.id in takes and takes[line.id].fit)
+    spoken = next(line for line in reversed(script.lines) if line.id in takes and takes[line.id].fit)  # the approved first stays
     at = int(takes[spoken.id].fit.start * RATE)
     assert _rms_db(stem[at:at + RATE // 2]) > -45 and _rms_db(stem[:int(0.3 * RATE)]) < -60, "the take at its start, silence before"
 
@@ -230,13 +230,15 @@ def test_the_audio_programme_shows_its_waveform_a_lane_per_speaker_and_blocks_co
     assert page.locator("#programme-labels .pv-label:not(.pv-label-ruler):not(.pv-label-wave)").all_inner_texts() == [
         lane.label for lane in view.lanes]
     shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#programme-view .pv-block')].map(b => [
-        b.dataset.line, [b.dataset.look, b.parentElement.dataset.speaker, getComputedStyle(b).backgroundColor,
+        b.dataset.line, [b.dataset.look, b.parentElement.dataset.speaker, b.className.match(/pv-verdict-(\\S+)/)[1],
+        getComputedStyle(b).backgroundColor,
         getComputedStyle(document.querySelector(`.pv-swatch[data-look="${b.dataset.look}"]`)).backgroundColor]]))""")
-    assert {line: (looked, speaker) for line, (looked, speaker, *_) in shown.items()} == {
-        b.line_id: (b.look, b.speaker) for b in view.blocks}
+    assert {line: (looked, speaker, verdict) for line, (looked, speaker, verdict, *_) in shown.items()} == {
+        b.line_id: (b.look, b.speaker, b.verdict.replace("-", "none")) for b in view.blocks}
     assert all(colour == legend for *_, colour, legend in shown.values()), "each block in its legend colour"
     assert page.locator("#programme-waveform").is_visible() and page.locator("#programme-view video").count() == 0
-    cell(page, "review-table", view.blocks[0].line_id).wait_for()  # the table too, for the screenshot
+    page.locator("#review-table").scroll_into_view_if_needed()  # the table too, for the screenshot
+    cell(page, "review-table", view.blocks[0].line_id).wait_for()
     drawn = page.evaluate("""() => { const c = document.getElementById('programme-waveform');
         return [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data].filter((v, i) => i % 4 == 3 && v > 0).length }""")
     assert drawn > 1000, "the waveform is drawn"
@@ -288,6 +290,7 @@ def test_a_line_opened_from_the_table_or_by_its_id_is_highlighted_and_sought(ser
     last, first = scripting.script(ctx, project).lines[-1], scripting.script(ctx, project).lines[0]
     page = sign_in(browser, url, "lena")
     _open_programme(page, project)
+    page.locator("#review-table").scroll_into_view_if_needed()  # the table draws its rows once in view
     cell(page, "review-table", last.id).click()
     page.wait_for_selector(f"#programme-view .pv-block.pv-current[data-line='{last.id}']")
     assert _position(page) == pytest.approx(last.start, abs=0.05)

@@ -75,6 +75,8 @@
     zoomOut.addEventListener("click", () => zoom(0.5));
     const legend = Object.entries(data.looks).map(([look, meaning]) =>
       element("span", { class: "pv-key" }, [element("i", { class: `pv-swatch pv-look-${look}`, "data-look": look }), meaning]));
+    legend.splice(1, 0, element("span", { class: "pv-key" }, [element("i", { class: "pv-swatch pv-look-approved pv-verdict-fail" }),
+      "approved over a failed check"]));
     root.replaceChildren(
       element("div", { class: data.video ? "pv-screen pv-has-video" : "pv-screen" }, [source,
         element("audio", { id: "programme-dub", preload: "auto" }), element("audio", { id: "programme-mix", preload: "auto" })]),
@@ -207,7 +209,7 @@
       const row = element("div", { class: "pv-lane", "data-speaker": lane.speaker });
       for (const block of lane.blocks) {
         const made = element("div", {
-          class: `pv-block pv-look-${block.look}`, "data-line": block.id, "data-look": block.look,
+          class: `pv-block pv-look-${block.look} pv-verdict-${block.verdict === "-" ? "none" : block.verdict}`, "data-line": block.id, "data-look": block.look,
           style: `left:${block.start * state.pxPerS}px;width:${Math.max(3, (block.end - block.start) * state.pxPerS)}px`,
           title: `${block.id} · ${clock(block.start)}–${clock(block.end)} · ${data.looks[block.look]} · QC ${block.verdict} · ${block.decision}\n${block.text}`,
         }, [element("span", { text: block.id })]);

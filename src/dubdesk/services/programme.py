@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from ..context import Context
-from ..core import Line, Span, Take
+from ..core import Line, Script, Span, Take
 from ..errors import ProjectError
 from ..ingest import WORKING_AUDIO
 from ..preview import PlacedTake, write_dub_preview, write_mix_preview
@@ -94,9 +94,16 @@ class ProgrammeView:
 
 def programme_view(ctx: Context, project: Project, language: str) -> ProgrammeView:
     """Everything the programme view shows of `language`'s dub, read without building a preview."""
+    return _view(ctx, project, language, *_script_and_takes(ctx, project, language))
+
+
+def _script_and_takes(ctx: Context, project: Project, language: str) -> tuple[Script, dict[str, Take]]:
     script = script_of(ctx, project)
     with ctx.sessions() as session:
-        takes = current_takes(session, project.id, language)
+        return script, current_takes(session, project.id, language)
+
+
+def _view(ctx: Context, project: Project, language: str, script: Script, takes: dict[str, Take]) -> ProgrammeView:
     info = media(project)
     duration = max(info.duration_s, script.duration)
     key = takes_key(takes, duration)
@@ -111,11 +118,11 @@ def build_preview(ctx: Context, project: Project, language: str, kind: str) -> P
     language go. The view as it then is."""
     if kind not in PREVIEWS:
         raise ProjectError(f"no '{kind}' preview: choose one of {', '.join(PREVIEWS)}")
-    view = programme_view(ctx, project, language)
+    script, takes = _script_and_takes(ctx, project, language)
+    view = _view(ctx, project, language, script, takes)  # the file is named by the takes it is made of
     wanted = view.previews[kind]
     if not wanted.ready:
-        with ctx.sessions() as session:
-            placed = _placed(ctx, project, current_takes(session, project.id, language))
+        placed = _placed(ctx, project, script, takes)
         if kind == "dub":
             write_dub_preview(placed, view.duration_s, wanted.path)
         else:
@@ -162,8 +169,8 @@ def _heard(take: Take) -> tuple[str, float | None]:
     return (take.fit.sha256, round(take.fit.start, 3)) if take.fit else (take.sha256, None)
 
 
-def _placed(ctx: Context, project: Project, takes: dict[str, Take]) -> list[PlacedTake]:
-    starts = {line.id: line.start for line in script_of(ctx, project).lines}
+def _placed(ctx: Context, project: Project, script: Script, takes: dict[str, Take]) -> list[PlacedTake]:
+    starts = {line.id: line.start for line in script.lines}
     return [PlacedTake(take.fit.start if take.fit else starts[line_id], ctx.folder(project) / take.heard)
             for line_id, take in _usable(takes).items() if line_id in starts]
 
