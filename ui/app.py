@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from dubdesk.access import LoginThrottle
 from dubdesk.context import Context
 
-from . import admin, casting, projects, review, rights, voices
+from . import admin, casting, programme, projects, review, rights, voices
 from .files import FileGate, Handouts, cache_folder
 from .guard import person
 from .keys import CSS, HEAD
@@ -81,6 +81,6 @@ def serve(ctx: Context, host: str = "127.0.0.1", port: int = 7860, block: bool =
     threading.Thread(target=_warm_up, args=(ctx,), daemon=True).start()
     middleware = [Middleware(ClientAddress), Middleware(FileGate, handouts=handouts)]
     _, url, _ = app.launch(server_name=host, server_port=port, auth=password_check(ctx, throttle or LoginThrottle()),
-                           prevent_thread_lock=not block, quiet=True, footer_links=[], run_history=False, head=HEAD, css=CSS,
-                           app_kwargs={"middleware": middleware})
+                           prevent_thread_lock=not block, quiet=True, footer_links=[], run_history=False,
+                           head=HEAD + programme.HEAD, css=CSS + programme.CSS, app_kwargs={"middleware": middleware})
     return app, url

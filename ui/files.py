@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections import defaultdict
@@ -50,13 +51,28 @@ class Handouts:
         self._given: dict[str, set[Path]] = defaultdict(set)
         self._lock = threading.Lock()
 
-    def give(self, request: gr.Request, path: Path | str | None) -> str | None:
-        """A copy of `path` the person behind `request` (and nobody else) may fetch."""
+    def give(self, request: gr.Request, path: Path | str | None, digest: str | None = None) -> str | None:
+        """A copy of `path` the person behind `request` (and nobody else) may fetch. Given its content
+        hash (`digest`: a project's source, a preview), the file is not read again to hash it, and the
+        copy is made once: a programme's source can be GBs."""
         if path is None:
             return None
-        copy = save_file_to_cache(path, str(self.folder))
+        copy = save_file_to_cache(path, str(self.folder)) if digest is None else self._kept(Path(path), digest)
         self.grant(request.username, copy)
         return copy
+
+    def _kept(self, path: Path, digest: str) -> str:
+        """The cached copy of a file known by `digest`: a hard link where the cache shares its file system, else a copy."""
+        copy = self.folder / digest / path.name
+        if not copy.exists():
+            copy.parent.mkdir(exist_ok=True)
+            partial = copy.with_name(f".{copy.name}.{threading.get_ident()}")
+            try:
+                os.link(path, partial)
+            except OSError:
+                shutil.copyfile(path, partial)
+            os.replace(partial, copy)
+        return str(copy)
 
     def grant(self, user: str, path: Path | str) -> None:
         with self._lock:

@@ -1,7 +1,8 @@
 """Line review as an editor: a filtered, coloured page of lines; one line open with its source and
 dub side by side, its budget and needed rate, its voice, both players, its verdicts, the decision
 on it and the script edits for it (split, merge, retime, move); next / previous; approving every
-line that passed; the mix gate. The services decide; this page shows and asks."""
+line that passed; the mix gate; above the table, the programme view (ui/programme.py). The services
+decide; this page shows and asks."""
 from __future__ import annotations
 
 import gradio as gr
@@ -23,7 +24,9 @@ from dubdesk.services.desk import (
     review_row,
     source_segment,
 )
+from dubdesk.services.programme import build_preview, programme_view
 
+from . import programme
 from .files import Handouts
 from .guard import for_roles, person
 from .projects import chosen_project
@@ -204,9 +207,24 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
             return closed
         return f"Delivered: {delivery.deliver_to_shelf(ctx, project, language, person(ctx, request).name).name}"
 
+    @for_roles(ctx, *LOCALIZATION)
+    def open_programme(project_id, language, request: gr.Request):
+        """The programme view of the whole dub, whatever page or filter the table shows (after the
+        table, which says why when no project is chosen)."""
+        if not project_id:
+            return ""
+        return programme.view_json(programme_view(ctx, project_of(project_id), language), language, handouts, request)
+
+    def make_preview(kind: str):
+        @for_roles(ctx, *LOCALIZATION)
+        def handler(project_id, language, request: gr.Request):
+            view = build_preview(ctx, project_of(project_id), language, kind)
+            return programme.view_json(view, language, handouts, request)
+        return handler
+
     def cleared():
-        """A project just chosen: the previous one's table goes (its messages went at once, in the browser)."""
-        return None, []
+        """A project just chosen: the previous one's table and programme go (its messages went at once, in the browser)."""
+        return None, [], ""
 
     gr.Markdown("Keys: **Alt+S** play source · **Alt+D** play dub · **Alt+N** / **Alt+P** next / previous line · "
                 "**Alt+A** approve · **Alt+R** reject", elem_id="review-keys")
@@ -223,6 +241,7 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
         page_info = gr.Markdown(elem_id="review-page-info")
         approve_passed_button = gr.Button("Approve the lines that passed every check", elem_id="review-approve-passed",
                                           scale=0, min_width=320)
+    view = programme.panel()
     table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, column_widths=WIDTHS, max_height=420,
                          elem_id="review-table")
     ids = gr.State([])
@@ -272,28 +291,40 @@ def build(ctx: Context, project_choice: gr.Dropdown, handouts: Handouts) -> None
     filters = [project_choice, language, show, verdict, speaker, search, page]
     page_outputs = [table, page_info, ids, speaker, progress_line, voice, move_to]
     refresh = {"fn": load, "inputs": filters, "outputs": page_outputs, "api_visibility": "private"}
-    load_button.click(load, filters, page_outputs, api_name="load")
+    redraw = {"fn": open_programme, "inputs": [project_choice, language], "outputs": view.data, "api_visibility": "private"}
+
+    def refreshed(event) -> None:
+        """After an action: the page of lines, then the programme's blocks as they now are."""
+        event.then(**refresh).then(**redraw)
+
+    load_button.click(load, filters, page_outputs, api_name="load").then(open_programme, [project_choice, language], view.data,
+                                                                         api_name="programme")
     page.submit(load, filters, page_outputs, api_visibility="private")
     search.submit(load, filters, page_outputs, api_visibility="private")
     # in the browser first, so a line opened right after is not wiped by a late answer
     project_choice.change(None, None, [page_info, progress_line, details, status], js=CLEAR_MESSAGES)
-    project_choice.change(cleared, None, [table, ids], api_visibility="private")
+    project_choice.change(cleared, None, [table, ids, view.data], api_visibility="private")
     table.select(select, [project_choice, language, ids], line_outputs)
+    # the programme is drawn in the browser, and follows the line open in the editor
+    view.data.change(None, view.data, None, js=programme.RENDER)
+    line_id.change(None, line_id, None, js=programme.FOLLOW)
+    for kind, button in view.builds.items():
+        button.click(make_preview(kind), [project_choice, language], view.data, api_name=f"{kind}_preview")
     line_id.submit(open_guarded, [project_choice, language, line_id], line_outputs, api_name="open_line")
     moving = [project_choice, language, line_id, show, verdict, speaker, search]
     previous_button.click(step(-1), moving, line_outputs, api_name="previous_line")
     next_button.click(step(1), moving, line_outputs, api_name="next_line")
-    regenerate_button.click(regenerate, [project_choice, language, line_id, text, version, voice],
-                            [text, version, dub_player, details, status, clip_id, checking], api_name="regenerate").then(
-        check, [project_choice, language, checking], [details, status, checking]).then(**refresh)
+    refreshed(regenerate_button.click(regenerate, [project_choice, language, line_id, text, version, voice],
+                                      [text, version, dub_player, details, status, clip_id, checking], api_name="regenerate").then(
+        check, [project_choice, language, checking], [details, status, checking]))
     decision = [project_choice, language, line_id, note, override, clip_id]
-    approve_button.click(decide(True), decision, [details, status], api_name="approve").then(**refresh)
-    reject_button.click(decide(False), decision, [details, status], api_name="reject").then(**refresh)
-    approve_passed_button.click(approve_passed, [project_choice, language], status, api_name="approve_passed").then(**refresh)
+    refreshed(approve_button.click(decide(True), decision, [details, status], api_name="approve"))
+    refreshed(reject_button.click(decide(False), decision, [details, status], api_name="reject"))
+    refreshed(approve_passed_button.click(approve_passed, [project_choice, language], status, api_name="approve_passed"))
     edits = ((split_button, split, [split_word], "split_line"), (merge_button, merge, [merge_with], "merge_lines"),
              (retime_button, retime, [start, end], "retime_line"), (move_button, move, [move_to], "move_line"))
     for button, handler, values, name in edits:
-        button.click(handler, [project_choice, language, line_id, *values], status, api_name=name).then(**refresh)
-    update_button.click(bring_up_to_date, [project_choice, language, voice], status, api_name="bring_up_to_date").then(**refresh)
+        refreshed(button.click(handler, [project_choice, language, line_id, *values], status, api_name=name))
+    refreshed(update_button.click(bring_up_to_date, [project_choice, language, voice], status, api_name="bring_up_to_date"))
     mix_button.click(mix, [project_choice, language, confirmed], status, js=CONFIRM_MIX, api_name="mix")
 

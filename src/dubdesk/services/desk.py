@@ -7,6 +7,7 @@ lines. The web UI calls these, as do the CLI, the tests and the benchmark.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,13 @@ class ReviewRow:
 
     @property
     def worst(self) -> str:
-        verdicts = [v for v, _ in self.qc.values()]
-        return next((v for v in ("fail", "warn", "pass") if v in verdicts), "-")
+        return worst_verdict(v for v, _ in self.qc.values())
+
+
+def worst_verdict(verdicts: Iterable[str]) -> str:
+    """The worst of a take's verdicts (fail, warn, pass), or "-" before QC: what a line is filtered and coloured by."""
+    found = set(verdicts)
+    return next((v for v in ("fail", "warn", "pass") if v in found), "-")
 
 
 def review(ctx: Context, project: Project, line_id: str, language: str, reviewer: str, approve: bool,
