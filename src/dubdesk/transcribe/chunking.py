@@ -11,8 +11,7 @@ def chunk_bounds(audio: np.ndarray, rate: int, chunk_s: float, search_s: float =
     within `search_s` (at most a quarter chunk) of the nominal boundary, so a cut rarely falls inside a word."""
     frame = int(rate * FRAME_S)
     reach = int(min(search_s, chunk_s / 4) / FRAME_S)
-    usable = len(audio) // frame * frame
-    energy = np.sqrt(np.mean(audio[:usable].reshape(-1, frame) ** 2, axis=1)) if usable else np.zeros(0)
+    energy = _frame_energy(audio, frame)
     cuts, position = [0], 0
     while len(audio) - position > chunk_s * rate * 1.5:
         nominal = (position + int(chunk_s * rate)) // frame
@@ -22,3 +21,14 @@ def chunk_bounds(audio: np.ndarray, rate: int, chunk_s: float, search_s: float =
         cuts.append(position)
     cuts.append(len(audio))
     return list(zip(cuts[:-1], cuts[1:]))
+
+
+def _frame_energy(audio: np.ndarray, frame: int, frames_per_block: int = 6000) -> np.ndarray:
+    """RMS of each whole frame, computed a block at a time (an hour's squares are never held at once)."""
+    count = len(audio) // frame
+    energy = np.empty(count)
+    for first in range(0, count, frames_per_block):
+        last = min(count, first + frames_per_block)
+        block = audio[first * frame:last * frame].reshape(-1, frame).astype(np.float64)
+        energy[first:last] = np.sqrt(np.mean(block ** 2, axis=1))
+    return energy
