@@ -69,32 +69,44 @@ class EmbeddedDiarizer:
 
     # 1. local segmentation -------------------------------------------------------------------
 
-    def _windows(self, audio: np.ndarray) -> tuple[torch.Tensor, list[int]]:
+    @staticmethod
+    def _starts(audio: np.ndarray) -> list[int]:
+        """First sample of each window; the last one reaches past the end (zeros fill it)."""
         size, step = int(WINDOW_S * RATE), int(STEP_S * RATE)
         starts = list(range(0, max(len(audio) - size, 0) + 1, step))
         if starts[-1] + size < len(audio):
             starts.append(starts[-1] + step)
-        padded = np.zeros(starts[-1] + size, dtype=np.float32)
-        padded[: len(audio)] = audio
-        return torch.from_numpy(np.stack([padded[s: s + size] for s in starts]))[:, None, :], starts
+        return starts
+
+    @staticmethod
+    def _windows(audio: np.ndarray, starts: list[int]) -> torch.Tensor:
+        """(windows, 1, samples) of these starts, made when needed: an hour's overlapping windows
+        would hold the programme twice over."""
+        size = int(WINDOW_S * RATE)
+        stacked = np.zeros((len(starts), size), dtype=np.float32)
+        for row, start in enumerate(starts):
+            part = audio[start:start + size]
+            stacked[row, :len(part)] = part
+        return torch.from_numpy(stacked)[:, None, :]
 
     @torch.inference_mode()
-    def _segment(self, windows: torch.Tensor) -> np.ndarray:
+    def _segment(self, audio: np.ndarray, starts: list[int]) -> np.ndarray:
         """(windows, frames, 3) binary activity of each local speaker."""
-        logits = torch.cat([self.segmenter(batch) for batch in windows.split(16)])
+        logits = torch.cat([self.segmenter(self._windows(audio, starts[first:first + 16]))
+                            for first in range(0, len(starts), 16)])
         one_hot = torch.nn.functional.one_hot(logits.argmax(-1), self.powerset.shape[0]).float()
         return (one_hot @ self.powerset).numpy()
 
     # 2. embeddings ---------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def _embed(self, windows: torch.Tensor, activity: np.ndarray) -> np.ndarray:
+    def _embed(self, audio: np.ndarray, starts: list[int], activity: np.ndarray) -> np.ndarray:
         """(windows, 3, 192) embedding of each local speaker; NaN where it says too little."""
         count, frames, speakers = activity.shape
         embeddings = np.full((count, speakers, 192), np.nan, dtype=np.float32)
         alone = activity * (activity.sum(axis=2, keepdims=True) < 2)
         for window in range(count):
-            features = fbank(windows[window, 0])
+            features = fbank(self._windows(audio, starts[window:window + 1])[0, 0])
             to_segment = np.minimum(np.arange(len(features)) * frames // len(features), frames - 1)
             for speaker in range(speakers):
                 mask = alone[window, :, speaker] if alone[window, :, speaker].sum() > 50 else activity[window, :, speaker]
@@ -191,12 +203,12 @@ class EmbeddedDiarizer:
 
     def diarize(self, audio: np.ndarray, num_speakers: int | None = None, min_speakers: int | None = None,
                 max_speakers: int | None = None) -> list[Turn]:
-        windows, starts = self._windows(audio)
-        activity = self._segment(windows)
+        starts = self._starts(audio)
+        activity = self._segment(audio, starts)
         total_frames = int(np.ceil(len(audio) / RATE / self.frame_step))
         turns: list[Turn] = []
         if activity.any():
-            embeddings = self._embed(windows, activity)
+            embeddings = self._embed(audio, starts, activity)
             assigned = self._assign(embeddings, activity, num_speakers, min_speakers or 1, max_speakers or 99)
             turns = self._turns(self._timeline(activity, assigned, starts, total_frames))
         return turns or one_speaker_over_speech(audio)
