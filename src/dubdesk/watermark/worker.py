@@ -226,9 +226,12 @@ class Marker:
         return x32
 
     def mark(self, x, rate):
-        """x: float64 [channels, n] -> the mark to add, same shape (every channel marked as one batch)."""
+        """x: float64 [channels, n] -> the mark to add, same shape (every channel marked as one batch; channels
+        that are one signal, as a mono original decoded to stereo, marked once: the same mark, half the work)."""
         import numpy as np
 
+        if _one_signal(x):
+            return np.repeat(self.mark(x[:1], rate), x.shape[0], axis=0)
         ap = self.net.ap
         with self.torch.inference_mode():
             mag, phase = ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "mark")))
@@ -240,10 +243,17 @@ class Marker:
 
     def scores(self, x, rate):
         """x: [channels, n] -> each channel's decoder confidence, 0-1; None for a digitally silent channel."""
+        if _one_signal(x):
+            return self.scores(x[:1], rate) * x.shape[0]
         with self.torch.inference_mode():
             mag, _ = self.net.ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "detect")))
             confidence = self.net.decoder(mag).clip(0.0, 1.0)
         return [None if math.isnan(value) else round(value, 4) for value in confidence.tolist()]  # silence: 0/0
+
+
+def _one_signal(x):
+    """Whether every channel of x [channels, n] is the same signal."""
+    return x.shape[0] > 1 and all((x[channel] == x[0]).all() for channel in range(1, x.shape[0]))
 
 
 def embed(item, marker):
