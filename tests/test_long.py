@@ -18,7 +18,7 @@ import soxr
 from dubdesk.config import Settings
 from dubdesk.export.timeline import TimelineClip, write_timelines
 from dubdesk.files import sha256_file
-from dubdesk.meter import LoudnessMeter, TruePeakMeter, peaks
+from dubdesk.meter import LoudnessMeter, peaks
 from dubdesk.mix import (
     MIX_RATE,
     MIX_TRUE_PEAK_DBTP,
@@ -115,15 +115,13 @@ def test_mixing_a_programme_four_times_as_long_takes_no_more_memory(tmp_path, sp
 
 
 @pytest.mark.fast
-def test_the_streaming_meters_read_what_the_whole_signal_reads(speech):
+def test_the_streaming_loudness_meter_reads_what_pyloudnorm_reads_on_the_whole_signal(speech):
     stereo = np.stack([speech, 0.5 * np.roll(speech, 777)], axis=1) * np.linspace(0.2, 1.0, len(speech))[:, None]
-    loudness_meter, peak_meter = LoudnessMeter(MIX_RATE), TruePeakMeter()
+    meter = LoudnessMeter(MIX_RATE)
     for begin in range(0, len(stereo), 123_457):  # block bounds that fall anywhere
-        loudness_meter.feed(stereo[begin:begin + 123_457])
-        peak_meter.feed(stereo[begin:begin + 123_457])
+        meter.feed(stereo[begin:begin + 123_457])
 
-    assert loudness_meter.integrated_lkfs() == pytest.approx(pyloudnorm.Meter(MIX_RATE).integrated_loudness(stereo), abs=0.01)
-    assert peak_meter.dbtp() == pytest.approx(20 * np.log10(peaks(stereo).max()), abs=0.01)
+    assert meter.integrated_lkfs() == pytest.approx(pyloudnorm.Meter(MIX_RATE).integrated_loudness(stereo), abs=0.01)
     short = LoudnessMeter(MIX_RATE)
     short.feed(speech[MIX_RATE * 5:MIX_RATE * 5 + 6000])  # under one 400 ms block: read as padded with silence
     assert short.integrated_lkfs() == pytest.approx(loudness(speech[MIX_RATE * 5:MIX_RATE * 5 + 6000]), abs=0.01)

@@ -1,12 +1,11 @@
-"""Streaming meters: BS.1770 integrated loudness and true peak, fed block by block.
+"""Streaming loudness: BS.1770 integrated loudness fed block by block; the true-peak envelope.
 
 A programme of an hour does not fit in memory several times over, so the mix is measured as it is
 written. The loudness meter is pyloudnorm's (the same K-weighting filters, 400 ms blocks every
 100 ms, absolute and relative gates), with the filter state carried from one block to the next and
 only the energy of each 100 ms step kept: an hour is 36,000 numbers. Fed the whole signal at once
-it reads what pyloudnorm reads (to the sample a float block bound may round to). The true-peak meter
-keeps a few samples of context across block bounds, so the oversampling filter sees what it would
-see in the whole signal.
+it reads what pyloudnorm reads (to the sample a float block bound may round to). True peaks are read
+from the limiter's own envelope of each block (mix._limited), which sees past the block's bounds.
 """
 from __future__ import annotations
 
@@ -19,7 +18,6 @@ from scipy.signal import lfilter, resample_poly
 BLOCK_S, STEP_S = 0.4, 0.1  # BS.1770 gating blocks, 75 % overlap
 ABSOLUTE_GATE_LKFS, RELATIVE_GATE_LU = -70.0, -10.0
 OVERSAMPLING = 4
-PEAK_CONTEXT = 64  # samples either side of a block bound; the 4x polyphase filter reaches 10
 
 
 class LoudnessMeter:
@@ -92,28 +90,3 @@ def peaks(audio: np.ndarray) -> np.ndarray:
         up = resample_poly(np.ascontiguousarray(wide[:, channel], dtype=np.float32), OVERSAMPLING, 1)
         np.maximum(envelope, np.abs(up[:len(envelope)]), out=envelope)
     return np.maximum.reduce([envelope[phase::OVERSAMPLING] for phase in range(OVERSAMPLING)])
-
-
-class TruePeakMeter:
-    """The highest true peak of everything fed to it, as one signal; PEAK_CONTEXT samples of each block
-    wait for the next, so no block bound is read as an edge."""
-
-    def __init__(self) -> None:
-        self.buffer: np.ndarray | None = None
-        self.counted = 0  # leading samples of the buffer already read
-        self.peak = 0.0
-
-    def feed(self, audio: np.ndarray) -> None:
-        self.buffer = audio if self.buffer is None else np.concatenate([self.buffer, audio])
-        if len(self.buffer) > 2 * PEAK_CONTEXT:
-            self._read(len(self.buffer) - PEAK_CONTEXT)
-            self.buffer, self.counted = self.buffer[-2 * PEAK_CONTEXT:], PEAK_CONTEXT
-
-    def _read(self, until: int) -> None:
-        self.peak = max(self.peak, float(peaks(self.buffer)[self.counted:until].max(initial=0.0)))
-
-    def dbtp(self) -> float:
-        if self.buffer is not None and len(self.buffer) > self.counted:
-            self._read(len(self.buffer))
-            self.counted = len(self.buffer)
-        return float(20 * np.log10(max(self.peak, 1e-12)))
