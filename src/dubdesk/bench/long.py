@@ -2,8 +2,9 @@
 
 The programme is the evaluation recordings end to end (the bundled sample, then the 12 AMI excerpts:
 6.5 minutes of real multi-speaker speech), repeated to `minutes` where given. It is dubbed by the
-normal pipeline (script, translation, casting, speech, fit, QC), its lines that still do not fit are
-written shorter as an adapter would (their first half, spoken again), every line is approved by a named
+normal pipeline (script, translation, casting, speech, fit, QC), its lines that still do not fit (or
+would run into their speaker's next line) are written shorter as an adapter would (their first half,
+spoken again; a lone interjection left unsaid), every line is approved by a named
 benchmark reviewer (with an override where a check failed), the purpose is stated and the title cleared,
 and it is delivered and verified.
 
@@ -33,6 +34,7 @@ from ..context import Context
 from ..errors import BadInputError
 from ..services import casting, checks, delivery, desk, fitting, pipeline, projects, speech, translation
 from ..services.scripting import edited_script
+from ..services.scripting import script as script_of
 from .main_job import REVIEWER, clear_sample
 from .report import publish
 
@@ -157,12 +159,15 @@ def _qc(ctx: Context, project_id: int, language: str) -> None:
 
 
 def _adapt(ctx: Context, project_id: int, language: str) -> int:
-    """The lines whose take still does not fit, written shorter as an adapter would: their first half,
-    spoken again, fitted and checked (a line one word long stays). Returns how many were written shorter."""
+    """The lines whose take still does not fit, or would run into the speaker's next line (which delivery
+    refuses), written shorter as an adapter would: their first half, spoken again, fitted and checked (a
+    line of one word, an interjection, left unsaid). Returns how many were written shorter."""
     project, shortened = _project(ctx, project_id), set()
     for _ in range(SHORTENING_ROUNDS):
-        texts = {line_id: _first_half(clip.text) for line_id, clip in speech.current_clips(ctx, project, language).items()
-                 if clip.fitted is not None and not clip.fitted.fits and len(clip.text.split()) > 1}
+        clips = speech.current_clips(ctx, project, language)
+        overrunning = delivery.running_into_own_lines(script_of(ctx, project), clips)
+        texts = {line_id: _first_half(clip.text) for line_id, clip in clips.items() if clip.text.strip()
+                 and (line_id in overrunning or (clip.fitted is not None and not clip.fitted.fits))}
         if not texts:
             break
         desk.adapt_lines(ctx, project, language, texts, REVIEWER)
@@ -172,7 +177,7 @@ def _adapt(ctx: Context, project_id: int, language: str) -> int:
 
 def _first_half(text: str) -> str:
     words = text.split()
-    return " ".join(words[:max(1, len(words) // 2)])
+    return " ".join(words[:len(words) // 2])
 
 
 def _approve(ctx: Context, project_id: int, language: str) -> None:

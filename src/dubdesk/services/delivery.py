@@ -210,15 +210,21 @@ def _next_own_lines(script: Script) -> list[tuple[Line, Line]]:
     return pairs[::-1]
 
 
-def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> None:
-    """One voice cannot say two lines at once: a fitted dub line (an approved override of one that does
-    not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
-    overruns = []
+def running_into_own_lines(script: Script, clips: dict[str, Clip]) -> dict[str, str]:
+    """Each line whose fitted dub would still be heard when its speaker's next line starts: what it runs into."""
+    overruns = {}
     for line, after in _next_own_lines(script):
         fit = clips[line.id].fitted
         end = fit.span.end if fit else line.start
         if end > after.start + OWN_OVERLAP_TOLERANCE_S:
-            overruns.append(f"{line.id} into {after.id} by {end - after.start:.2f} s")
+            overruns[line.id] = f"{line.id} into {after.id} by {end - after.start:.2f} s"
+    return overruns
+
+
+def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> None:
+    """One voice cannot say two lines at once: a fitted dub line (an approved override of one that does
+    not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
+    overruns = list(running_into_own_lines(script, clips).values())
     if overruns:
         raise ProjectError(f"mix refused: {len(overruns)} line(s) would run into the same speaker's next line "
                            f"({listed(overruns)}); shorten their text and speak them again, or reject them")
