@@ -9,10 +9,12 @@ benchmark reviewer (with an override where a check failed), the purpose is state
 and it is delivered and verified.
 
 Peak memory, per stage: each stage runs in a child process of its own (spawned, so it starts with
-nothing of the stages before it), which opens the same data folder. Its peak is the child's own
-resident maximum (getrusage RUSAGE_SELF) plus the largest of the programs it ran (RUSAGE_CHILDREN: the
-watermark worker, ffmpeg, Praat...), an upper bound on what was resident at once. The seconds are the
-stage's own, timed inside the child (the child's start and imports are not counted).
+nothing of the stages before it), which opens the same data folder. A thread there sums the resident
+memory of that process and every program it started (the watermark worker, ffmpeg, Praat...) from
+/proc every SAMPLE_S; the peak is the highest sum, or the process's own getrusage maximum where that
+is higher (a peak shorter than SAMPLE_S). getrusage's RUSAGE_CHILDREN is not used: a child's maximum
+counts the parent's pages it was forked with. The seconds are the stage's own, timed inside the child
+(the child's start and imports are not counted).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import multiprocessing
 import os
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +43,8 @@ from .report import publish
 
 AMI_EXCERPTS = [f"trn{index:02d}" for index in range(10)] + ["dev00", "dev01"]
 SHORTENING_ROUNDS = 3  # an adapter halves a line's words at most this often
+SAMPLE_S = 0.1
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def run(settings: Settings, sample: Path, eval_dir: Path, out: Path, minutes: fl
     summary = {"programme seconds": round(duration, 1), "CPU cores": os.cpu_count(), "language": language, "voice": voice,
                "lines": findings["lines"], "lines written shorter": findings["shortened"],
                "verify problems": findings["problems"],
-               "peak RSS": "per stage: its own process's peak plus the largest program it ran (getrusage)"}
+               "peak RSS": f"per stage: its process and the programs it ran, summed from /proc every {SAMPLE_S} s"}
     publish(f"A {duration / 60:.1f}-minute programme, en -> {language}: time and peak memory per stage", rows, summary, out)
     return {"rows": rows, "summary": summary}
 
@@ -116,11 +121,57 @@ def _in_child(work: Callable, *args) -> tuple[object, float, float]:
 
 
 def _measured(work: Callable, settings: Settings, *args) -> tuple[object, float, float]:
-    began = time.perf_counter()
-    result = work(Context(settings), *args)
-    seconds = time.perf_counter() - began
-    own, programs = (resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return result, seconds, own + programs
+    with PeakMemory() as peak:
+        began = time.perf_counter()
+        result = work(Context(settings), *args)
+        seconds = time.perf_counter() - began
+    return result, seconds, peak.mb
+
+
+class PeakMemory:
+    """The highest resident memory of this process and its descendants together, sampled from /proc."""
+
+    def __init__(self) -> None:
+        self.mb, self._done = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._done.set()
+        self._thread.join()
+        self.mb = max(self.mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+    def _sample(self) -> None:
+        while not self._done.wait(SAMPLE_S):
+            self.mb = max(self.mb, sum(_resident_mb(pid) for pid in _family(os.getpid())))
+
+
+def _family(root: int) -> list[int]:
+    """`root` and every process descended from it."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    parents[int(entry.name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                continue
+    family, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        family += frontier
+    return family
+
+
+def _resident_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE_MB
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _project(ctx: Context, project_id: int):
