@@ -20,6 +20,7 @@ the levelling and limiting, which then hold the target and ceilings for the mark
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -258,14 +259,32 @@ def _limited(source: Path, target: Path, frames: int, gain: float, ceiling_dbtp:
     return Reading(loudness_meter.integrated_lkfs(), float(20 * np.log10(max(peak, 1e-12))))
 
 
-def ebur128(path: Path, spans: list[tuple[float, float]] | None = None) -> dict[str, float]:
+def ebur128(path: Path, spans: Spans | None = None) -> dict[str, float]:
     """ffmpeg's EBU R128 meter, an independent reading: integrated loudness, range and true peak of the
-    file, or, given `spans`, of those stretches only joined together (dialogue-gated loudness)."""
-    chain = "ebur128=peak=true"
-    if spans:
-        chosen = "+".join(f"between(t,{start:.3f},{end:.3f})" for start, end in spans)
-        chain = f"aselect='{chosen}',asetpts=N/SR/TB,{chain}"
-    done = run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", chain, "-f", "null", "-"])
+    file, or, given `spans`, of those stretches only joined together (dialogue-gated loudness). The
+    stretches are joined into a file first, a span at a time: ffmpeg's own select expression runs out
+    of memory at a few hundred spans (a 20-minute programme)."""
+    if not spans:
+        return _ebur128(path)
+    with tempfile.TemporaryDirectory(prefix="dubdesk-ebur128-") as folder:
+        return _ebur128(_joined(path, spans, Path(folder) / f"{Path(path).stem} spans.wav"))
+
+
+def _joined(path: Path, spans: Spans, target: Path) -> Path:
+    """The spans of a file, one after another, as a float WAV."""
+    with sf.SoundFile(path) as source, sf.SoundFile(target, "w", samplerate=source.samplerate, channels=source.channels,
+                                                     subtype="FLOAT") as out:
+        for start, end in spans:
+            first, last = int(start * source.samplerate), min(int(end * source.samplerate), source.frames)
+            if last > first:
+                source.seek(first)
+                out.write(source.read(last - first, dtype="float32", always_2d=True))
+    return target
+
+
+def _ebur128(path: Path) -> dict[str, float]:
+    done = run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", "ebur128=peak=true",
+                "-f", "null", "-"])
     summary = done.stderr[done.stderr.rfind("Summary:"):]
     if "Summary:" not in done.stderr:
         raise ToolError(f"ffmpeg gave no loudness summary for {Path(path).name}: {last_output(done.stderr)}")
