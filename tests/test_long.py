@@ -27,10 +27,12 @@ from dubdesk.mix import (
     LineFile,
     PlacedLine,
     duck,
+    ebur128,
     limit_true_peak,
     loudness,
     mixdown,
     place_lines,
+    span_loudness,
 )
 from dubdesk.watermark import Watermarker
 
@@ -97,6 +99,15 @@ def test_a_three_minute_programme_mixed_in_blocks_is_the_mix_the_whole_signal_pa
     assert reading["dialogue_stem_true_peak_dbtp"] <= STEM_TRUE_PEAK_DBTP
     for line in mix.lines:  # the clips as they go out: levelled with the mix, each under the stem ceiling
         assert mix.readings[line.path].true_peak_dbtp <= STEM_TRUE_PEAK_DBTP
+
+
+@pytest.mark.fast
+def test_ffmpeg_reads_the_dialogue_of_a_programme_with_hundreds_of_lines(tmp_path, speech):
+    path = tmp_path / "programme.wav"
+    sf.write(path, np.resize(speech, 150 * MIX_RATE) * 0.3, MIX_RATE, subtype="FLOAT")
+    spans = [(0.3 * index, 0.3 * index + 0.2) for index in range(480)]  # a select expression this long ran out of memory
+
+    assert ebur128(path, spans)["integrated_lkfs"] == pytest.approx(span_loudness(path, spans), abs=0.2)
 
 
 @pytest.mark.fast
