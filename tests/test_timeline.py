@@ -137,7 +137,9 @@ def test_failed_write_keeps_previous_file(tmp_path: Path, lines: list[TimelineCl
     def boom(*args, **kwargs):
         raise otio.exceptions.NotSupportedError("refused")
 
-    monkeypatch.setattr(otio.adapters, "write_to_file", boom)
+    from otio_aaf_adapter.adapters.aaf_adapter import aaf_writer
+
+    monkeypatch.setattr(aaf_writer, "validate_metadata", boom)  # the AAF adapter refuses the timeline
     again = write_timelines(TITLE, lines, 8.0, RATE, tmp_path)
     assert "aaf" not in again and first["aaf"].read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import shutil
 import struct
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -19,6 +20,7 @@ import soundfile as sf
 from .files import atomic_write
 
 AI_LABEL = "AI beta"
+COPY_BLOCK_FRAMES = 1 << 19  # about 11 s at 48 kHz
 BEXT_TEXT = {"description": 256, "originator": 32, "originator_reference": 32}
 
 
@@ -28,12 +30,23 @@ def labelled_name(stem: str, suffix: str = ".wav") -> str:
 
 def write_labelled_wav(path: Path, audio: np.ndarray, rate: int, title: str, artist: str, description: str) -> Path:
     """A 24-bit WAV (mono, or channels in columns) whose LIST-INFO names it AI-generated, written atomically."""
+    return _labelled_wav(path, [audio], rate, 1 if audio.ndim == 1 else audio.shape[1], (title, artist, description))
 
+
+def copy_labelled_wav(path: Path, source: Path, title: str, artist: str, description: str) -> Path:
+    """`source` (any WAV) as a labelled 24-bit WAV, copied a block at a time (a programme need not fit in memory)."""
+    info = sf.info(source)
+    blocks = sf.blocks(source, blocksize=COPY_BLOCK_FRAMES, dtype="float64", always_2d=True)
+    return _labelled_wav(path, blocks, info.samplerate, info.channels, (title, artist, description))
+
+
+def _labelled_wav(path: Path, blocks: Iterable[np.ndarray], rate: int, channels: int, labels: tuple[str, str, str]) -> Path:
     def write(tmp: Path) -> None:
-        channels = 1 if audio.ndim == 1 else audio.shape[1]
         with sf.SoundFile(tmp, "w", samplerate=rate, channels=channels, subtype="PCM_24", format="WAV") as out:
-            out.title, out.artist, out.comment, out.software = title, artist, description, "dubdesk"
-            out.write(audio)
+            out.title, out.artist, out.comment = labels
+            out.software = "dubdesk"
+            for block in blocks:
+                out.write(block)
 
     return atomic_write(path, write)
 

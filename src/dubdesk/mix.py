@@ -6,6 +6,11 @@ each dub line by smooth ramps. The whole mix is then levelled on its dialogue to
 under the true-peak ceiling by a look-ahead limiter on a 4x oversampled peak. Stems keep the mix's
 gain; the dialogue stem has its own, lower ceiling.
 
+A programme of an hour is 690 MB of float32 stereo: the mix never holds it whole. Every stage reads
+and writes float WAVs in a work folder, BLOCK_S at a time (the ducking envelope and the limiter with
+what they reach of the neighbouring blocks, so a block bound is no edge for them), and the loudness of
+what it needs is measured on the way (meter.py: the same BS.1770 reading pyloudnorm gives the whole signal).
+
 Where a watermark is given, it goes in first, in one batch: into each line (so the line clips and the
 dialogue stem carry it) and into the bed as it sits under the dub in the full mix. The detector averages
 over the whole file, so marked lines alone over an unmarked bed scored about 0.5 in the full mix, under
@@ -15,17 +20,20 @@ the levelling and limiting, which then hold the target and ceilings for the mark
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pyloudnorm
+import soundfile as sf
 from scipy.ndimage import minimum_filter1d
-from scipy.signal import fftconvolve, resample_poly
+from scipy.signal import fftconvolve
 
 from .audio import media_argument
 from .errors import DubdeskError
+from .meter import LoudnessMeter, peaks
 from .tools import ToolError, last_output, run
 
 MIX_RATE = 48000
@@ -34,7 +42,8 @@ MIX_TRUE_PEAK_DBTP, STEM_TRUE_PEAK_DBTP = -2.0, -6.0
 CEILING_MARGIN_DB = 0.3  # the limiter aims this far under a ceiling: other meters interpolate differently
 DUCK_DB, DUCK_RAMP_S = -14.0, 0.25
 LOOKAHEAD_S = 0.005
-OVERSAMPLING = 4
+BLOCK_S = 10.0  # what the mix holds of a programme at a time
+MARGIN_S = 0.1  # read either side of a block for the limiter: its four passes reach 0.05 s
 
 
 @dataclass(frozen=True)
@@ -44,24 +53,50 @@ class PlacedLine:
     audio: np.ndarray  # mono, MIX_RATE (or the rate given to place_lines)
 
 
-Mark = Callable[[list[np.ndarray]], list[np.ndarray]]  # a watermark: MIX_RATE signals in, marked out, one batch
+Mark = Callable[[list[Path]], list[Path]]  # a watermark: float WAVs in, their marked copies out, one batch
+Spans = list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class LineFile:
+    """A dub line on disk: mono float WAV at MIX_RATE, heard from `start`."""
+
+    line_id: str
+    start: float
+    path: Path
+    frames: int
+
+    @property
+    def end(self) -> float:
+        return self.start + self.frames / MIX_RATE
+
+
+@dataclass(frozen=True)
+class Reading:
+    """This meter's reading of one written file."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
 
 
 @dataclass(frozen=True)
 class Mix:
-    full: np.ndarray  # (samples, 2)
-    dialogue: np.ndarray  # (samples,) the dub premix
-    background: np.ndarray  # (samples, 2)
-    spans: list[tuple[float, float]]  # the dub's speech, in seconds
+    """The mix as written to its work folder (float WAVs at MIX_RATE), with the readings taken on the way."""
+
+    full: Path  # stereo
+    dialogue: Path  # mono: the dub premix
+    background: Path  # stereo
+    spans: Spans  # the dub's speech, in seconds
     gain_db: float  # applied to the whole mix to reach the target
-    lines: list[PlacedLine]  # as mixed: watermarked where the mix was
+    lines: list[LineFile]  # as mixed: watermarked where the mix was
+    readings: dict[Path, Reading]  # each file above, the lines' too
+    dialogue_gated_lkfs: float  # of the full mix
 
     def loudness(self) -> dict[str, float]:
         """This meter's reading: dialogue-gated and whole-programme loudness, true peaks."""
-        return {"dialogue_gated_lkfs": round(dialogue_loudness(self.full, self.spans), 2),
-                "integrated_lkfs": round(loudness(self.full), 2),
-                "true_peak_dbtp": round(true_peak_dbtp(self.full), 2),
-                "dialogue_stem_true_peak_dbtp": round(true_peak_dbtp(self.dialogue), 2)}
+        full, dialogue = self.readings[self.full], self.readings[self.dialogue]
+        return {"dialogue_gated_lkfs": round(self.dialogue_gated_lkfs, 2), "integrated_lkfs": round(full.integrated_lufs, 2),
+                "true_peak_dbtp": round(full.true_peak_dbtp, 2), "dialogue_stem_true_peak_dbtp": round(dialogue.true_peak_dbtp, 2)}
 
 
 def place_lines(lines: list[PlacedLine], samples: int, rate: int = MIX_RATE) -> np.ndarray:
@@ -74,16 +109,25 @@ def place_lines(lines: list[PlacedLine], samples: int, rate: int = MIX_RATE) -> 
     return premix
 
 
-def duck(background: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+def duck(background: np.ndarray, spans: Spans, begin: int = 0, total: int | None = None) -> np.ndarray:
     """The background lowered by DUCK_DB under each span, fully from its start to its end, with
-    DUCK_RAMP_S raised-cosine ramps outside it."""
+    DUCK_RAMP_S raised-cosine ramps outside it; `background` may be frames from `begin` of a programme
+    `total` frames long (the envelope is the same as the whole programme's there)."""
+    depth = _duck_depth(spans, begin, len(background), len(background) if total is None else total)
+    return background * (1 + (10 ** (DUCK_DB / 20) - 1) * depth)[:, None]
+
+
+def _duck_depth(spans: Spans, begin: int, count: int, total: int) -> np.ndarray:
+    """The ducking depth (0-1) of frames begin..begin+count, from the spans within a ramp of them."""
     ramp = int(DUCK_RAMP_S * MIX_RATE)
-    under = np.zeros(len(background))
+    low, high = max(0, begin - ramp), min(total, begin + count + ramp)
+    under = np.zeros(high - low)
     for start, end in spans:
-        under[max(0, int(start * MIX_RATE) - ramp // 2):int(end * MIX_RATE) + ramp // 2] = 1.0
+        first, last = max(0, int(start * MIX_RATE) - ramp // 2), min(total, int(end * MIX_RATE) + ramp // 2)
+        under[max(0, first - low):max(0, last - low)] = 1.0
     window = np.hanning(ramp + 2)[1:-1]
     depth = np.clip(fftconvolve(under, window / window.sum(), mode="same"), 0.0, 1.0)
-    return background * (1 + (10 ** (DUCK_DB / 20) - 1) * depth)[:, None]
+    return depth[begin - low:begin - low + count]
 
 
 def loudness(audio: np.ndarray, rate: int = MIX_RATE) -> float:
@@ -93,74 +137,154 @@ def loudness(audio: np.ndarray, rate: int = MIX_RATE) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(padded.astype(np.float64)))
 
 
-def dialogue_loudness(audio: np.ndarray, spans: list[tuple[float, float]]) -> float:
-    """BS.1770 integrated loudness over the dialogue only (the dub's speech spans, joined)."""
-    parts = [audio[int(start * MIX_RATE):int(end * MIX_RATE)] for start, end in spans]
-    joined = np.concatenate([p for p in parts if len(p)]) if parts else audio[:0]
-    if len(joined) == 0:
-        raise DubdeskError("nothing to mix: no dialogue")
-    return loudness(joined)
-
-
-def _peaks(audio: np.ndarray) -> np.ndarray:
-    """Per sample, the highest oversampled |value| across channels (a true-peak envelope)."""
-    wide = audio if audio.ndim == 2 else audio[:, None]
-    up = np.abs(resample_poly(wide, OVERSAMPLING, 1, axis=0)).max(axis=1)
-    return up[:len(wide) * OVERSAMPLING].reshape(len(wide), OVERSAMPLING).max(axis=1)
-
-
-def true_peak_dbtp(audio: np.ndarray) -> float:
-    peak = _peaks(audio).max() if len(audio) else 0.0
-    return float(20 * np.log10(max(peak, 1e-12)))
-
-
 def limit_true_peak(audio: np.ndarray, ceiling_dbtp: float) -> np.ndarray:
     """Keep the true peak under `ceiling_dbtp`: a gain that reaches each over LOOKAHEAD_S ahead and
     lets go as smoothly (the smoothing window never lifts the gain above what any peak in it needs)."""
+    return _limited_with_peaks(audio, ceiling_dbtp)[0]
+
+
+def _limited_with_peaks(audio: np.ndarray, ceiling_dbtp: float) -> tuple[np.ndarray, np.ndarray]:
+    """limit_true_peak's audio and its true-peak envelope (the limiter's last look at it: not read twice)."""
     ceiling = 10 ** ((ceiling_dbtp - CEILING_MARGIN_DB) / 20)
     for _ in range(4):  # smoothing and resampling leave a residue; a second pass catches it
-        peaks = _peaks(audio)
-        if peaks.max(initial=0.0) <= ceiling:  # (a line with nothing said has no peaks)
-            break
-        needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+        envelope = peaks(audio)
+        if envelope.max(initial=0.0) <= ceiling:  # (a line with nothing said has no peaks)
+            return audio, envelope
+        needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
         half = int(LOOKAHEAD_S * MIX_RATE)
         gain = minimum_filter1d(needed, 2 * half + 1, mode="nearest")
         window = np.hanning(2 * half + 3)[1:-1]
         gain = np.convolve(gain, window / window.sum(), mode="same")
         audio = audio * (gain[:, None] if audio.ndim == 2 else gain)
-    return audio
+    return audio, peaks(audio)
 
 
-def mixdown(lines: list[PlacedLine], background: np.ndarray, spans: list[tuple[float, float]], ducked: bool,
+def mixdown(lines: list[LineFile], bed: Path, frames: int, spans: Spans, ducked: bool, work: Path,
             mark: Mark | None = None) -> Mix:
     """Dialogue levelled to the target over its own speech, over the background (ducked when it is
     the original), levelled and limited as a whole; the lines and the bed under them watermarked first
-    by `mark`, where given."""
-    samples = len(background)
-    bed = duck(background, spans) if ducked else background
+    by `mark`, where given. `bed` is read as `frames` long (cut, or padded with silence); every file is
+    written under `work`, BLOCK_S at a time."""
+    if ducked:
+        original = bed
+        bed = _stream(work / "ducked.wav", frames, 2, lambda begin, count: duck(_read(original, begin, count, 2), spans, begin, frames))
     bed_in_mix = bed
     if mark is not None:
-        *marked, bed_in_mix = mark([line.audio for line in lines] + [bed])
-        lines = [replace(line, audio=audio) for line, audio in zip(lines, marked, strict=True)]
-    dialogue = place_lines(lines, samples)
-    level = 10 ** ((TARGET_LKFS - dialogue_loudness(dialogue, spans)) / 20)
-    full = bed_in_mix + dialogue[:, None] * level
-    gain_db = TARGET_LKFS - dialogue_loudness(full, spans)
+        *marked, bed_in_mix = mark([line.path for line in lines] + [bed])
+        lines = [replace(line, path=path) for line, path in zip(lines, marked, strict=True)]
+    dialogue = _stream(work / "premix dialogue.wav", frames, 1, lambda begin, count: _placed(lines, begin, count))
+    level = 10 ** ((TARGET_LKFS - span_loudness(dialogue, spans)) / 20)
+    full = _stream(work / "premix full.wav", frames, 2,
+                   lambda begin, count: _read(bed_in_mix, begin, count, 2) + _read(dialogue, begin, count, 1) * level)
+    gain_db = TARGET_LKFS - span_loudness(full, spans)
     gain = 10 ** (gain_db / 20)
-    lines = [replace(line, audio=limit_true_peak(line.audio * level * gain, STEM_TRUE_PEAK_DBTP)) for line in lines]
-    return Mix(full=limit_true_peak(full * gain, MIX_TRUE_PEAK_DBTP),
-               dialogue=limit_true_peak(dialogue * level * gain, STEM_TRUE_PEAK_DBTP),
-               background=limit_true_peak(bed * gain, MIX_TRUE_PEAK_DBTP), spans=spans, gain_db=gain_db, lines=lines)
+    outputs = [(full, work / "full.wav", frames, gain, MIX_TRUE_PEAK_DBTP),
+               (dialogue, work / "dialogue.wav", frames, level * gain, STEM_TRUE_PEAK_DBTP),
+               (bed, work / "background.wav", frames, gain, MIX_TRUE_PEAK_DBTP)]
+    (work / "lines").mkdir(exist_ok=True)
+    outputs += [(line.path, work / "lines" / f"{line.line_id}.wav", line.frames, level * gain, STEM_TRUE_PEAK_DBTP)
+                for line in lines]
+    readings = {target: _limited(source, target, count, gain_of, ceiling) for source, target, count, gain_of, ceiling in outputs}
+    lines = [replace(line, path=work / "lines" / f"{line.line_id}.wav") for line in lines]
+    return Mix(full=work / "full.wav", dialogue=work / "dialogue.wav", background=work / "background.wav", spans=spans,
+               gain_db=gain_db, lines=lines, readings=readings, dialogue_gated_lkfs=span_loudness(work / "full.wav", spans))
 
 
-def ebur128(path: Path, spans: list[tuple[float, float]] | None = None) -> dict[str, float]:
+def span_loudness(path: Path, spans: Spans) -> float:
+    """BS.1770 integrated loudness over the spans of a file only (the dub's speech, joined: dialogue-gated)."""
+    meter = LoudnessMeter(MIX_RATE)
+    with sf.SoundFile(path) as source:
+        for start, end in spans:
+            first, last = int(start * MIX_RATE), min(int(end * MIX_RATE), source.frames)
+            if last > first:
+                source.seek(first)
+                meter.feed(source.read(last - first, dtype="float64", always_2d=True))
+    if meter.frames == 0:
+        raise DubdeskError("nothing to mix: no dialogue")
+    return meter.integrated_lkfs()
+
+
+def _blocks(frames: int) -> Iterator[tuple[int, int]]:
+    """(first frame, frame count) of each block of a programme `frames` long."""
+    size = int(BLOCK_S * MIX_RATE)
+    for begin in range(0, frames, size):
+        yield begin, min(size, frames - begin)
+
+
+def _read(path: Path, begin: int, count: int, channels: int) -> np.ndarray:
+    """Frames begin..begin+count of a float WAV as (count, channels) float64; silence outside the file."""
+    out = np.zeros((count, channels))
+    with sf.SoundFile(path) as source:
+        first, last = max(0, begin), min(source.frames, begin + count)
+        if last > first:
+            source.seek(first)
+            out[first - begin:last - begin] = source.read(last - first, dtype="float64", always_2d=True)
+    return out
+
+
+def _stream(target: Path, frames: int, channels: int, make: Callable[[int, int], np.ndarray]) -> Path:
+    """Write `frames` frames of float WAV, each block as `make(first frame, count)` gives it."""
+    with sf.SoundFile(target, "w", samplerate=MIX_RATE, channels=channels, subtype="FLOAT") as out:
+        for begin, count in _blocks(frames):
+            out.write(make(begin, count))
+    return target
+
+
+def _placed(lines: list[LineFile], begin: int, count: int) -> np.ndarray:
+    """The dub premix over frames begin..begin+count: each line at its start (lines never move; overlaps add)."""
+    block = np.zeros((count, 1))
+    for line in lines:
+        first = int(round(line.start * MIX_RATE))
+        if first < begin + count and first + line.frames > begin:
+            block += _read(line.path, begin - first, count, 1)
+    return block
+
+
+def _limited(source: Path, target: Path, frames: int, gain: float, ceiling_dbtp: float) -> Reading:
+    """Write `source` (`frames` long) times `gain`, held under the true-peak ceiling block by block (each
+    limited with MARGIN_S of its neighbours, kept in the middle), and read it on the way (its true peak
+    from the limiter's envelope, which saw the neighbours too)."""
+    margin = int(MARGIN_S * MIX_RATE)
+    loudness_meter, peak = LoudnessMeter(MIX_RATE), 0.0
+    with sf.SoundFile(source) as info:
+        channels = info.channels
+    with sf.SoundFile(target, "w", samplerate=MIX_RATE, channels=channels, subtype="FLOAT") as out:
+        for begin, count in _blocks(frames):
+            low, high = max(0, begin - margin), min(frames, begin + count + margin)
+            limited, envelope = _limited_with_peaks(_read(source, low, high - low, channels) * gain, ceiling_dbtp)
+            kept = slice(begin - low, begin - low + count)
+            out.write(limited[kept])
+            loudness_meter.feed(limited[kept])
+            peak = max(peak, float(envelope[kept].max(initial=0.0)))
+    return Reading(loudness_meter.integrated_lkfs(), float(20 * np.log10(max(peak, 1e-12))))
+
+
+def ebur128(path: Path, spans: Spans | None = None) -> dict[str, float]:
     """ffmpeg's EBU R128 meter, an independent reading: integrated loudness, range and true peak of the
-    file, or, given `spans`, of those stretches only joined together (dialogue-gated loudness)."""
-    chain = "ebur128=peak=true"
-    if spans:
-        chosen = "+".join(f"between(t,{start:.3f},{end:.3f})" for start, end in spans)
-        chain = f"aselect='{chosen}',asetpts=N/SR/TB,{chain}"
-    done = run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", chain, "-f", "null", "-"])
+    file, or, given `spans`, of those stretches only joined together (dialogue-gated loudness). The
+    stretches are joined into a file first, a span at a time: ffmpeg's own select expression runs out
+    of memory at a few hundred spans (a 20-minute programme)."""
+    if not spans:
+        return _ebur128(path)
+    with tempfile.TemporaryDirectory(prefix="dubdesk-ebur128-") as folder:
+        return _ebur128(_joined(path, spans, Path(folder) / f"{Path(path).stem} spans.wav"))
+
+
+def _joined(path: Path, spans: Spans, target: Path) -> Path:
+    """The spans of a file, one after another, as a float WAV."""
+    with sf.SoundFile(path) as source, sf.SoundFile(target, "w", samplerate=source.samplerate, channels=source.channels,
+                                                     subtype="FLOAT") as out:
+        for start, end in spans:
+            first, last = int(start * source.samplerate), min(int(end * source.samplerate), source.frames)
+            if last > first:
+                source.seek(first)
+                out.write(source.read(last - first, dtype="float32", always_2d=True))
+    return target
+
+
+def _ebur128(path: Path) -> dict[str, float]:
+    done = run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", media_argument(path), "-af", "ebur128=peak=true",
+                "-f", "null", "-"])
     summary = done.stderr[done.stderr.rfind("Summary:"):]
     if "Summary:" not in done.stderr:
         raise ToolError(f"ffmpeg gave no loudness summary for {Path(path).name}: {last_output(done.stderr)}")

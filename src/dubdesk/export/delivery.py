@@ -16,14 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import numpy as np
+import soundfile as sf
 
 from ..audio import media_argument
 from ..core import Line, LineProvenance, Script
 from ..files import sha256_file, write_text
-from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, ixml_chunk, write_labelled_wav
-from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128, true_peak_dbtp
-from ..mix import loudness as mix_loudness
+from ..labels import AI_LABEL, add_wav_chunks, bext_chunk, copy_labelled_wav, ixml_chunk
+from ..mix import MIX_RATE, TARGET_LKFS, Mix, ebur128
 from ..rights.disclosure import Disclosure
 from ..staging import release, remove_orphans, staging_folder
 from ..tools import run
@@ -50,8 +49,13 @@ class DeliveredLine:
     line: Line  # the source line
     text: str  # the dub's words
     start: float
-    audio: np.ndarray  # fitted, MIX_RATE, mono; as mixed, watermarked where the request's `watermark` says so
+    path: Path  # fitted, mono float WAV at MIX_RATE; as mixed, watermarked where the request's `watermark` says so
+    frames: int
     provenance: LineProvenance
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / MIX_RATE
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class DeliveryRequest:
     language: str
     script: Script
     lines: list[DeliveredLine]
-    mix: Mix
+    mix: Mix  # its files stay in place until the package is written
     background_kind: str  # "M&E" (supplied) or "background" (the original, ducked)
     original: Path
     has_video: bool
@@ -106,18 +110,18 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
         f"{stem} {label} {request.background_kind}.wav": (request.mix.background, request.background_kind, []),
     }
     for delivered in request.lines:
-        audio_files[f"lines/{delivered.line.id} {label}.wav"] = (delivered.audio, f"line {delivered.line.id}",
+        audio_files[f"lines/{delivered.line.id} {label}.wav"] = (delivered.path, f"line {delivered.line.id}",
                                                                 [delivered.provenance])
-    for relative, (audio, role, lines) in audio_files.items():
+    for relative, (source, role, lines) in audio_files.items():
         path = folder / relative
-        _write_audio(request, path, audio, role, lines)
+        _write_audio(request, path, source, role, lines)
         if role in ("full mix", "dialogue stem"):
             mix_readings[role] = {"programme": ebur128(path), "dialogue": ebur128(path, request.mix.spans)}
     written = list(audio_files)
     speech = [relative for relative, (_, _, lines) in audio_files.items() if _spoken(lines)]  # not the background
     written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
     timeline = write_timelines(f"{stem} {label}", [
-        TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, len(d.audio) / MIX_RATE,
+        TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, d.seconds,
                      d.line.speaker, d.text) for d in request.lines],
         request.script.duration, request.frame_rate, folder / "timeline", mix=folder / f"{stem} {label} full mix.wav")
     written += [str(p.relative_to(folder)) for p in timeline.values()]
@@ -131,19 +135,22 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
     _write_manifest(request, folder, written, mix_readings, speech)
 
 
-def _write_audio(request: DeliveryRequest, path: Path, audio: np.ndarray, role: str,
+def _write_audio(request: DeliveryRequest, path: Path, source: Path, role: str,
                  lines: list[LineProvenance]) -> None:
-    """Write with LIST-INFO, add bext and iXML, sign: in that order."""
+    """Copy the mix's float WAV `source` to 24-bit with LIST-INFO, add bext (with the loudness the mix read
+    as it wrote `source`) and iXML, sign: in that order."""
     title = f"{request.project_name} - {role} - {language_title(request.language)}"
     if lines:
         note = f"{AI_LABEL}: contains AI-generated speech from consented voice profiles; approved line by line"
         note += "; watermarked" if request.watermark and _spoken(lines) else ""
     else:
         note = f"{AI_LABEL}: the background of an AI-generated dub; no generated speech in this file, not watermarked"
-    write_labelled_wav(path, audio, MIX_RATE, title, "dubdesk", note)
-    loudness = {"integrated_lufs": mix_loudness(audio), "true_peak_dbtp": true_peak_dbtp(audio)}
+    copy_labelled_wav(path, source, title, "dubdesk", note)
+    reading = request.mix.readings[source]
+    loudness = {"integrated_lufs": reading.integrated_lufs, "true_peak_dbtp": reading.true_peak_dbtp}
+    stereo = sf.info(source).channels == 2
     add_wav_chunks(path, bext_chunk(f"{title}. {note}", "dubdesk", f"{request.language}-{role}"[:32], loudness,
-                                    f"A=PCM,F={MIX_RATE},W=24,M={'stereo' if audio.ndim == 2 else 'mono'},T=dubdesk"),
+                                    f"A=PCM,F={MIX_RATE},W=24,M={'stereo' if stereo else 'mono'},T=dubdesk"),
                    ixml_chunk(request.project_name, note))
     sign_in_place(path, dubbing_manifest(path.name, _credential(request, lines)), request.identity)
 
@@ -170,7 +177,7 @@ def _write_script(request: DeliveryRequest, folder: Path, stem: str) -> list[Pat
     (SRT, VTT) of the lines with words, whose cues never overlap, since a player shows overlapping cues
     stacked or drops one."""
     heard = sorted(request.lines, key=lambda d: d.start)
-    ends = [d.start + len(d.audio) / MIX_RATE for d in heard]
+    ends = [d.start + d.seconds for d in heard]
     dub = replace(request.script, language=request.language, lines=_dub_lines(heard, ends))
     shown = [(d, end) for d, end in zip(heard, ends, strict=True) if d.text.strip()]
     cue_ends = subtitle_ends([d.start for d, _ in shown], [end for _, end in shown])

@@ -8,19 +8,20 @@ not cleared (see services.rights).
 """
 from __future__ import annotations
 
+import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
-from ..audio import decode_audio, resample
+from ..audio import check_readable, decode_to_wav, resample
 from ..context import SYSTEM, Context, Progress, no_progress
 from ..core import Line, LineProvenance, Script, Take
 from ..errors import ProjectError, TamperedError, listed
 from ..export.credentials import SigningIdentity, make_project_ca
 from ..export.delivery import DeliveredLine, DeliveryRequest, consent_refusal, write_delivery
-from ..mix import MIX_RATE, PlacedLine, mixdown
+from ..mix import MIX_RATE, LineFile, Mix, mixdown
 from ..review import decisions, qc_results
 from ..rights.records import WORLDWIDE
 from ..shelf import shelf
@@ -67,29 +68,22 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     progress("mix")
     with ctx.sessions() as session:
         takes = current_takes(session, project.id, language)
-    delivered = [_delivered_line(ctx, project, line, takes[line.id]) for line in script.lines]
-    spans = [(d.start, d.start + len(d.audio) / MIX_RATE) for d in delivered]
-    samples = int(round(script.duration * MIX_RATE))
-    if background is None:
-        bed, kind = decode_audio(original(ctx, project), MIX_RATE, 2), "background"
-    else:
-        bed, kind = decode_audio(Path(background), MIX_RATE, 2), "M&E"
-    bed = np.pad(bed, ((0, max(0, samples - len(bed))), (0, 0)))[:samples].astype(np.float64)
     watermarker = Watermarker.find(ctx.settings)
-    mark = None if watermarker is None else lambda signals: watermarker.embed_many([(s, MIX_RATE) for s in signals])
-    mix = mixdown([PlacedLine(d.line.id, d.start, d.audio) for d in delivered], bed, spans, ducked=background is None,
-                  mark=mark)
-    # the line clips go out as mixed, watermarked where the mix was
-    delivered = [DeliveredLine(d.line, d.text, d.start, placed.audio, d.provenance)
-                 for d, placed in zip(delivered, mix.lines, strict=True)]
-    progress("deliver")
-    consents = _consents(ctx, clips)
-    approvers = tuple(sorted({d.provenance.approved_by for d in delivered}))
-    request = DeliveryRequest(project.name, language, script, delivered, mix, kind, original(ctx, project),
-                              media(project).has_video, ctx.settings.script.frame_rate, consents, signing_identity(ctx),
-                              watermarker.identity if watermarker else None,
-                              rights.disclosure(clearance, project, language, territories, needed, consents, approvers, today))
-    folder = write_delivery(request, Path(out))
+    with tempfile.TemporaryDirectory(prefix="dubdesk-mix-") as scratch:  # the mix's files, until the package has them
+        work = Path(scratch)
+        delivered = [_delivered_line(ctx, project, line, takes[line.id], work / "fitted") for line in script.lines]
+        mix = _mix(delivered, original(ctx, project) if background is None else Path(background), background is None,
+                   round(script.duration * MIX_RATE), work, watermarker)
+        # the line clips go out as mixed, watermarked where the mix was
+        delivered = [replace(d, path=placed.path) for d, placed in zip(delivered, mix.lines, strict=True)]
+        progress("deliver")
+        consents = _consents(ctx, clips)
+        approvers = tuple(sorted({d.provenance.approved_by for d in delivered}))
+        request = DeliveryRequest(project.name, language, script, delivered, mix, "background" if background is None else "M&E",
+                                  original(ctx, project), media(project).has_video, ctx.settings.script.frame_rate, consents,
+                                  signing_identity(ctx), watermarker.identity if watermarker else None,
+                                  rights.disclosure(clearance, project, language, territories, needed, consents, approvers, today))
+        folder = write_delivery(request, Path(out))
     with ctx.sessions() as session:
         for clip in clips.values():
             session.get(Clip, clip.id).status = "mixed"
@@ -97,6 +91,18 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
               lines=len(delivered), clearance=clearance.clearance_id, territories=list(territories))
         session.commit()
     return folder
+
+
+def _mix(delivered: list[DeliveredLine], bed_source: Path, ducked: bool, frames: int, work: Path,
+         watermarker: Watermarker | None) -> Mix:
+    """The lines over the bed (the original, ducked, or the supplied M&E stem), decoded to a float WAV in
+    `work` by ffmpeg, so the programme is never held whole; watermarked where the watermarker is installed."""
+    check_readable(bed_source)
+    decode_to_wav(bed_source, work / "bed.wav", MIX_RATE, 2)
+    mark = None if watermarker is None else lambda paths: watermarker.embed_files(paths, work / "marked")
+    spans = [(d.start, d.start + d.seconds) for d in delivered]
+    lines = [LineFile(d.line.id, d.start, d.path, d.frames) for d in delivered]
+    return mixdown(lines, work / "bed.wav", frames, spans, ducked=ducked, work=work, mark=mark)
 
 
 def verify(ctx: Context, target: Path, trust: Path | None = None) -> list[Finding]:
@@ -150,10 +156,14 @@ def _refuse_consent_and_licence(ctx: Context, project: Project, language: str, c
                                f"commercial use: {engine['weights_licence']}")
 
 
-def _delivered_line(ctx: Context, project: Project, line: Line, take: Take) -> DeliveredLine:
-    """An approved take as it goes out: its fitted audio at the mix rate and its provenance."""
+def _delivered_line(ctx: Context, project: Project, line: Line, take: Take, folder: Path) -> DeliveredLine:
+    """An approved take as it goes out: its fitted audio at the mix rate (a float WAV in `folder`) and its provenance."""
     audio, rate = sf.read(ctx.folder(project) / take.fit.path, dtype="float32")
-    return DeliveredLine(line, take.text, take.fit.start, resample(audio, rate, MIX_RATE), LineProvenance.of(line, take))
+    at_mix_rate = resample(audio, rate, MIX_RATE)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{line.id}.wav"
+    sf.write(path, at_mix_rate, MIX_RATE, subtype="FLOAT")
+    return DeliveredLine(line, take.text, take.fit.start, path, len(at_mix_rate), LineProvenance.of(line, take))
 
 
 def _consents(ctx: Context, clips: dict[str, Clip]) -> list[dict]:
@@ -200,15 +210,21 @@ def _next_own_lines(script: Script) -> list[tuple[Line, Line]]:
     return pairs[::-1]
 
 
-def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> None:
-    """One voice cannot say two lines at once: a fitted dub line (an approved override of one that does
-    not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
-    overruns = []
+def running_into_own_lines(script: Script, clips: dict[str, Clip]) -> dict[str, str]:
+    """Each line whose fitted dub would still be heard when its speaker's next line starts: what it runs into."""
+    overruns = {}
     for line, after in _next_own_lines(script):
         fit = clips[line.id].fitted
         end = fit.span.end if fit else line.start
         if end > after.start + OWN_OVERLAP_TOLERANCE_S:
-            overruns.append(f"{line.id} into {after.id} by {end - after.start:.2f} s")
+            overruns[line.id] = f"{line.id} into {after.id} by {end - after.start:.2f} s"
+    return overruns
+
+
+def _refuse_running_into_own_lines(script: Script, clips: dict[str, Clip]) -> None:
+    """One voice cannot say two lines at once: a fitted dub line (an approved override of one that does
+    not fit, say) that would still be heard when its speaker's next line starts stops the mix; say which."""
+    overruns = list(running_into_own_lines(script, clips).values())
     if overruns:
         raise ProjectError(f"mix refused: {len(overruns)} line(s) would run into the same speaker's next line "
                            f"({listed(overruns)}); shorten their text and speak them again, or reject them")

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
-
-import numpy as np
-import soundfile as sf
 
 from ..audio import media_argument
 from ..config import Settings
@@ -60,18 +56,15 @@ class Watermarker:
             raise DubdeskError(f"watermark {task} failed on {len(failed)} of {len(items)} item(s): {failed[0]}")
         return reply["items"]
 
-    def embed_many(self, audios: list[tuple[np.ndarray, int]]) -> list[np.ndarray]:
-        """Each (audio, rate) with the mark in every channel, same rate and shape."""
-        if not audios:
-            return []
-        with tempfile.TemporaryDirectory(prefix="dubdesk-mark-") as folder:
-            items = []
-            for index, (audio, rate) in enumerate(audios):
-                source, marked = Path(folder) / f"{index}.wav", Path(folder) / f"{index} marked.wav"
-                sf.write(source, audio, rate, subtype="FLOAT")  # never clipped; half the size of DOUBLE
-                items.append({"input": str(source), "output": str(marked)})
-            self._ask("embed", items)
-            return [sf.read(item["output"], dtype="float64")[0] for item in items]
+    def embed_files(self, paths: list[Path], folder: Path) -> list[Path]:
+        """Each WAV with the mark in every channel, written into `folder` (same rate, channels and subtype);
+        the worker reads and writes them a chunk at a time, so a programme's length costs no memory."""
+        targets = [folder / f"{index} marked.wav" for index in range(len(paths))]
+        if paths:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._ask("embed", [{"input": media_argument(path), "output": media_argument(target)}
+                                for path, target in zip(paths, targets, strict=True)])
+        return targets
 
     def detect_many(self, paths: list[Path]) -> list[float]:
         """For each file (audio, or video: every audio track), how sure the detector is that it carries

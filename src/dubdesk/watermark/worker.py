@@ -15,6 +15,13 @@ the model works at 32 kHz, and perth's own apply_watermark round-trips the whole
 rate (losing everything above 16 kHz), so only the difference the model makes is resampled back and
 added to the untouched original. Detection scores every channel of every audio stream (a delivered
 video carries the dub as an extra track); the file's score is the highest.
+
+Memory and time do not grow with a file's length: embedding reads, marks and writes CHUNK_S at a time,
+each chunk marked with CONTEXT_S of its neighbours around it (only its own part of the mark is kept),
+so an hour's bed needs what half a minute needs. Detection reads at most WINDOWS windows of WINDOW_S,
+spread over the file (windows of silence do not count and the next is read), and a channel's score is
+its mean over them: the mark is in every stretch of marked audio, so a file need not be decoded whole
+to be found marked.
 """
 import contextlib
 import importlib.util
@@ -29,6 +36,8 @@ import time
 import types
 
 MODEL_RATE = 32000
+CHUNK_S, CONTEXT_S = 30.0, 1.0  # embedding: marked at a time; read either side and left unwritten
+WINDOW_S, WINDOWS = 10.0, 4  # detection: scored at most, per stream, among windows with sound
 DEFAULT_THRESHOLD = 0.8  # measured: clean real speech scores up to 0.66, marked audio (also after MP3/AAC) >= 0.94
 
 
@@ -133,36 +142,62 @@ def _resample(x, rate_in, rate_out):
     return resample_poly(x, rate_out // common, rate_in // common, axis=-1)
 
 
-def _decode_streams(path):
-    """Every audio stream of `path` as (float32 [channels, frames], rate): soundfile, else ffmpeg."""
+def _stream_readers(path):
+    """Every audio stream of `path` as (seconds, read) where read(start_s, seconds) gives float32
+    [channels, frames] and the rate: soundfile where it can, else ffmpeg seeking to each window."""
     import numpy as np
     import soundfile as sf
 
     try:
-        x, rate = sf.read(path, dtype="float32", always_2d=True)
-        return [(x.T, rate)]
+        info = sf.info(path)
     except sf.LibsndfileError:
-        pass
+        info = None
+    if info is not None:
+        def read_file(start_s, seconds):
+            with sf.SoundFile(path) as source:
+                source.seek(int(start_s * info.samplerate))
+                return source.read(int(seconds * info.samplerate), dtype="float32", always_2d=True).T, info.samplerate
+
+        return [(info.frames / info.samplerate, read_file)]
     try:
         probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries",
-                                "stream=sample_rate,channels", "-of", "json", path],
+                                "stream=sample_rate,channels:format=duration", "-of", "json", path],
                                capture_output=True, text=True, check=True)
-        streams = []
-        for index, stream in enumerate(json.loads(probe.stdout)["streams"]):
-            rate, channels = int(stream["sample_rate"]), int(stream["channels"])
-            raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", f"0:a:{index}",
-                                  "-f", "f32le", "-ac", str(channels), "-ar", str(rate), "-"],
-                                 capture_output=True, check=True).stdout
-            streams.append((np.frombuffer(raw, dtype="<f4").reshape(-1, channels).T.copy(), rate))
+        described = json.loads(probe.stdout)
+        duration = float(described["format"]["duration"])
     except FileNotFoundError:
         raise ItemError(f"cannot decode {path}: soundfile cannot and ffmpeg is not installed") from None
     except (subprocess.CalledProcessError, KeyError, ValueError) as error:
-        detail = getattr(error, "stderr", None) or str(error)
-        detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
-        raise ItemError(f"cannot decode {path}: {(detail.strip().splitlines() or ['?'])[-1]}") from None
+        raise ItemError(f"cannot decode {path}: {_detail(error)}") from None
+
+    def reader(index, rate, channels):
+        def read_stream(start_s, seconds):
+            try:
+                raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start_s:.3f}", "-t", f"{seconds:.3f}",
+                                      "-i", path, "-map", f"0:a:{index}", "-f", "f32le", "-ac", str(channels), "-ar", str(rate), "-"],
+                                     capture_output=True, check=True).stdout
+            except subprocess.CalledProcessError as error:
+                raise ItemError(f"cannot decode {path}: {_detail(error)}") from None
+            return np.frombuffer(raw, dtype="<f4").reshape(-1, channels).T.copy(), rate
+
+        return read_stream
+
+    streams = [(duration, reader(index, int(stream["sample_rate"]), int(stream["channels"])))
+               for index, stream in enumerate(described.get("streams", []))]
     if not streams:
         raise ItemError(f"{path} has no audio stream")
     return streams
+
+
+def _detail(error):
+    detail = getattr(error, "stderr", None) or str(error)
+    detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
+    return (detail.strip().splitlines() or ["?"])[-1]
+
+
+def _spread(count):
+    """Window indices 0..count-1 in an order that covers the file early (the golden-ratio sequence)."""
+    return sorted(range(count), key=lambda index: (index * 0.6180339887) % 1.0)
 
 
 class Marker:
@@ -191,9 +226,12 @@ class Marker:
         return x32
 
     def mark(self, x, rate):
-        """x: float64 [channels, n] -> the mark to add, same shape (every channel marked as one batch)."""
+        """x: float64 [channels, n] -> the mark to add, same shape (every channel marked as one batch; channels
+        that are one signal, as a mono original decoded to stereo, marked once: the same mark, half the work)."""
         import numpy as np
 
+        if _one_signal(x):
+            return np.repeat(self.mark(x[:1], rate), x.shape[0], axis=0)
         ap = self.net.ap
         with self.torch.inference_mode():
             mag, phase = ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "mark")))
@@ -205,15 +243,21 @@ class Marker:
 
     def scores(self, x, rate):
         """x: [channels, n] -> each channel's decoder confidence, 0-1; None for a digitally silent channel."""
+        if _one_signal(x):
+            return self.scores(x[:1], rate) * x.shape[0]
         with self.torch.inference_mode():
             mag, _ = self.net.ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "detect")))
             confidence = self.net.decoder(mag).clip(0.0, 1.0)
         return [None if math.isnan(value) else round(value, 4) for value in confidence.tolist()]  # silence: 0/0
 
 
+def _one_signal(x):
+    """Whether every channel of x [channels, n] is the same signal."""
+    return x.shape[0] > 1 and all((x[channel] == x[0]).all() for channel in range(1, x.shape[0]))
+
+
 def embed(item, marker):
     """Write `output`: `input` with the mark added; the same rate, channels, subtype and container."""
-    import numpy as np
     import soundfile as sf
 
     source, target = item.get("input"), item.get("output")
@@ -221,33 +265,55 @@ def embed(item, marker):
         raise ItemError("embed needs 'input' and 'output'")
     try:
         info = sf.info(source)
-        x, rate = sf.read(source, dtype="float64", always_2d=True)
     except (sf.LibsndfileError, OSError) as error:
         raise ItemError(f"cannot read {source}: {str(error).splitlines()[0]}") from None
-    if not np.isfinite(x).all():
-        raise ItemError(f"{source} holds NaN or infinite samples")
-    x = x.T
-    delta = marker.mark(x, rate)
-    y = x + delta
-    clipped = 0
-    if not info.subtype.startswith(("FLOAT", "DOUBLE")):  # integer PCM: full scale is the limit
-        limit = 1.0 - 2.0 ** -23
-        clipped = int((np.abs(y) > limit).sum())
-        y = np.clip(y, -limit, limit)
-    signal, mark = float((x ** 2).mean()), float((delta ** 2).mean())
     folder = os.path.dirname(os.path.abspath(target))
     handle, partial = tempfile.mkstemp(prefix=".mark-", suffix=os.path.splitext(target)[1], dir=folder)
     os.close(handle)
     try:  # written beside the target and renamed: never a half-written file under its name
-        sf.write(partial, y.T, rate, subtype=info.subtype, format=info.format, endian=info.endian)
+        with sf.SoundFile(partial, "w", samplerate=info.samplerate, channels=info.channels, subtype=info.subtype,
+                          format=info.format, endian=info.endian) as out:
+            totals = _embed_chunks(source, info, out, marker)
         os.replace(partial, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
-    return {"output": target, "sample_rate": rate, "channels": int(x.shape[0]), "seconds": round(x.shape[1] / rate, 3),
+    signal, mark, clipped = totals
+    return {"output": target, "sample_rate": info.samplerate, "channels": info.channels,
+            "seconds": round(info.frames / info.samplerate, 3),
             "snr_db": round(10 * math.log10(signal / mark), 2) if signal > 0 and mark > 0 else None,
             "clipped_samples": clipped}
+
+
+def _embed_chunks(source, info, out, marker):
+    """Mark `source` into `out` CHUNK_S at a time, each chunk with CONTEXT_S of its neighbours; returns the
+    signal's and the mark's energy and the samples clipped."""
+    import numpy as np
+    import soundfile as sf
+
+    rate, total = info.samplerate, info.frames
+    chunk, context = int(CHUNK_S * rate), int(CONTEXT_S * rate)
+    integer = not info.subtype.startswith(("FLOAT", "DOUBLE"))  # integer PCM: full scale is the limit
+    signal = mark = 0.0
+    clipped = 0
+    with sf.SoundFile(source) as reader:
+        for begin in range(0, max(total, 1), chunk):
+            low, high = max(0, begin - context), min(total, begin + chunk + context)
+            reader.seek(low)
+            x = reader.read(high - low, dtype="float64", always_2d=True).T
+            if not np.isfinite(x).all():
+                raise ItemError(f"{source} holds NaN or infinite samples")
+            keep = slice(begin - low, begin - low + min(chunk, total - begin))
+            x, delta = x[:, keep], marker.mark(x, rate)[:, keep]
+            y = x + delta
+            if integer:
+                limit = 1.0 - 2.0 ** -23
+                clipped += int((np.abs(y) > limit).sum())
+                y = np.clip(y, -limit, limit)
+            signal, mark = signal + float((x ** 2).sum()), mark + float((delta ** 2).sum())
+            out.write(y.T)
+    return signal, mark, clipped
 
 
 def detect(item, marker, threshold):
@@ -255,10 +321,28 @@ def detect(item, marker, threshold):
     source = item.get("input")
     if not source or not os.path.isfile(source):
         raise ItemError(f"no such file: {source}")
-    streams = [marker.scores(x, rate) for x, rate in _decode_streams(source) if x.size]
+    streams = [_stream_scores(marker, seconds, read) for seconds, read in _stream_readers(source)]
     heard = [score for channels in streams for score in channels if score is not None]
     score = max(heard, default=0.0)  # nothing but silence: nothing to find
     return {"score": score, "present": score >= threshold, "stream_scores": streams}
+
+
+def _stream_scores(marker, seconds, read):
+    """Each channel's mean score over up to WINDOWS windows with sound; None for a channel never heard."""
+    heard, windows = {}, 0
+    for index in _spread(max(1, math.ceil(seconds / WINDOW_S))):
+        x, rate = read(index * WINDOW_S, WINDOW_S)
+        if seconds > WINDOW_S and x.shape[1] * MODEL_RATE < marker.net.hp.n_fft * rate:  # a last sliver, under a frame
+            continue
+        scores = marker.scores(x, rate)
+        for channel, score in enumerate(scores):
+            if score is not None:
+                heard.setdefault(channel, []).append(score)
+        windows += any(score is not None for score in scores)
+        if windows == WINDOWS:
+            break
+    channels = max(heard, default=-1) + 1
+    return [round(sum(heard[c]) / len(heard[c]), 4) if c in heard else None for c in range(channels)]
 
 
 def main():
