@@ -27,7 +27,7 @@ from dubdesk.services.programme import LOOKS, build_preview, look, programme_vie
 from dubdesk.store.takes import current_takes
 
 from .conftest import REVIEWER
-from .test_ui import LANGUAGE, PASSWORD, SHOTS, browser, cell, choose, open_line, shot, sign_in
+from .test_ui import LANGUAGE, PASSWORD, SHOTS, browser, cell, open_line, open_review, shot, sign_in
 
 __all__ = ["browser"]  # test_ui's fixture; `served` is conftest's, shared with test_ui for the session
 
@@ -202,10 +202,7 @@ def test_only_localization_may_open_the_programme_or_make_a_preview(served, vide
 # --- in the browser ---
 
 def _open_programme(page, project) -> None:
-    page.click("[role=tab]:has-text('Review')")
-    choose(page, "project-choice", f"{project.id} {project.name}")
-    page.fill("#review-language textarea, #review-language input", LANGUAGE)
-    page.click("#review-load")
+    open_review(page, project)
     page.wait_for_selector("#programme-view .pv-block")
 
 
