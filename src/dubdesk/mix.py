@@ -194,11 +194,8 @@ def span_loudness(path: Path, spans: Spans) -> float:
     """BS.1770 integrated loudness over the spans of a file only (the dub's speech, joined: dialogue-gated)."""
     meter = LoudnessMeter(MIX_RATE)
     with sf.SoundFile(path) as source:
-        for start, end in spans:
-            first, last = int(start * MIX_RATE), min(int(end * MIX_RATE), source.frames)
-            if last > first:
-                source.seek(first)
-                meter.feed(source.read(last - first, dtype="float64", always_2d=True))
+        for piece in _span_pieces(source, spans, "float64"):
+            meter.feed(piece)
     if meter.frames == 0:
         raise DubdeskError("nothing to mix: no dialogue")
     return meter.integrated_lkfs()
@@ -274,12 +271,18 @@ def _joined(path: Path, spans: Spans, target: Path) -> Path:
     """The spans of a file, one after another, as a float WAV."""
     with sf.SoundFile(path) as source, sf.SoundFile(target, "w", samplerate=source.samplerate, channels=source.channels,
                                                      subtype="FLOAT") as out:
-        for start, end in spans:
-            first, last = int(start * source.samplerate), min(int(end * source.samplerate), source.frames)
-            if last > first:
-                source.seek(first)
-                out.write(source.read(last - first, dtype="float32", always_2d=True))
+        for piece in _span_pieces(source, spans, "float32"):
+            out.write(piece)
     return target
+
+
+def _span_pieces(source: sf.SoundFile, spans: Spans, dtype: str) -> Iterator[np.ndarray]:
+    """The frames of each span (seconds) that the file holds, one span at a time, as (frames, channels)."""
+    for start, end in spans:
+        first, last = int(start * source.samplerate), min(int(end * source.samplerate), source.frames)
+        if last > first:
+            source.seek(first)
+            yield source.read(last - first, dtype=dtype, always_2d=True)
 
 
 def _ebur128(path: Path) -> dict[str, float]:

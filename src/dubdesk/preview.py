@@ -3,8 +3,8 @@ preview), and that over the source with its dialogue ducked (a mix preview). Nev
 is levelled, limited, watermarked or signed, and only a reviewer's browser plays them.
 
 A programme of 1,000 lines runs for hours, so nothing holds the whole programme in memory: the takes
-are read as the programme reaches them and the audio is made CHUNK_S at a time (the bed read with the
-duck's ramp either side, so chunk edges do not show), written as 16-bit PCM and then encoded to Opus
+are read as the programme reaches them and the audio is made CHUNK_S at a time (the bed ducked with the
+mix stage's envelope for that stretch of the programme, so chunk edges do not show), written as 16-bit PCM and then encoded to Opus
 in WebM (seekable, small, played by every browser) by ffmpeg, at its fastest setting: encoding is
 most of the time a preview takes.
 """
@@ -21,7 +21,7 @@ import soundfile as sf
 
 from .audio import decode_to_wav, media_argument, resample
 from .files import atomic_write
-from .mix import DUCK_RAMP_S, MIX_RATE, PlacedLine, duck, place_lines
+from .mix import MIX_RATE, PlacedLine, duck, place_lines
 from .tools import run
 
 RATE = MIX_RATE  # the mix stage's rate, so its ducking applies as it is
@@ -49,8 +49,9 @@ def write_mix_preview(takes: list[PlacedTake], source: Path, channels: int, dura
     with tempfile.TemporaryDirectory(prefix="dubdesk-preview-", dir=out.parent) as folder:
         bed = Path(folder) / "bed.wav"
         decode_to_wav(source, bed, RATE, channels)
+        samples = _samples(duration_s)
         with sf.SoundFile(bed) as reader:
-            chunks = _mix_chunks(_dub_chunks(takes, _samples(duration_s)), reader, _spans(takes))
+            chunks = _mix_chunks(_dub_chunks(takes, samples), reader, _spans(takes), samples)
             return _encode(chunks, channels, out)
 
 
@@ -90,17 +91,14 @@ def _spans(takes: list[PlacedTake]) -> list[tuple[float, float]]:
     return [(take.start, take.start + sf.info(take.path).duration) for take in takes]
 
 
-def _mix_chunks(dub: Iterator[np.ndarray], bed: sf.SoundFile, spans: list[tuple[float, float]]) -> Iterator[np.ndarray]:
-    """Each dub chunk over the bed under it, the bed ducked with DUCK_RAMP_S of context either side."""
-    pad = int(DUCK_RAMP_S * RATE)
+def _mix_chunks(dub: Iterator[np.ndarray], bed: sf.SoundFile, spans: list[tuple[float, float]],
+                samples: int) -> Iterator[np.ndarray]:
+    """Each dub chunk over the bed under it, the bed ducked as the mix stage ducks that stretch of the programme."""
     begin = 0
     for speech in dub:
-        first = max(0, begin - pad)
-        bed.seek(min(first, bed.frames))
-        part = bed.read(begin + len(speech) + pad - first, dtype="float64", always_2d=True, fill_value=0.0)
-        shift = first / RATE
-        ducked = duck(part, [(start - shift, end - shift) for start, end in spans if end > shift and start < shift + len(part) / RATE])
-        yield np.clip(ducked[begin - first:begin - first + len(speech)] + speech[:, None], -1.0, 1.0)
+        bed.seek(min(begin, bed.frames))
+        part = bed.read(len(speech), dtype="float64", always_2d=True, fill_value=0.0)
+        yield np.clip(duck(part, spans, begin, samples) + speech[:, None], -1.0, 1.0)
         begin += len(speech)
 
 
