@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +24,9 @@ from dubdesk.services import delivery, desk, projects, speech
 from dubdesk.store.models import AuditEvent, Clip, Project
 from dubdesk.synth.engines import NON_COMMERCIAL_LICENCES
 from dubdesk.voices.registry import ConsentError
+from dubdesk import watermark
+from dubdesk.bench.report import family
+from dubdesk.watermark import WORKER as WATERMARK_WORKER
 from dubdesk.watermark import Watermarker
 
 from .conftest import REVIEWER, ffmpeg
@@ -70,6 +78,42 @@ def test_the_dubbed_speech_carries_the_watermark_and_the_background_does_not(del
     root = delivery.signing_identity(ctx).root.read_bytes()
     assert read_provenance(mix, root).assertions["org.dubdesk.provenance"]["watermarked"] is True
     assert read_provenance(background, root).assertions["org.dubdesk.provenance"]["watermarked"] is False
+
+
+def _watermark_workers() -> set[int]:
+    """This test process's running watermark workers."""
+    return {pid for pid in family(os.getpid())[1:]
+            if str(WATERMARK_WORKER) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")}
+
+
+def test_the_watermark_worker_stays_up_between_batches_and_is_replaced_when_it_dies(delivered, settings, monkeypatch):
+    watermarker = Watermarker.find(settings)
+    if watermarker is None:
+        pytest.skip("the watermark environment (.venv-mark, see install.sh) is not installed")
+    assert Watermarker.find(settings) is watermarker, "one watermarker per process"
+    mix = next(delivered.glob("* full mix.wav"))
+    marked = lambda scores: all(score >= watermarker.threshold for score in scores)  # noqa: E731
+    assert marked(watermarker.detect_many([mix]))
+    kept = _watermark_workers()
+    assert len(kept) == 1, "the delivery's worker is the one kept"
+    assert marked(watermarker.detect_many([mix])) and _watermark_workers() == kept, "the next batch loads nothing"
+
+    with ThreadPoolExecutor(2) as pool:  # two people at once: the second does not wait for the first's batch
+        assert all(marked(scores) for scores in pool.map(watermarker.detect_many, [[mix], [mix]]))
+    assert _watermark_workers() == kept, "the extra worker is stopped after its batch"
+
+    os.kill(kept.pop(), signal.SIGKILL)
+    assert marked(watermarker.detect_many([mix])), "a dead worker is replaced"
+    assert len(_watermark_workers()) == 1
+
+    monkeypatch.setattr(watermark, "IDLE_S", 0.5)
+    idle = Watermarker(watermarker.python)
+    assert marked(idle.detect_many([mix])) and len(_watermark_workers()) == 2
+    deadline = time.monotonic() + 10
+    while len(_watermark_workers()) == 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(_watermark_workers()) == 1, "a worker left idle stops, giving its memory back"
+    assert marked(idle.detect_many([mix])), "and the next batch starts one again"
 
 
 def test_every_file_is_labelled_and_signed(delivered, ctx):

@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=_default_home, description="database, projects and model cache")
+    models: Path | None = Field(None, description="where models joined from their packages are kept; default: "
+                                                  "models/ in `home`")
     database_url: str | None = Field(None, description="a team's PostgreSQL database (postgresql://user:password@host:port"
                                                        "/name), shared by every server and command line on the data "
                                                        "folder; default: the SQLite file dubdesk.db in `home`")
@@ -174,7 +176,11 @@ class Settings(BaseSettings):
 
     @property
     def model_cache(self) -> Path:
-        return self.home / "models"
+        return self.models or self.home / "models"
+
+    def in_scratch_home(self, home: Path) -> Settings:
+        """These settings with their data in `home` (a benchmark's throw-away folder) and models where they are."""
+        return self.model_copy(update={"home": home, "models": self.model_cache})
 
     @classmethod
     def settings_customise_sources(

@@ -55,31 +55,73 @@ def run(command: Sequence[str | Path], input: str | None = None, check: bool = T
 
 class WorkerProcess:
     """A worker program that stays up between requests, so its model loads once: one JSON line in, one
-    JSON line out, and its first line says it is ready. A reply {"error": ...} fails that request only.
-    What it prints on stderr (progress bars, warnings) goes to a file, so it can never block the
-    worker, and the end of it names the cause when the worker dies. It stops when this object goes."""
+    JSON line out, and its first line says it is ready. It starts loading at once; the first request (or
+    `ready`) waits for it, so a caller can start it early and do other work meanwhile. A reply
+    {"error": ...} fails that request only. What it prints on stderr (progress bars, warnings) goes to a
+    file, so it can never block the worker, and the end of it names the cause when the worker dies. It
+    stops when this object goes, or after `idle_s` seconds without a request (its memory comes back)."""
 
-    def __init__(self, name: str, command: Sequence[str | Path]) -> None:
-        self.name = name
+    def __init__(self, name: str, command: Sequence[str | Path], idle_s: float | None = None) -> None:
+        self.name, self.idle_s = name, idle_s
         self._log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
         self._process = subprocess.Popen([str(part) for part in command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self._log, text=True)
         weakref.finalize(self, _stop, self._process)
         self._lock = threading.Lock()  # one request at a time (the UI serves several people)
-        self.ready = self._reply()
+        self._ready: dict[str, Any] | None = None
+        self._idle: threading.Timer | None = None
+
+    @property
+    def ready(self) -> dict[str, Any]:
+        """The worker's first line (what it loaded), waiting for it if need be."""
+        with self._lock:
+            return self._wait_ready()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether it has said it is ready (so a failure now is not a failure to load)."""
+        return self._ready is not None
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one request and wait for its reply; ToolError if the worker failed it or died."""
         with self._lock:
+            if self._idle:
+                self._idle.cancel()
+            self._wait_ready()
             try:
                 self._process.stdin.write(json.dumps(request) + "\n")
                 self._process.stdin.flush()
             except (BrokenPipeError, ValueError):  # it died before; ValueError: its stdin was closed
                 raise self._died() from None
-            return self._reply()
+            try:
+                return self._reply()
+            finally:
+                self._stop_when_idle()
 
     def close(self) -> None:
         _stop(self._process)
+
+    def _wait_ready(self) -> dict[str, Any]:
+        if self._ready is None:
+            self._ready = self._reply()
+        return self._ready
+
+    def _stop_when_idle(self) -> None:
+        if self.idle_s is not None and self.alive:
+            self._idle = threading.Timer(self.idle_s, self._stop_if_free)
+            self._idle.daemon = True
+            self._idle.start()
+
+    def _stop_if_free(self) -> None:
+        if self._lock.acquire(blocking=False):  # a request that came in meanwhile keeps it up
+            try:
+                self.close()
+            finally:
+                self._lock.release()
 
     def _reply(self) -> dict[str, Any]:
         line = self._process.stdout.readline()

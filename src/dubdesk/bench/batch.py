@@ -50,7 +50,7 @@ def run(settings: Settings, sample: Path, out: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-batch-") as scratch:
         folder = Path(scratch)
         programmes = batch.programmes(episodes(sample, folder), tuple(VOICES))
-        homes = {name: settings.model_copy(update={"home": folder / name}) for name in ("loop", "ray-1", "ray-2")}
+        homes = {name: settings.in_scratch_home(folder / name) for name in ("loop", "ray-1", "ray-2")}
         seconds = {"plain loop of prepare_dub": _loop(homes["loop"], programmes),
                    "Ray, 1 worker": _on_ray(homes["ray-1"], programmes, 1),
                    "Ray, 2 workers": _on_ray(homes["ray-2"], programmes, 2)}

@@ -46,7 +46,7 @@ VOICES = {"es": "stock-pico-es-es", "fr": "stock-pico-fr-fr", "it": "stock-pico-
 def dub_row(settings: Settings, source: Path, name: str, language: str) -> dict:
     """One programme dubbed into one language in a data folder of its own, and what QC made of it."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-dub-") as home:
-        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        ctx = Context(settings.in_scratch_home(Path(home)))
         project = projects.create_project(ctx, source, name=name)
         began = time.perf_counter()
         pipeline.prepare_dub(ctx, project, language, VOICES[language])

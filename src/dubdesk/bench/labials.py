@@ -30,7 +30,7 @@ PIPER_VOICE = "stock-piper-en-us-joe"
 def _spoken(settings: Settings, sample: Path, sentences: list[str]) -> tuple[dict, dict, float]:
     """Each sentence's 16 kHz audio and Piper's closure times; seconds per sentence spoken."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-labials-") as home:
-        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        ctx = Context(settings.in_scratch_home(Path(home)))
         project = projects.create_project(ctx, sample, name="labials")
         began = time.perf_counter()
         clips = [speech.synthesize(ctx, project, f"S{index:03d}", text, "en", PIPER_VOICE) for index, text in enumerate(sentences)]

@@ -39,7 +39,7 @@ from ..services import casting, checks, delivery, desk, fitting, pipeline, proje
 from ..services.scripting import edited_script
 from ..services.scripting import script as script_of
 from .main_job import REVIEWER, clear_sample
-from .report import publish
+from .report import family, publish
 
 AMI_EXCERPTS = [f"trn{index:02d}" for index in range(10)] + ["dev00", "dev01"]
 SHORTENING_ROUNDS = 3  # an adapter halves a line's words at most this often
@@ -71,7 +71,7 @@ def programme(sample: Path, eval_dir: Path, minutes: float | None, target: Path)
 def run(settings: Settings, sample: Path, eval_dir: Path, out: Path, minutes: float | None = None,
         language: str = "es", voice: str = "stock-pico-es-es") -> dict:
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-long-") as home:
-        settings = settings.model_copy(update={"home": Path(home)})
+        settings = settings.in_scratch_home(Path(home))
         source = programme(sample, eval_dir, minutes, Path(home) / "long programme.wav")
         duration = sf.info(source).duration
         runs, findings = _stages(settings, source, sample, language, voice)
@@ -146,24 +146,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._done.wait(SAMPLE_S):
-            self.mb = max(self.mb, sum(_resident_mb(pid) for pid in _family(os.getpid())))
-
-
-def _family(root: int) -> list[int]:
-    """`root` and every process descended from it."""
-    parents = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat") as stat:
-                    parents[int(entry.name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):  # gone meanwhile
-                continue
-    family, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        family += frontier
-    return family
+            self.mb = max(self.mb, sum(_resident_mb(pid) for pid in family(os.getpid())))
 
 
 def _resident_mb(pid: int) -> float:

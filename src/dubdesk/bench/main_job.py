@@ -61,7 +61,7 @@ def _row(stage: str, seconds: float, cpu: float, duration: float) -> dict:
 def run(settings: Settings, sample: Path, out: Path, language: str = "es", voice: str = "stock-pico-es-es") -> dict:
     load_before = machine_load()
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-main-") as home:
-        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        ctx = Context(settings.in_scratch_home(Path(home)))
         project, timings, findings = timed_main_job(ctx, sample, language, voice, Path(home) / "delivery")
         duration = projects.media(project).duration_s
     rows = [_row(stage, seconds, timings.cpu[stage], duration) for stage, seconds in timings.items()]

@@ -82,7 +82,7 @@ def emotion_rows(eval_dir: Path, settings: Settings) -> tuple[list[dict], dict]:
 def dub_rows(sample: Path, settings: Settings, language: str = "es", voice: str = "stock-pico-es-es") -> tuple[list[dict], dict]:
     """The sample through every stage into `language`; wall time per stage and what fit and QC found."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-qc-") as home:
-        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        ctx = Context(settings.in_scratch_home(Path(home)))
         project, timings, checks = timed_main_job(ctx, sample, language, voice, Path(home), until="qc")
         fits = fitting.fits(ctx, project, language)
         script = scripting.script(ctx, project)

@@ -34,9 +34,39 @@ class StageTimes(dict[str, float]):
 
 
 def processor_seconds() -> float:
-    """User and system seconds of this process and of the child processes it has waited for."""
+    """User and system seconds of this process, of the child processes it has waited for, and of those
+    still running (a worker kept between stages)."""
     spent = os.times()
-    return spent.user + spent.system + spent.children_user + spent.children_system
+    running = sum(_cpu_seconds(pid) for pid in family(os.getpid())[1:])
+    return spent.user + spent.system + spent.children_user + spent.children_system + running
+
+
+def family(root: int) -> list[int]:
+    """`root` and every process descended from it."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    parents[int(entry.name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                continue
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A running process's user and system seconds (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def machine_load() -> float:

@@ -141,7 +141,7 @@ def programme_timings(page, url: str, project, lines: int) -> list[dict]:
 def run(settings: Settings, eval_dir: Path, sample: Path, out: Path, lines: int = 1000, home: Path | None = None) -> dict:
     sentences = (eval_dir / "translation" / "flores200" / "eng.txt").read_text("utf-8").splitlines()
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-review-") as scratch:
-        ctx = Context(settings.model_copy(update={"home": home or Path(scratch) / "home"}))
+        ctx = Context(settings.in_scratch_home(home or Path(scratch) / "home"))
         project, script, timings = generated_project(ctx, sample, sentences, lines, Path(scratch))
         rows = browser_timings(ctx, project, script)
     summary = {"lines": len(script.lines), "programme minutes": round(script.duration / 60, 1),

@@ -39,7 +39,7 @@ def run(settings: Settings, eval_dir: Path, out: Path, sentences: int = 10, samp
     transcriber = get_transcriber(settings)
     rows = []
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-tts-") as home:
-        ctx = Context(settings.model_copy(update={"home": Path(home)}))
+        ctx = Context(settings.in_scratch_home(Path(home)))
         project = projects.create_project(ctx, sample, name="tts benchmark")
         stock = [v for v in json.loads(STOCK_FILE.read_text())["voices"] if voices in v["profile_id"]]
         for voice in stock:
@@ -98,7 +98,7 @@ def languages(settings: Settings, eval_dir: Path, out: Path, sentences: int = 12
     kokoro = KokoroEngine(settings.model_cache, languages=candidates)  # every candidate, to measure them
     measures = []
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-tts-languages-") as home:
-        registry = Context(settings.model_copy(update={"home": Path(home)})).registry
+        registry = Context(settings.in_scratch_home(Path(home))).registry
         for language in candidates:
             texts = (eval_dir / "translation/flores200" / f"{ISO3[language]}.txt").read_text().splitlines()[:sentences]
             voices = [(kokoro, style) for style in styles]

@@ -69,6 +69,8 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     with ctx.sessions() as session:
         takes = current_takes(session, project.id, language)
     watermarker = Watermarker.find(ctx.settings)
+    if watermarker:
+        watermarker.start()  # it loads while the bed is decoded and the lines are read
     with tempfile.TemporaryDirectory(prefix="dubdesk-mix-") as scratch:  # the mix's files, until the package has them
         work = Path(scratch)
         delivered = [_delivered_line(ctx, project, line, takes[line.id], work / "fitted") for line in script.lines]

@@ -1,24 +1,27 @@
 """The inaudible watermark on delivered speech (resemble-perth, MIT, weights in its wheel).
 
 Perth needs a different torch than dubdesk's, so it lives in its own environment (`.venv-mark`,
-made by install.sh) and runs as a separate process (`worker.py`, one JSON request on stdin, one
-JSON reply on stdout). Starting that process and loading the model takes seconds, so every call
-here is a batch: one process for all the lines of a delivery, one for all the files of a package.
-It marks presence only, no payload. Where that environment is missing, deliveries go out unmarked
-(their manifest says so) and `verify` reports "not checked".
+made by install.sh) and runs as a separate process (`worker.py`). Starting that process and loading the
+model takes seconds, so the process is kept (one per dubdesk process, stopped after IDLE_S without
+work), every call is a batch (all the lines of a delivery, all the files of a package), and a delivery
+starts it before mixing so the load overlaps the mix. It marks presence only, no payload. Where that
+environment is missing, deliveries go out unmarked (their manifest says so) and `verify` reports "not
+checked".
 """
 from __future__ import annotations
 
-import json
 import sys
+import threading
 from pathlib import Path
 
 from ..audio import media_argument
 from ..config import Settings
+from ..engines import load_engine
 from ..errors import DubdeskError
-from ..tools import last_output, run
+from ..tools import ToolError, WorkerProcess
 
 WORKER = Path(__file__).with_name("worker.py")
+IDLE_S = 120.0  # a kept worker holds about half a gigabyte; a delivery's verify usually follows within this
 
 
 def default_mark_python() -> Path:
@@ -34,23 +37,56 @@ class Watermarker:
         self.python = python
         self.identity = {"tool": "resemble-perth", "version": "1.0.1", "model": "PerthNet implicit, weights in the wheel",
                          "licence": "MIT", "threshold": self.threshold, "payload": "none (presence only)"}
+        self._kept: WorkerProcess | None = None
+        self._kept_free = threading.Lock()  # held while a request uses the kept worker
 
     @classmethod
     def find(cls, settings: Settings) -> Watermarker | None:
-        """The watermarker, if its environment is installed."""
+        """The watermarker (one per process), if its environment is installed."""
         python = settings.export.watermark_python or default_mark_python()
-        return cls(python) if python.exists() else None
+        return load_engine("watermark", (str(python),), lambda: cls(python)) if python.exists() else None
+
+    def start(self) -> None:
+        """Have the kept worker up or loading, so a request soon after does not wait for the load."""
+        with self._kept_free:
+            self._kept_worker()
+
+    def _kept_worker(self) -> WorkerProcess:
+        if self._kept is None or not self._kept.alive:
+            self._kept = self._new_worker(IDLE_S)
+        return self._kept
+
+    def _new_worker(self, idle_s: float | None) -> WorkerProcess:
+        return WorkerProcess("watermark worker", [self.python, WORKER], idle_s=idle_s)
+
+    def _ask_kept(self, request: dict) -> dict:
+        worker = self._kept_worker()
+        served_before = worker.loaded
+        try:
+            return worker.ask(request)
+        except ToolError:
+            if worker.alive or not served_before:
+                raise
+            return self._kept_worker().ask(request)  # it died between batches (killed, out of memory): a fresh one
 
     def _ask(self, task: str, items: list[dict]) -> list[dict]:
-        """One worker process for the whole batch; a failed item fails the call, naming it."""
+        """The batch done by the kept worker, or, while another request has it, by a worker of its own
+        (two deliveries at once do not wait for each other); a failed item fails the call, naming it."""
         request = {"task": task, "items": items, "threshold": self.threshold}
-        done = run([self.python, WORKER], input=json.dumps(request), check=False)
         try:
-            reply = json.loads(done.stdout.strip().splitlines()[-1])
-        except (IndexError, json.JSONDecodeError):
-            reply = {"error": last_output(done.stderr, "no reply")}
-        if done.returncode != 0 or "error" in reply:
-            raise DubdeskError(f"watermark {task} failed: {reply.get('error')}")
+            if self._kept_free.acquire(blocking=False):
+                try:
+                    reply = self._ask_kept(request)
+                finally:
+                    self._kept_free.release()
+            else:
+                worker = self._new_worker(None)
+                try:
+                    reply = worker.ask(request)
+                finally:
+                    worker.close()
+        except ToolError as error:
+            raise DubdeskError(f"watermark {task} failed: {error}") from None
         failed = [result["error"] for result in reply["items"] if "error" in result]
         if failed:
             raise DubdeskError(f"watermark {task} failed on {len(failed)} of {len(items)} item(s): {failed[0]}")

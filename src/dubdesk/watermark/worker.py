@@ -1,14 +1,16 @@
 """The watermark worker: resemble-perth 1.0.1 (PerthNet "implicit"), run in the `.venv-mark` environment.
 
 Perth needs its own torch, so this file runs there as a separate process and imports nothing from
-dubdesk. One JSON request on stdin, one JSON reply line on stdout (perth prints to stdout; that goes to
-stderr). Loading torch and the model costs seconds, so a request carries a batch:
+dubdesk. Loading torch and the model costs seconds, so it stays up: its first line on stdout says it is
+ready, then each JSON request line on stdin gets one JSON reply line (perth prints to stdout; that goes
+to stderr), until stdin ends. A request carries a batch:
 
+  -> {"ready": true, "load_s": ..., "backend": ...}    (or {"error": "one line"} and exit code 1)
   {"task": "embed", "items": [{"input": "in.wav", "output": "out.wav"}, ...]}
   {"task": "detect", "items": [{"input": "any.wav|flac|mp3|m4a|mp4"}, ...], "threshold": 0.8}
   -> {"ok": true, "task": ..., "items": [<one result per item, or {"error": ...}>, ...],
-      "load_s": ..., "elapsed_s": ..., "peak_rss_mb": ..., "backend": ...}
-  a request that cannot run at all -> {"error": "one line"} and exit code 1.
+      "elapsed_s": ..., "peak_rss_mb": ...}
+  a request that cannot run at all -> {"error": "one line"}, and the worker waits for the next.
 
 Embedding marks every channel on its own and keeps the file's rate, channels, subtype and high band:
 the model works at 32 kHz, and perth's own apply_watermark round-trips the whole signal through that
@@ -347,31 +349,45 @@ def _stream_scores(marker, seconds, read):
 
 def main():
     started = time.perf_counter()
-    stdout, sys.stdout = sys.stdout, sys.stderr  # stdout carries the reply only
+    stdout, sys.stdout = sys.stdout, sys.stderr  # stdout carries the replies only
+
+    def reply(message):
+        stdout.write(json.dumps(message, allow_nan=False) + "\n")
+        stdout.flush()
+
     try:
-        request = json.loads(sys.stdin.read())
-        task, items = request.get("task"), request.get("items")
-        if task not in ("embed", "detect") or not isinstance(items, list):
-            raise ValueError("expected {'task': 'embed' | 'detect', 'items': [...]}")
-        threshold = float(request.get("threshold", DEFAULT_THRESHOLD))
         marker = Marker()
-        loaded = time.perf_counter()
-        results = []
-        for item in items:
-            try:
-                results.append(embed(item, marker) if task == "embed" else detect(item, marker, threshold))
-            except ItemError as error:
-                results.append({"error": str(error)})
-        reply = {"ok": True, "task": task, "items": results, "load_s": round(loaded - started, 3),
-                 "elapsed_s": round(time.perf_counter() - loaded, 3),
-                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                 "backend": marker.backend}
-        code = 0
     except Exception as error:  # whatever it was, the caller gets one line
-        reply, code = {"error": f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]}, 1
-    stdout.write(json.dumps(reply, allow_nan=False) + "\n")
-    stdout.flush()
-    return code
+        reply({"error": _one_line(error)})
+        return 1
+    reply({"ready": True, "load_s": round(time.perf_counter() - started, 3), "backend": marker.backend})
+    for line in sys.stdin:
+        begun = time.perf_counter()
+        try:
+            reply({**handle(json.loads(line), marker), "elapsed_s": round(time.perf_counter() - begun, 3),
+                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+        except Exception as error:
+            reply({"error": _one_line(error)})
+    return 0
+
+
+def handle(request, marker):
+    """One batch: every item done, or its own error."""
+    task, items = request.get("task"), request.get("items")
+    if task not in ("embed", "detect") or not isinstance(items, list):
+        raise ValueError("expected {'task': 'embed' | 'detect', 'items': [...]}")
+    threshold = float(request.get("threshold", DEFAULT_THRESHOLD))
+    results = []
+    for item in items:
+        try:
+            results.append(embed(item, marker) if task == "embed" else detect(item, marker, threshold))
+        except ItemError as error:
+            results.append({"error": str(error)})
+    return {"ok": True, "task": task, "items": results}
+
+
+def _one_line(error):
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"[:500]
 
 
 if __name__ == "__main__":
