@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from dubdesk import watermark
+from dubdesk.bench.report import family
 from dubdesk.engines import EngineIdentity
 from dubdesk.errors import ProjectError
 from dubdesk.export.credentials import read_provenance
@@ -24,8 +26,6 @@ from dubdesk.services import delivery, desk, projects, speech
 from dubdesk.store.models import AuditEvent, Clip, Project
 from dubdesk.synth.engines import NON_COMMERCIAL_LICENCES
 from dubdesk.voices.registry import ConsentError
-from dubdesk import watermark
-from dubdesk.bench.report import family
 from dubdesk.watermark import WORKER as WATERMARK_WORKER
 from dubdesk.watermark import Watermarker
 
