@@ -10,6 +10,7 @@ from dubdesk.phonemes import syllable_counts
 from dubdesk.qc.wer import error_counts
 from dubdesk.services import casting, projects, scripting, speech, translation
 from dubdesk.translate import budget_syllables, route, shorter_alternatives, translate_lines
+from dubdesk.translate.pronouns import drop_subject_yo
 from dubdesk.voices.records import ConsentTerms
 from dubdesk.voices.registry import ConsentError
 
@@ -25,6 +26,16 @@ def test_embedded_pairs_translate_and_say_their_quality():
     assert "apertium" in route("en", "es").identity.model and "GPL" in route("en", "es").identity.weights_licence
     with pytest.raises(DubdeskError, match="no embedded translation engine covers en->ja.*by hand"):
         route("en", "ja")
+
+
+def test_the_pivots_subject_pronoun_is_struck_from_spanish_where_the_verb_says_who():
+    said = [t.text for t in translate_lines(["I didn't know you were there.", "And I'm Sheila.", "Tom and I are friends.",
+                                             "Me too."], "en", "es")]
+    assert said[0].startswith("No sabía") and said[1].startswith("Y soy Sheila"), said
+    assert "yo" in said[2].lower().split() and "yo" in said[3].lower(), "a coordination and 'yo también' keep it"
+    assert "pronoun rules" in route("en", "es").identity.model and "pronoun rules" not in route("en", "fr").identity.model
+    assert drop_subject_yo("¿Yo puedo ir? Él quiere que yo lo ayude. De su acento, yo creo que sí.") == \
+        "¿Puedo ir? Él quiere que yo lo ayude. De su acento, creo que sí."
 
 
 def test_syllables_are_counted_as_spoken_in_each_language():

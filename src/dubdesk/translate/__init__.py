@@ -6,8 +6,8 @@ its own syllables (each language against its usual syllable rate); lines over bu
 for a person. Pairs the embedded engines serve only roughly are
 labelled draft; a pair nobody serves is said so, and its lines can be typed in by hand.
 
-The translation engines register here (engines.register): the embedded steps (fast, apertium)
-and the production engines (ctranslate2, chat), which are imported only when first asked for.
+The translation engines register here (engines.register): the embedded steps (fast, apertium, and
+the Spanish pronoun rules after the Portuguese pivot) and the production engines (ctranslate2, chat), which are imported only when first asked for.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ..engines import EngineIdentity, Translator, engine, register
 from ..errors import DubdeskError
 from ..phonemes import syllable_counts
 from .engines import Apertium, FastTranslate
+from .pronouns import SubjectPronouns
 from .glossary import is_token, protect, restore
 
 # Syllables (morae in Japanese) per second of each language's usual speech: Pellegrino, Coupé & Marsico
@@ -40,7 +41,7 @@ ROUTES: dict[tuple[str, str], tuple[tuple[tuple[str, str, str], ...], str]] = {
     ("pt", "en"): ((("fast", "pt", "en"),), "good"),
     ("pt", "es"): ((("apertium", "pt", "es"),), "draft"),
     ("es", "pt"): ((("apertium", "es", "pt"),), "draft"),
-    ("en", "es"): ((("fast", "en", "pt"), ("apertium", "pt", "es")), "draft"),
+    ("en", "es"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("pronouns", "es", "es")), "draft"),
     ("es", "en"): ((("apertium", "es", "pt"), ("fast", "pt", "en")), "draft"),
     ("en", "fr"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "fr")), "draft"),
     ("en", "it"): ((("fast", "en", "pt"), ("apertium", "pt", "es"), ("apertium", "es", "it")), "draft"),
@@ -105,6 +106,11 @@ def _fast(settings: TranslateSettings | None) -> Translator:
 @register("translate", "apertium")
 def _apertium(settings: TranslateSettings | None) -> Translator:
     return Apertium()
+
+
+@register("translate", "pronouns")
+def _pronouns(settings: TranslateSettings | None) -> Translator:
+    return SubjectPronouns()
 
 
 @register("translate", "ctranslate2", key=lambda settings: (settings.model,))
