@@ -7,7 +7,8 @@ for a person. Pairs the embedded engines serve only roughly are
 labelled draft; a pair nobody serves is said so, and its lines can be typed in by hand.
 
 The translation engines register here (engines.register): the embedded steps (fast, apertium, and
-the Spanish pronoun rules after the Portuguese pivot) and the production engines (ctranslate2, chat), which are imported only when first asked for.
+the Spanish pronoun rules after the Portuguese pivot) and the production engines (ctranslate2,
+chat), which are imported only when first asked for.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from ..engines import EngineIdentity, Translator, engine, register
 from ..errors import DubdeskError
 from ..phonemes import syllable_counts
 from .engines import Apertium, FastTranslate
-from .pronouns import SubjectPronouns
 from .glossary import is_token, protect, restore
+from .pronouns import SubjectPronouns
 
 # Syllables (morae in Japanese) per second of each language's usual speech: Pellegrino, Coupé & Marsico
 # (2011), "A cross-language perspective on speech information rate", Language 87(3), the same texts read
