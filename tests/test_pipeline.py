@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pysubs2
 import pytest
+import soundfile as sf
 from sqlalchemy import create_engine, text
 
 from dubdesk.bench.diarization import read_rttm
@@ -234,3 +235,26 @@ def test_production_engines_name_their_missing_extra(tmp_path):
             continue  # the extra is installed here: nothing to check
         with pytest.raises(EngineUnavailableError, match=r"dubdesk\[production\]"):
             load(settings)
+
+
+def test_detecting_the_language_does_not_encode_the_first_window_twice(settings, monkeypatch):
+    """faster-whisper encodes the first window to detect the language and again to transcribe it; here
+    once, and the words are the ones the language given yields."""
+    import faster_whisper
+
+    from dubdesk.transcribe import get_transcriber
+
+    transcriber = get_transcriber(settings)
+    audio, _ = sf.read(SAMPLE, dtype="float32")
+    encoded = []
+    real_encode = faster_whisper.WhisperModel.encode
+    monkeypatch.setattr(faster_whisper.WhisperModel, "encode", lambda model, features: encoded.append(1) or
+                        real_encode(model, features))
+    transcriber.model._last = None  # no window of the sample kept from an earlier test
+    given = transcriber.transcribe(audio, "en")
+    windows = len(encoded)
+    transcriber.model._last = None
+    encoded.clear()
+    detected = transcriber.transcribe(audio, None)
+    assert detected.language == "en" and detected.words == given.words
+    assert len(encoded) == windows, "detecting the language cost no encoding of its own"

@@ -6,6 +6,7 @@ CTranslate2 Whisper model from disk instead. Nothing is downloaded.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -61,6 +62,32 @@ def resolve_model_dir(model: str, cache: Path) -> Path:
     return folder
 
 
+def _encoding_once(whisper_model: type) -> type:
+    """faster-whisper's WhisperModel (1.2.1), encoding the first window once where the language is detected:
+    it encodes that window to detect the language and then again to transcribe it. The window detected on
+    is made the very window transcribed (without the feature extractor's one frame of padding, which the
+    transcribed window leaves out), and a window asked for twice in a row is encoded once; the same
+    features give the same encoder output, so the transcript is the same."""
+
+    class EncodingOnce(whisper_model):
+        _last: tuple[tuple, object] | None = None
+
+        def detect_language(self, audio=None, features=None, **options):
+            return super().detect_language(audio=audio, features=None if features is None else features[..., :-1],
+                                           **options)
+
+        def encode(self, features: np.ndarray):
+            key = (features.shape, hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest())
+            last = self._last
+            if last is not None and last[0] == key:
+                return last[1]
+            encoded = super().encode(features)
+            self._last = (key, encoded)
+            return encoded
+
+    return EncodingOnce
+
+
 class FasterWhisperTranscriber:
     def __init__(self, settings: TranscribeSettings, cache: Path) -> None:
         import faster_whisper
@@ -68,7 +95,8 @@ class FasterWhisperTranscriber:
 
         folder = resolve_model_dir(settings.model, cache)
         self.settings = settings
-        self.model = WhisperModel(str(folder), device=settings.device, compute_type=settings.compute_type, cpu_threads=0)
+        self.model = _encoding_once(WhisperModel)(str(folder), device=settings.device, compute_type=settings.compute_type,
+                                                  cpu_threads=0)
         name = "whisper-base" if settings.model == EMBEDDED_MODEL else folder.name
         self.identity = EngineIdentity("faster-whisper", name, "MIT (OpenAI Whisper)", faster_whisper.__version__)
 
