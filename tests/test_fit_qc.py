@@ -1,6 +1,8 @@
 """Fit and QC on a real dub of the bundled sample (en -> es, stock voice), and the approval gate."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -17,6 +19,8 @@ from dubdesk.services import casting, checks, desk, fitting, pipeline, scripting
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.store.takes import current_takes
 from dubdesk.voices.embedding import voice_encoder
+
+from .conftest import REVIEWER
 
 CHECKS = ["translation", "technical", "intelligibility", "timing", "av_sync", "labials", "emotion", "voice"]
 
@@ -245,3 +249,17 @@ def test_approving_every_line_overrides_only_the_lines_that_failed_each_by_name(
     approved = desk.approvals(ctx, project, "es")
     assert {line_id for line_id, review in approved.items() if review.override_reason} >= failing
     assert all(approved[line_id].override_reason is None for line_id in first.passed)
+
+
+def test_a_line_left_unsaid_has_no_voice_to_judge(home_copy, reviewed):
+    """A line whose text is emptied is a clip of silence: QC says there is no voice to compare (the
+    encoder once made a meaningless embedding of it, with warnings), and the other lines are judged."""
+    project, script, _ = reviewed
+    unsaid, said = script.lines[0].id, script.lines[1].id
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # silence once made NaNs in the voice encoder
+        checked = {r.line_id: r for r in desk.adapt_lines(home_copy, project, "es", {unsaid: ""}, REVIEWER)}
+    verdict, reason = checked[unsaid].qc["voice"]
+    assert verdict == "n/a" and "no speech" in reason
+    assert {line.line.id: {c.check: c for c in line.take.verdicts}["voice"].verdict
+            for line in checks.line_verdicts(home_copy, project, "es")}[said] != "n/a"

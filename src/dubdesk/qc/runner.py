@@ -47,13 +47,13 @@ class SourceReading:
 
 @dataclass(frozen=True)
 class DubReading:
-    """What QC keeps of one fitted dub once read: its technical verdict, speech frames, voice embedding,
-    1-4 kHz level (for lip closures from the words heard) and, where its engine reported phoneme
-    times, the lip closures they give."""
+    """What QC keeps of one fitted dub once read: its technical verdict, speech frames, voice embedding
+    (None where no speech is heard: a line left unsaid has no voice to judge), 1-4 kHz level (for lip
+    closures from the words heard) and, where its engine reported phoneme times, the lip closures they give."""
 
     technical: CheckResult
     speech: np.ndarray
-    embedding: np.ndarray
+    embedding: np.ndarray | None
     band: BandLevel
     engine_closures: list[float] | None
 
@@ -124,8 +124,10 @@ class LineQC:
                 speech16k[line_id] = speech = resample(audio, rate, RATE)
                 engine_closures = (fitted_closures(clip.settings["phonemes"], raw, raw_rate, clip.fitted.rate)
                                    if clip.settings.get("phonemes") else None)
-                readings[line_id] = DubReading(technical_check(audio, rate, raw, self.settings), speech_frames(speech),
-                                               encoder.embed(speech, RATE), BandLevel.of(speech), engine_closures)
+                frames = speech_frames(speech)
+                readings[line_id] = DubReading(technical_check(audio, rate, raw, self.settings), frames,
+                                               encoder.embed(speech, RATE) if frames.any() else None,
+                                               BandLevel.of(speech), engine_closures)
             heard.update(transcribe_lines(speech16k, self.language, transcriber))
         return readings, heard
 
@@ -190,7 +192,8 @@ class LineQC:
         others = {p: e for p, e in voices.items() if p != profile}
         if profile in referenced:
             return voice_check(embeddings[line_id], voices[profile], others, self.settings, "the profile's consented references")
-        lines = [embeddings[other] for other, clip in self.clips.items() if clip.profile_id == profile and other != line_id]
+        lines = [embeddings[other] for other, clip in self.clips.items()
+                 if clip.profile_id == profile and other != line_id and embeddings[other] is not None]
         return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, others, self.settings,
                            "the voice's other lines")
 
@@ -199,13 +202,13 @@ class LineQC:
         lines), and which profiles have references."""
         by_profile = defaultdict(list)
         for line_id, clip in self.clips.items():
-            by_profile[clip.profile_id].append(embeddings[line_id])
+            by_profile[clip.profile_id] += [] if embeddings[line_id] is None else [embeddings[line_id]]
         voices, referenced = {}, set()
         for profile, lines in by_profile.items():
             if self.references.get(profile):
                 voices[profile] = files_embedding(self.references[profile])
                 referenced.add(profile)
-            else:
+            elif lines:
                 voices[profile] = mean_embedding(lines)
         return voices, referenced
 

@@ -8,9 +8,12 @@ from ..voices.embedding import similarity
 from . import CheckResult, graded
 
 
-def voice_check(dub: np.ndarray, own: np.ndarray | None, others: dict[str, np.ndarray], limits: QCSettings,
+def voice_check(dub: np.ndarray | None, own: np.ndarray | None, others: dict[str, np.ndarray], limits: QCSettings,
                 own_source: str) -> CheckResult:
-    """`own`: the profile's embedding (from its references, or its other lines for a stock voice)."""
+    """`dub`: its embedding, None where no speech is heard in it; `own`: the profile's embedding (from its
+    references, or its other lines for a stock voice)."""
+    if dub is None:
+        return CheckResult("voice", "n/a", {}, "no speech heard in the dub: no voice to compare")
     if own is None:
         return CheckResult("voice", "n/a", {}, "no references and no other line in this voice to compare with")
     own_similarity = similarity(dub, own)
