@@ -12,6 +12,7 @@ delivery leaves nothing.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -103,7 +104,7 @@ def write_delivery(request: DeliveryRequest, out: Path) -> Path:
 def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
     label = language_title(request.language)
     everything = [line.provenance for line in request.lines]
-    mix_readings = {}
+    measuring = {}  # role -> its ffmpeg readings, under way
     audio_files = {
         f"{stem} {label} full mix.wav": (request.mix.full, "full mix", everything),
         f"{stem} {label} dialogue stem.wav": (request.mix.dialogue, "dialogue stem", everything),
@@ -112,24 +113,28 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
     for delivered in request.lines:
         audio_files[f"lines/{delivered.line.id} {label}.wav"] = (delivered.path, f"line {delivered.line.id}",
                                                                 [delivered.provenance])
-    for relative, (source, role, lines) in audio_files.items():
-        path = folder / relative
-        _write_audio(request, path, source, role, lines)
-        if role in ("full mix", "dialogue stem"):
-            mix_readings[role] = {"programme": ebur128(path), "dialogue": ebur128(path, request.mix.spans)}
     written = list(audio_files)
     speech = [relative for relative, (_, _, lines) in audio_files.items() if _spoken(lines)]  # not the background
-    written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
-    timeline = write_timelines(f"{stem} {label}", [
-        TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, d.seconds,
-                     d.line.speaker, d.text) for d in request.lines],
-        request.script.duration, request.frame_rate, folder / "timeline", mix=folder / f"{stem} {label} full mix.wav")
-    written += [str(p.relative_to(folder)) for p in timeline.values()]
-    if request.has_video:
-        video = folder / f"{stem} {label}{request.original.suffix.lower()}"
-        _remux_video(request, folder / f"{stem} {label} full mix.wav", video)
-        written.append(video.name)
-        speech.append(video.name)
+    with ThreadPoolExecutor(2) as meters:  # ffmpeg's readings of a finished file run beside the writing of the rest
+        for relative, (source, role, lines) in audio_files.items():
+            path = folder / relative
+            _write_audio(request, path, source, role, lines)
+            if role in ("full mix", "dialogue stem"):
+                measuring[role] = {"programme": meters.submit(ebur128, path),
+                                      "dialogue": meters.submit(ebur128, path, request.mix.spans)}
+        written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
+        timeline = write_timelines(f"{stem} {label}", [
+            TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, d.seconds,
+                         d.line.speaker, d.text) for d in request.lines],
+            request.script.duration, request.frame_rate, folder / "timeline", mix=folder / f"{stem} {label} full mix.wav")
+        written += [str(p.relative_to(folder)) for p in timeline.values()]
+        if request.has_video:
+            video = folder / f"{stem} {label}{request.original.suffix.lower()}"
+            _remux_video(request, folder / f"{stem} {label} full mix.wav", video)
+            written.append(video.name)
+            speech.append(video.name)
+    mix_readings = {role: {kind: reading.result() for kind, reading in readings.items()}
+                    for role, readings in measuring.items()}
     write_text(folder / DISCLOSURE, request.disclosure.text())
     written.append(DISCLOSURE)
     _write_manifest(request, folder, written, mix_readings, speech)

@@ -212,6 +212,9 @@ class Marker:
         self.backend = _install_stand_ins()
         # imported from its module: `import perth` silently sets the class to None when an import fails
         from perth.perth_net.perth_net_implicit.perth_watermarker import PerthImplicitWatermarker
+        from perth.perth_net.perth_net_implicit.utils import denormalize_spectrogram
+
+        self.denormalize = denormalize_spectrogram
 
         with contextlib.redirect_stdout(sys.stderr):  # "loaded PerthNet (Implicit) at step ..."
             self.net = PerthImplicitWatermarker(device="cpu").perth_net
@@ -234,14 +237,20 @@ class Marker:
 
         if _one_signal(x):
             return np.repeat(self.mark(x[:1], rate), x.shape[0], axis=0)
-        ap = self.net.ap
-        with self.torch.inference_mode():
-            mag, phase = ap.signal_to_magphase(self.torch.from_numpy(self._at_model_rate(x, rate, "mark")))
-            marked = ap.magphase_to_signal(self.net.encoder(mag)[0], phase)
-            # the same STFT/iSTFT round trip without the encoder, so only the encoder's change remains
-            delta = np.nan_to_num((marked - ap.magphase_to_signal(mag, phase)).numpy(), nan=0.0, posinf=0.0, neginf=0.0)
+        ap, torch = self.net.ap, self.torch
+        with torch.inference_mode():
+            mag, phase = ap.signal_to_magphase(torch.from_numpy(self._at_model_rate(x, rate, "mark")))
+            # perth's magphase_to_signal of the encoded magnitudes, less the same round trip of the unmarked
+            # ones, so only the encoder's change remains: the iSTFT is linear, so it is taken once, of the
+            # difference of the two spectra, which share their phase
+            spectrum = (self._amplitude(self.net.encoder(mag)[0]) - self._amplitude(mag)) * torch.exp(1.j * phase)
+            delta = np.nan_to_num(ap.inv_spectrogram(spectrum).numpy(), nan=0.0, posinf=0.0, neginf=0.0)
         delta = _resample(delta.astype(np.float64), MODEL_RATE, rate)[:, :x.shape[1]]
         return np.pad(delta, ((0, 0), (0, x.shape[1] - delta.shape[1])))  # iSTFT may end a little early
+
+    def _amplitude(self, normalised):
+        """Magnitudes from perth's normalised log-magnitude spectrogram (as its magphase_to_cx)."""
+        return 10.0 ** ((self.denormalize(self.net.ap.hp, normalised) / 20).clip(max=10))
 
     def scores(self, x, rate):
         """x: [channels, n] -> each channel's decoder confidence, 0-1; None for a digitally silent channel."""
