@@ -69,10 +69,13 @@ def programme(sample: Path, eval_dir: Path, minutes: float | None, target: Path)
 
 
 def run(settings: Settings, sample: Path, eval_dir: Path, out: Path, minutes: float | None = None,
-        language: str = "es", voice: str = "stock-pico-es-es") -> dict:
-    with tempfile.TemporaryDirectory(prefix="dubdesk-bench-long-") as home:
-        settings = settings.in_scratch_home(Path(home))
-        source = programme(sample, eval_dir, minutes, Path(home) / "long programme.wav")
+        language: str = "es", voice: str = "stock-pico-es-es", keep: Path | None = None) -> dict:
+    """`keep`: a new folder to leave the data folder in (project, delivery), to look into afterwards."""
+    with tempfile.TemporaryDirectory(prefix="dubdesk-bench-long-") as scratch:
+        home = Path(keep) if keep else Path(scratch)
+        home.mkdir(parents=True, exist_ok=False)  # a kept run never mixes with an earlier one
+        settings = settings.in_scratch_home(home)
+        source = programme(sample, eval_dir, minutes, home / "long programme.wav")
         duration = sf.info(source).duration
         runs, findings = _stages(settings, source, sample, language, voice)
     rows = [{"stage": r.stage, "seconds": round(r.seconds, 2), "RTF": round(r.seconds / duration, 3),
@@ -84,7 +87,8 @@ def run(settings: Settings, sample: Path, eval_dir: Path, out: Path, minutes: fl
                      "peak RSS MB": round(max(r.peak_rss_mb for r in group))})
     summary = {"programme seconds": round(duration, 1), "CPU cores": os.cpu_count(), "language": language, "voice": voice,
                "lines": findings["lines"], "lines written shorter": findings["shortened"],
-               "verify problems": findings["problems"],
+               "verify problems": len(findings["problems"]), **({"first problems": findings["problems"][:5]}
+                                                                 if findings["problems"] else {}),
                "peak RSS": f"per stage: its process and the programs it ran, summed from /proc every {SAMPLE_S} s"}
     publish(f"A {duration / 60:.1f}-minute programme, en -> {language}: time and peak memory per stage", rows, summary, out)
     return {"rows": rows, "summary": summary}
@@ -229,5 +233,7 @@ def _deliver(ctx: Context, project_id: int, language: str) -> Path:
     return delivery.deliver(ctx, _project(ctx, project_id), language, ctx.settings.home / "delivery")
 
 
-def _verify(ctx: Context, folder: Path) -> int:
-    return sum(finding.ok is False for finding in delivery.verify(ctx, folder))
+def _verify(ctx: Context, folder: Path) -> list[str]:
+    """Each problem verify finds, as "file: check: what"."""
+    return [f"{finding.file}: {finding.check}: {finding.message}" for finding in delivery.verify(ctx, folder)
+            if finding.ok is False]

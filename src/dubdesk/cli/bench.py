@@ -86,13 +86,16 @@ def bench_main(out: BenchOut = None, home: Home = None,
 def bench_long(eval_dir: EvalDir = EVAL_DIR, out: BenchOut = None, home: Home = None,
                minutes: Annotated[Optional[float], typer.Option(help="repeat the recordings to this many minutes")] = None,
                language: Annotated[str, typer.Option("--to")] = "es",
-               voice: Annotated[str, typer.Option(help="voice profile for every speaker")] = "stock-pico-es-es") -> None:
+               voice: Annotated[str, typer.Option(help="voice profile for every speaker")] = "stock-pico-es-es",
+               keep: Annotated[Optional[Path], typer.Option(help="a new folder to keep the run's data folder in "
+                                                                 "(project, delivery)")] = None) -> None:
     """The sample and the 12 AMI excerpts end to end (6.5 min; --minutes repeats them) through the main job:
     seconds, RTF and peak memory per stage, each stage in a process of its own."""
     from ..bench import long
 
     with reported_errors():
-        long.run(load_settings(home), BUNDLED_SAMPLE, eval_dir, out or Path("bench-results/long.json"), minutes, language, voice)
+        long.run(load_settings(home), BUNDLED_SAMPLE, eval_dir, out or Path("bench-results/long.json"), minutes, language,
+                 voice, keep)
 
 
 @bench_app.command("compare")
