@@ -258,3 +258,14 @@ def test_detecting_the_language_does_not_encode_the_first_window_twice(settings,
     detected = transcriber.transcribe(audio, None)
     assert detected.language == "en" and detected.words == given.words
     assert len(encoded) == windows, "detecting the language cost no encoding of its own"
+
+
+def test_the_recogniser_and_the_diarizer_read_the_programme_once_between_them(tmp_path, monkeypatch):
+    """They work at once; each reading its own copy held an hour's 230 MB twice."""
+    fresh = Context(Settings(home=tmp_path / "home"))
+    project = projects.create_project(fresh, SAMPLE)
+    reads = []
+    real = scripting.source_audio
+    monkeypatch.setattr(scripting, "source_audio", lambda *args: reads.append(args) or real(*args))
+    script = scripting.script(fresh, project)
+    assert script.lines and len(reads) == 1

@@ -3,6 +3,7 @@ person's edits of the lines applied on top (services.lines), and the script file
 Also the face track of a video source, which later stages read."""
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,12 +28,30 @@ from ..transcribe.chunking import chunk_bounds
 from .projects import media, original, project_for_source, source_audio
 
 
-def transcribe(ctx: Context, project: Project, progress: Progress = no_progress) -> tuple[Transcript, StageResult]:
+class WorkingAudio:
+    """The programme's 16 kHz working audio, read when first asked for and then shared (an hour is 230 MB:
+    the recogniser and the diarizer, working at once, each held a copy of their own)."""
+
+    def __init__(self, ctx: Context, project: Project) -> None:
+        self._ctx, self._project = ctx, project
+        self._audio: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> np.ndarray:
+        with self._lock:
+            if self._audio is None:
+                self._audio = source_audio(self._ctx, self._project)
+            return self._audio
+
+
+def transcribe(ctx: Context, project: Project, progress: Progress = no_progress,
+               audio: WorkingAudio | None = None) -> tuple[Transcript, StageResult]:
     """Words of the whole programme, transcribed chunk by chunk so a killed run resumes mid-way."""
     config, base = ctx.settings.transcribe, _transcribe_inputs(ctx, project)
+    read = audio or WorkingAudio(ctx, project)
 
     def compute():
-        audio = source_audio(ctx, project)
+        audio = read()
         language, parts = config.language, []
         bounds = chunk_bounds(audio, RATE, config.chunk_s)
         for index, (begin, end) in enumerate(bounds):
@@ -68,15 +87,15 @@ def _diarize_inputs(ctx: Context, project: Project) -> dict:
             "engine_version": package_version("dubdesk")}
 
 
-def diarize(ctx: Context, project: Project) -> tuple[list[Turn], StageResult]:
+def diarize(ctx: Context, project: Project, audio: WorkingAudio | None = None) -> tuple[list[Turn], StageResult]:
     config, inputs = ctx.settings.diarize, _diarize_inputs(ctx, project)
+    read = audio or WorkingAudio(ctx, project)
 
     def compute():
         from ..diarize import get_diarizer
 
         diarizer = get_diarizer(ctx.settings)
-        turns = diarizer.diarize(source_audio(ctx, project), config.num_speakers, config.min_speakers,
-                                 config.max_speakers)
+        turns = diarizer.diarize(read(), config.num_speakers, config.min_speakers, config.max_speakers)
         return [[t.start, t.end, t.speaker] for t in turns], diarizer.identity
 
     result = ctx.run_stage(project, "diarize", inputs, compute)
@@ -111,11 +130,13 @@ def edited_script(ctx: Context, project: Project, progress: Progress = no_progre
 
 def machine_script(ctx: Context, project: Project, progress: Progress = no_progress) -> Script:
     """Transcribe, diarize and build the script, each step reused when unchanged: no person's edits.
-    The diarizer works while the recogniser does (they share nothing, and loading one overlaps the other's work)."""
+    The diarizer works while the recogniser does (loading one overlaps the other's work); they read the
+    programme's audio once between them."""
+    audio = WorkingAudio(ctx, project)
     with ThreadPoolExecutor(1, thread_name_prefix="diarize") as background:
-        diarizing = background.submit(diarize, ctx, project)
+        diarizing = background.submit(diarize, ctx, project, audio)
         progress("transcribe")
-        transcript, transcribed = transcribe(ctx, project, progress)
+        transcript, transcribed = transcribe(ctx, project, progress, audio)
         if not transcript.words:
             raise BadInputError(project.source_name, "no speech found: the recogniser heard no words (a tone, music "
                                                      "or silence?), so there is nothing to script or dub")
