@@ -26,6 +26,7 @@ its mean over them: the mark is in every stretch of marked audio, so a file need
 to be found marked.
 """
 import contextlib
+import ctypes
 import importlib.util
 import json
 import math
@@ -377,7 +378,15 @@ def main():
                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
         except Exception as error:
             reply({"error": _one_line(error)})
+        _give_back_memory()
     return 0
+
+
+def _give_back_memory():
+    """Return the freed heap of a batch to the system: a worker kept between batches idles at what loading
+    took (about 340 MB, not the 520 MB a long bed's marking reached)."""
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def handle(request, marker):
