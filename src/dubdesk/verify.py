@@ -36,7 +36,7 @@ from .script import LINE_ID
 from .tools import run
 from .voices.records import ProfileRecord
 from .voices.registry import ConsentError, ConsentRegistry
-from .watermark import Watermarker
+from .watermark import MIN_DETECT_S, Watermarker
 
 # A damaged file: c2pa's parser (BadInputError), libsndfile, our RIFF chunk reader (ValueError, struct.error).
 UNREADABLE = (BadInputError, sf.SoundFileError, ValueError, struct.error, OSError)
@@ -172,7 +172,9 @@ class Verifier:
         except DubdeskError as error:
             return found | {path: finding(path, None, f"not checked: {error}") for path in to_detect}
         for path, score in scores.items():
-            if score >= self.watermarker.threshold:
+            if score is None:
+                found[path] = finding(path, None, f"not checked: under {MIN_DETECT_S} s, too short for the detector to judge")
+            elif score >= self.watermarker.threshold:
                 found[path] = finding(path, True, f"watermark present (score {score:.2f})")
             elif credentials[path]:
                 found[path] = finding(path, False, f"watermark missing (score {score:.2f})")

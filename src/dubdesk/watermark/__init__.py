@@ -19,6 +19,7 @@ from ..config import Settings
 from ..engines import load_engine
 from ..errors import DubdeskError
 from ..tools import ToolError, WorkerProcess
+from .worker import MIN_DETECT_S
 
 WORKER = Path(__file__).with_name("worker.py")
 IDLE_S = 120.0  # a kept worker holds about half a gigabyte; a delivery's verify usually follows within this
@@ -36,7 +37,8 @@ class Watermarker:
     def __init__(self, python: Path) -> None:
         self.python = python
         self.identity = {"tool": "resemble-perth", "version": "1.0.1", "model": "PerthNet implicit, weights in the wheel",
-                         "licence": "MIT", "threshold": self.threshold, "payload": "none (presence only)"}
+                         "licence": "MIT", "threshold": self.threshold, "payload": "none (presence only)",
+                         "shortest_judged_s": MIN_DETECT_S}
         self._kept: WorkerProcess | None = None
         self._kept_free = threading.Lock()  # held while a request uses the kept worker
 
@@ -102,9 +104,11 @@ class Watermarker:
                                 for path, target in zip(paths, targets, strict=True)])
         return targets
 
-    def detect_many(self, paths: list[Path]) -> list[float]:
+    def detect_many(self, paths: list[Path]) -> list[float | None]:
         """For each file (audio, or video: every audio track), how sure the detector is that it carries
-        the mark, 0-1; `threshold` and above counts as marked."""
+        the mark, 0-1; `threshold` and above counts as marked. None for a file too short to judge (under
+        MIN_DETECT_S: the detector is not reliable either way there)."""
         if not paths:
             return []
-        return [float(result["score"]) for result in self._ask("detect", [{"input": media_argument(path)} for path in paths])]
+        return [None if result["score"] is None else float(result["score"])
+                for result in self._ask("detect", [{"input": media_argument(path)} for path in paths])]
