@@ -73,7 +73,10 @@ def run(settings: Settings, sample: Path, eval_dir: Path, out: Path, minutes: fl
     """`keep`: a new folder to leave the data folder in (project, delivery), to look into afterwards."""
     with tempfile.TemporaryDirectory(prefix="dubdesk-bench-long-") as scratch:
         home = Path(keep) if keep else Path(scratch)
-        home.mkdir(parents=True, exist_ok=False)  # a kept run never mixes with an earlier one
+        if keep:
+            if home.exists():  # a kept run never mixes with an earlier one
+                raise BadInputError(home, "the folder to keep the run in exists already: name a new one")
+            home.mkdir(parents=True)
         settings = settings.in_scratch_home(home)
         source = programme(sample, eval_dir, minutes, home / "long programme.wav")
         duration = sf.info(source).duration
