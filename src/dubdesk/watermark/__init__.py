@@ -22,7 +22,7 @@ from ..tools import ToolError, WorkerProcess
 from .worker import MIN_DETECT_S
 
 WORKER = Path(__file__).with_name("worker.py")
-IDLE_S = 120.0  # a kept worker holds about half a gigabyte; a delivery's verify usually follows within this
+IDLE_S = 120.0  # a kept worker idles at about 340 MB; a delivery's verify usually follows within this
 
 
 def default_mark_python() -> Path:
@@ -49,9 +49,13 @@ class Watermarker:
         return load_engine("watermark", (str(python),), lambda: cls(python)) if python.exists() else None
 
     def start(self) -> None:
-        """Have the kept worker up or loading, so a request soon after does not wait for the load."""
-        with self._kept_free:
-            self._kept_worker()
+        """Have the kept worker up or loading, so a request soon after does not wait for the load (where
+        another request has it, this one will have a worker of its own: nothing to wait for)."""
+        if self._kept_free.acquire(blocking=False):
+            try:
+                self._kept_worker()
+            finally:
+                self._kept_free.release()
 
     def _kept_worker(self) -> WorkerProcess:
         if self._kept is None or not self._kept.alive:
