@@ -23,7 +23,7 @@ LOAD_ENGINE = engines.load_engine  # captured before the fast tier's guard repla
 def test_each_kind_lists_its_engines():
     assert engines.engine_names("transcribe") == ["faster-whisper", "whisperx"]
     assert engines.engine_names("diarize") == ["embedded", "pyannote"]
-    assert engines.engine_names("translate") == ["fast", "apertium", "ctranslate2", "chat"]
+    assert engines.engine_names("translate") == ["fast", "apertium", "pronouns", "ctranslate2", "chat"]
     assert engines.engine_names("speak") == ["pico", "piper", "kokoro", "xtts", "chatterbox"]
 
 
