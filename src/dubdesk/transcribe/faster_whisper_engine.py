@@ -73,8 +73,9 @@ def _encoding_once(whisper_model: type) -> type:
         _last: tuple[tuple, object] | None = None
 
         def detect_language(self, audio=None, features=None, **options):
-            return super().detect_language(audio=audio, features=None if features is None else features[..., :-1],
-                                           **options)
+            if features is not None and features.shape[-1] > 1:  # audio with no speech is that one frame alone
+                features = features[..., :-1]
+            return super().detect_language(audio=audio, features=features, **options)
 
         def encode(self, features: np.ndarray):
             key = (features.shape, hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest())
