@@ -58,7 +58,6 @@ def family(root: int) -> list[int]:
     return found
 
 
-
 def _cpu_seconds(pid: int) -> float:
     """A running process's user and system seconds (0 once it is gone)."""
     try:

@@ -121,7 +121,7 @@ def _build(request: DeliveryRequest, folder: Path, stem: str) -> None:
             _write_audio(request, path, source, role, lines)
             if role in ("full mix", "dialogue stem"):
                 measuring[role] = {"programme": meters.submit(ebur128, path),
-                                      "dialogue": meters.submit(ebur128, path, request.mix.spans)}
+                                   "dialogue": meters.submit(ebur128, path, request.mix.spans)}
         written += [str(p.relative_to(folder)) for p in _write_script(request, folder / "script", stem)]
         timeline = write_timelines(f"{stem} {label}", [
             TimelineClip(f"{d.line.id} {label}", folder / f"lines/{d.line.id} {label}.wav", d.start, d.seconds,

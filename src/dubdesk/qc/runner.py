@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -200,9 +199,10 @@ class LineQC:
     def _voice_embeddings(self, embeddings: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
         """Every cast voice's embedding (from its references where the profile has them, else its
         lines), and which profiles have references."""
-        by_profile = defaultdict(list)
+        by_profile = {clip.profile_id: [] for clip in self.clips.values()}  # a voice whose lines are all unsaid too
         for line_id, clip in self.clips.items():
-            by_profile[clip.profile_id] += [] if embeddings[line_id] is None else [embeddings[line_id]]
+            if embeddings[line_id] is not None:
+                by_profile[clip.profile_id].append(embeddings[line_id])
         voices, referenced = {}, set()
         for profile, lines in by_profile.items():
             if self.references.get(profile):
