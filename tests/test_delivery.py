@@ -18,7 +18,7 @@ from dubdesk import watermark
 from dubdesk.bench.report import family
 from dubdesk.engines import EngineIdentity
 from dubdesk.errors import ProjectError
-from dubdesk.export.credentials import read_provenance
+from dubdesk.export.credentials import dubbing_manifest, make_project_ca, read_provenance, sign_in_place
 from dubdesk.export.delivery import MANIFEST
 from dubdesk.labels import AI_LABEL, bext_description, read_wav_chunk
 from dubdesk.mix import ebur128
@@ -132,6 +132,30 @@ def test_every_file_is_labelled_and_signed(delivered, ctx):
     assert {line["approved_by"] for line in credential["lines"]} == {REVIEWER}
     assert all(line["consent_record"] and line["model"]["weights_licence"] for line in credential["lines"])
     assert (delivered / "script" / "script.srt").exists() and list((delivered / "timeline").glob("*.otio"))
+
+
+@pytest.mark.fast
+def test_a_wav_is_signed_by_data_hash_over_every_byte_but_its_manifest(tmp_path):
+    identity = make_project_ca(tmp_path / "ca", "Sign test")
+    root = identity.root.read_bytes()
+    lengths = set()
+    for note in ("x" * 100, "x" * 101):  # one of the two manifests has an odd length, and a RIFF pad byte
+        wav = tmp_path / f"{len(note)}.wav"
+        sf.write(wav, np.full((4801, 1), 0.25), 48000, subtype="PCM_24")  # an odd-sized data chunk too
+        sign_in_place(wav, dubbing_manifest(wav.name, {"note": note}), identity)
+        report = read_provenance(wav, root)
+        assert report.trusted and report.assertions["org.dubdesk.provenance"]["note"] == note
+        assert np.allclose(sf.read(wav)[0], 0.25, atol=1e-6), "the audio reads as before"
+        lengths.add(len(read_wav_chunk(wav, b"C2PA")) % 2)
+        with pytest.raises(ValueError, match="already carries a C2PA manifest"):
+            sign_in_place(wav, dubbing_manifest(wav.name, {}), identity)
+        with wav.open("r+b") as out:  # one bit of one sample
+            out.seek(100)
+            byte = out.read(1)
+            out.seek(100)
+            out.write(bytes([byte[0] ^ 1]))
+        assert read_provenance(wav, root).failures == ["assertion.dataHash.mismatch"]
+    assert lengths == {0, 1}
 
 
 def test_the_video_gets_the_dub_as_an_extra_titled_track(delivered):

@@ -5,12 +5,20 @@ A signed C2PA manifest does that: it names the tool, declares the audio AI-gener
 (IPTC trainedAlgorithmicMedia) and carries our own record of voices, consents, models and
 approvers. Signing is offline (no timestamp authority). Anything that rewrites the file
 (a remux, a tag edit) drops or breaks the manifest, so tag first and sign last.
+
+A WAV is signed by data hash: c2pa-python's `Builder.sign` holds about twice the file in memory (2 GB for
+an hour's mix), so the manifest is made for a hash computed here, streaming, and appended as the RIFF
+chunk c2pa reads. c2pa-python 0.38 does not wrap the C library's data-hashed calls; they are called
+through its own library handle (the version is pinned; the delivery tests read every signature back).
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import hashlib
 import json
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import BadInputError
 from ..files import atomic_write
+from ..labels import riff_chunks
 from ..stages import package_version
 
 AI_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -135,13 +144,18 @@ def dubbing_manifest(title: str, provenance: dict[str, Any]) -> dict[str, Any]:
 
 
 def sign_in_place(path: Path, manifest: dict[str, Any], identity: SigningIdentity) -> None:
-    """Embed `manifest`, signed by `identity`, into `path`; the file is replaced atomically.
+    """Embed `manifest`, signed by `identity`, into `path`.
 
-    A failed sign leaves a truncated destination, hence the temporary file.
+    A WAV gets its signed chunk appended (see the module's note): sign it where a crash can throw it away
+    (a delivery's staging folder). Any other file is replaced atomically, since a failed sign leaves a
+    truncated destination.
     """
     mime = _mime(path)
     key = identity.key.read_bytes()
     info = c2pa.C2paSignerInfo(_alg(key), identity.chain.read_bytes(), key, None)
+    if mime == "audio/wav":
+        _sign_wav(path, manifest, info)
+        return
 
     def sign(temporary: Path) -> None:
         with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
@@ -149,6 +163,67 @@ def sign_in_place(path: Path, manifest: dict[str, Any], identity: SigningIdentit
                 builder.sign(signer, mime, source, dest)
 
     atomic_write(path, sign)
+
+
+def _sign_wav(path: Path, manifest: dict[str, Any], info: c2pa.C2paSignerInfo) -> None:
+    """Append a `C2PA` chunk holding `manifest`, bound to every other byte of the file by a SHA-256 data hash.
+
+    The placeholder manifest has the signed one's exact size, so the RIFF header can be set, and the file
+    hashed, before anything is written.
+    """
+    if any(chunk_id == b"C2PA" for chunk_id, _, _ in riff_chunks(path)):
+        raise ValueError(f"{path.name} already carries a C2PA manifest")
+    start = path.stat().st_size
+    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+        placeholder = _c2pa_bytes(_LIB.c2pa_builder_data_hashed_placeholder, builder._handle,
+                                  signer.reserve_size(), b"application/c2pa")
+        pad = b"\0" * (len(placeholder) % 2)  # after the chunk, which is where c2pa's exclusion ends: hashed
+        riff_size = (start + 8 + len(placeholder) + len(pad)) - 8  # the signed length less "RIFF" and this size
+        data_hash = {"exclusions": [{"start": start, "length": 8 + len(placeholder)}], "name": "jumbf manifest",
+                     "alg": "sha256", "hash": list(_wav_digest(path, riff_size, pad)), "pad": []}  # serde bytes: lists
+        signed = _c2pa_bytes(_LIB.c2pa_builder_sign_data_hashed_embeddable, builder._handle, signer._handle,
+                             json.dumps(data_hash).encode("ascii"), b"application/c2pa", None)
+    if len(signed) != len(placeholder):
+        raise c2pa.C2paError(f"the signed manifest ({len(signed)} bytes) differs from its placeholder ({len(placeholder)})")
+    with path.open("r+b") as out:
+        out.seek(start)
+        out.write(b"C2PA" + struct.pack("<I", len(signed)) + signed + pad)
+        out.seek(4)
+        out.write(struct.pack("<I", riff_size))
+
+
+def _wav_digest(path: Path, riff_size: int, tail: bytes) -> bytes:
+    """SHA-256 of the WAV as it will read once the manifest chunk is appended, the chunk left out: the RIFF
+    size differs from the file now, and `tail` (the chunk's pad byte) follows it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        digest.update(source.read(4) + struct.pack("<I", riff_size))
+        source.seek(8)
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(tail)
+    return digest.digest()
+
+
+_LIB = c2pa.c2pa._lib
+_BYTES_OUT = ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))
+_LIB.c2pa_builder_data_hashed_placeholder.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, _BYTES_OUT]
+_LIB.c2pa_builder_sign_data_hashed_embeddable.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p,
+                                                           ctypes.c_char_p, ctypes.c_void_p, _BYTES_OUT]
+for _call in (_LIB.c2pa_builder_data_hashed_placeholder, _LIB.c2pa_builder_sign_data_hashed_embeddable):
+    _call.restype = ctypes.c_int64
+
+
+def _c2pa_bytes(call, *arguments) -> bytes:
+    """The bytes a C library call hands back through its last argument; its error as a C2paError."""
+    out = ctypes.POINTER(ctypes.c_ubyte)()
+    size = call(*arguments, ctypes.byref(out))
+    if size < 0:
+        raise c2pa.C2paError(c2pa.c2pa._read_native_error() or "the C2PA library failed without a message")
+    try:
+        return ctypes.string_at(out, size)
+    finally:
+        _LIB.c2pa_free(out)
 
 
 def read_provenance(path: Path, trust_anchor_pem: bytes | None = None) -> ProvenanceReport:
