@@ -18,7 +18,7 @@ import soxr
 from dubdesk.config import Settings
 from dubdesk.export.timeline import TimelineClip, write_timelines
 from dubdesk.files import sha256_file
-from dubdesk.meter import LoudnessMeter, peaks
+from dubdesk.meter import SPAN, LoudnessMeter, peaks, true_peak
 from dubdesk.mix import (
     MIX_RATE,
     MIX_TRUE_PEAK_DBTP,
@@ -121,7 +121,7 @@ def test_mixing_a_programme_four_times_as_long_takes_no_more_memory(tmp_path, sp
         tracemalloc.stop()
         return peak / 2 ** 20
 
-    short, long = peak_mb(0.5), peak_mb(2.0)
+    short, long = peak_mb(1.0), peak_mb(4.0)
     assert long < 1.3 * short, (short, long)
 
 
@@ -136,6 +136,18 @@ def test_the_streaming_loudness_meter_reads_what_pyloudnorm_reads_on_the_whole_s
     short = LoudnessMeter(MIX_RATE)
     short.feed(speech[MIX_RATE * 5:MIX_RATE * 5 + 6000])  # under one 400 ms block: read as padded with silence
     assert short.integrated_lkfs() == pytest.approx(loudness(speech[MIX_RATE * 5:MIX_RATE * 5 + 6000]), abs=0.01)
+
+
+@pytest.mark.fast
+def test_the_true_peak_read_in_stretches_is_the_peak_of_the_whole_envelope(speech):
+    stereo = np.stack([speech, 0.7 * np.roll(speech, 321)], axis=1)
+    clicks = np.zeros(3 * SPAN + 5)
+    clicks[[SPAN - 1, SPAN, 2 * SPAN + 3, len(clicks) - 1]] = [0.3, -0.3, 0.9, 0.5]  # at and across stretch bounds
+    noise = np.random.default_rng(7).standard_normal((40_000, 2)) * 0.1
+    for audio in (stereo, speech, clicks, noise, np.zeros(5)):
+        envelope = peaks(audio)
+        for first, last in ((0, None), (1000, 20_000), (5, 17), (SPAN - 4, SPAN + 4), (len(audio) - 100, None)):
+            assert true_peak(audio, first, last) == envelope[first:last].max(initial=0.0), (first, last)
 
 
 def _timeline_clips(folder: Path, count: int) -> list[TimelineClip]:

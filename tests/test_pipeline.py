@@ -260,6 +260,33 @@ def test_detecting_the_language_does_not_encode_the_first_window_twice(settings,
     assert len(encoded) == windows, "detecting the language cost no encoding of its own"
 
 
+@pytest.mark.fast
+def test_a_long_input_s_features_are_computed_in_blocks_and_are_the_same_features():
+    """faster-whisper's extractor held a 10-minute chunk's whole spectrum at once (0.4 GB)."""
+    import tracemalloc
+
+    import numpy as np
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from dubdesk.transcribe.faster_whisper_engine import FEATURE_BLOCK_FRAMES, _features_in_blocks
+
+    own, blocked = FeatureExtractor(feature_size=80), _features_in_blocks(FeatureExtractor)(feature_size=80)
+    audio, rate = sf.read(SAMPLE, dtype="float32")
+    long = np.resize(audio, rate * 200 + 77)  # three and a bit blocks
+    assert len(long) // own.hop_length > 3 * FEATURE_BLOCK_FRAMES
+    for piece in (long, audio):
+        assert np.array_equal(blocked(piece), own(piece))
+
+    def peak_mb(extract) -> float:
+        tracemalloc.start()
+        extract(long)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / 2 ** 20
+
+    assert peak_mb(blocked) < 0.5 * peak_mb(own)
+
+
 def test_the_recogniser_and_the_diarizer_read_the_programme_once_between_them(tmp_path, monkeypatch):
     """They work at once; each reading its own copy held an hour's 230 MB twice."""
     fresh = Context(Settings(home=tmp_path / "home"))

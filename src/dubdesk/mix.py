@@ -33,7 +33,7 @@ from scipy.signal import fftconvolve
 
 from .audio import media_argument
 from .errors import DubdeskError
-from .meter import LoudnessMeter, peaks
+from .meter import LoudnessMeter, peaks, true_peak
 from .tools import ToolError, last_output, run
 
 MIX_RATE = 48000
@@ -140,23 +140,17 @@ def loudness(audio: np.ndarray, rate: int = MIX_RATE) -> float:
 def limit_true_peak(audio: np.ndarray, ceiling_dbtp: float) -> np.ndarray:
     """Keep the true peak under `ceiling_dbtp`: a gain that reaches each over LOOKAHEAD_S ahead and
     lets go as smoothly (the smoothing window never lifts the gain above what any peak in it needs)."""
-    return _limited_with_peaks(audio, ceiling_dbtp)[0]
-
-
-def _limited_with_peaks(audio: np.ndarray, ceiling_dbtp: float) -> tuple[np.ndarray, np.ndarray]:
-    """limit_true_peak's audio and its true-peak envelope (the limiter's last look at it: not read twice)."""
     ceiling = 10 ** ((ceiling_dbtp - CEILING_MARGIN_DB) / 20)
     for _ in range(4):  # smoothing and resampling leave a residue; a second pass catches it
-        envelope = peaks(audio)
-        if envelope.max(initial=0.0) <= ceiling:  # (a line with nothing said has no peaks)
-            return audio, envelope
-        needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
+        if true_peak(audio) <= ceiling:  # (a line with nothing said has no peaks)
+            return audio
+        needed = np.minimum(1.0, ceiling / np.maximum(peaks(audio), 1e-12))
         half = int(LOOKAHEAD_S * MIX_RATE)
         gain = minimum_filter1d(needed, 2 * half + 1, mode="nearest")
         window = np.hanning(2 * half + 3)[1:-1]
         gain = np.convolve(gain, window / window.sum(), mode="same")
         audio = audio * (gain[:, None] if audio.ndim == 2 else gain)
-    return audio, peaks(audio)
+    return audio
 
 
 def mixdown(lines: list[LineFile], bed: Path, frames: int, spans: Spans, ducked: bool, work: Path,
@@ -240,7 +234,7 @@ def _placed(lines: list[LineFile], begin: int, count: int) -> np.ndarray:
 def _limited(source: Path, target: Path, frames: int, gain: float, ceiling_dbtp: float) -> Reading:
     """Write `source` (`frames` long) times `gain`, held under the true-peak ceiling block by block (each
     limited with MARGIN_S of its neighbours, kept in the middle), and read it on the way (its true peak
-    from the limiter's envelope, which saw the neighbours too)."""
+    read with the neighbours too)."""
     margin = int(MARGIN_S * MIX_RATE)
     loudness_meter, peak = LoudnessMeter(MIX_RATE), 0.0
     with sf.SoundFile(source) as info:
@@ -248,11 +242,11 @@ def _limited(source: Path, target: Path, frames: int, gain: float, ceiling_dbtp:
     with sf.SoundFile(target, "w", samplerate=MIX_RATE, channels=channels, subtype="FLOAT") as out:
         for begin, count in _blocks(frames):
             low, high = max(0, begin - margin), min(frames, begin + count + margin)
-            limited, envelope = _limited_with_peaks(_read(source, low, high - low, channels) * gain, ceiling_dbtp)
+            limited = limit_true_peak(_read(source, low, high - low, channels) * gain, ceiling_dbtp)
             kept = slice(begin - low, begin - low + count)
             out.write(limited[kept])
             loudness_meter.feed(limited[kept])
-            peak = max(peak, float(envelope[kept].max(initial=0.0)))
+            peak = max(peak, true_peak(limited, kept.start, kept.stop))
     return Reading(loudness_meter.integrated_lkfs(), float(20 * np.log10(max(peak, 1e-12))))
 
 

@@ -89,6 +89,43 @@ def _encoding_once(whisper_model: type) -> type:
     return EncodingOnce
 
 
+FEATURE_BLOCK_FRAMES = 6000  # 60 s of log-Mel frames computed at a time
+
+
+def _features_in_blocks(extractor_type: type) -> type:
+    """faster-whisper's log-Mel feature extractor (1.2.1), computing a long input's spectrum a block at a time.
+
+    Its extractor holds the whole input's windowed frames, their spectrum and a copy of it at once: 2 GB
+    for 50 minutes, 0.4 GB for one 10-minute transcription chunk, the script stage's peak. Each block is
+    the same frames (cut from the same reflect-padded signal), so the features are the whole input's (to
+    float32 rounding of the Mel product); an input of one block goes through faster-whisper's own code."""
+
+    class FeaturesInBlocks(extractor_type):
+        def __call__(self, waveform: np.ndarray, padding: int = 160, chunk_length: int | None = None) -> np.ndarray:
+            frames = len(waveform) // self.hop_length
+            if frames <= FEATURE_BLOCK_FRAMES:
+                return super().__call__(waveform, padding, chunk_length)
+            if chunk_length is not None:
+                self.n_samples = chunk_length * self.sampling_rate
+                self.nb_max_frames = self.n_samples // self.hop_length
+            signal = np.pad(np.asarray(waveform, dtype=np.float32), (0, padding))
+            signal = np.pad(signal, self.n_fft // 2, mode="reflect")  # what stft's centring does
+            count = (len(signal) - self.n_fft) // self.hop_length  # the extractor drops the last frame
+            window = np.hanning(self.n_fft + 1)[:-1].astype("float32")
+            mel = np.empty((len(self.mel_filters), count), dtype=np.float32)
+            for first in range(0, count, FEATURE_BLOCK_FRAMES):
+                last = min(count, first + FEATURE_BLOCK_FRAMES)
+                piece = signal[first * self.hop_length:(last - 1) * self.hop_length + self.n_fft]
+                spectrum = self.stft(piece, self.n_fft, self.hop_length, window=window, center=False,
+                                     return_complex=True)
+                mel[:, first:last] = self.mel_filters @ (np.abs(spectrum) ** 2)
+            log_spec = np.log10(np.clip(mel, a_min=1e-10, a_max=None))
+            log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+            return (log_spec + 4.0) / 4.0
+
+    return FeaturesInBlocks
+
+
 class FasterWhisperTranscriber:
     def __init__(self, settings: TranscribeSettings, cache: Path) -> None:
         import faster_whisper
@@ -98,6 +135,10 @@ class FasterWhisperTranscriber:
         self.settings = settings
         self.model = _encoding_once(WhisperModel)(str(folder), device=settings.device, compute_type=settings.compute_type,
                                                   cpu_threads=0)
+        own = self.model.feature_extractor
+        self.model.feature_extractor = _features_in_blocks(type(own))(
+            feature_size=len(own.mel_filters), sampling_rate=own.sampling_rate, hop_length=own.hop_length,
+            chunk_length=own.chunk_length, n_fft=own.n_fft)
         name = "whisper-base" if settings.model == EMBEDDED_MODEL else folder.name
         self.identity = EngineIdentity("faster-whisper", name, "MIT (OpenAI Whisper)", faster_whisper.__version__)
 
