@@ -4,7 +4,6 @@ on a file longer than one chunk."""
 from __future__ import annotations
 
 import hashlib
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -166,18 +165,15 @@ def test_the_aaf_writer_grows_linearly_with_the_clips(tmp_path, monkeypatch):
     name_of = StrongRefVectorProperty.index_ref_name
     monkeypatch.setattr(StrongRefVectorProperty, "index_ref_name", lambda self, index: walked.append(1) or name_of(self, index))
 
-    def write(count: int) -> tuple[int, float]:
+    def write(count: int) -> int:
         walked.clear()
-        began = time.perf_counter()
         written = write_timelines("t", _timeline_clips(tmp_path / str(count), count), 1.5 * count + 1, 25.0,
                                   tmp_path / f"out{count}")
-        seconds = time.perf_counter() - began
         assert len(otio.adapters.read_from_file(str(written["aaf"])).find_clips()) == count
-        return len(walked), seconds
+        return len(walked)
 
-    (walks, seconds), (walks_twice, seconds_twice) = write(50), write(100)
-    assert walks_twice < 2.5 * walks, (walks, walks_twice)  # quadratic: 4x
-    assert seconds_twice < 3 * seconds, (seconds, seconds_twice)
+    walks, walks_twice = write(50), write(100)
+    assert walks_twice < 2.5 * walks, (walks, walks_twice)  # quadratic: 4x (the walks, not the seconds: those vary with load)
 
 
 @pytest.mark.fast

@@ -140,17 +140,24 @@ def loudness(audio: np.ndarray, rate: int = MIX_RATE) -> float:
 def limit_true_peak(audio: np.ndarray, ceiling_dbtp: float) -> np.ndarray:
     """Keep the true peak under `ceiling_dbtp`: a gain that reaches each over LOOKAHEAD_S ahead and
     lets go as smoothly (the smoothing window never lifts the gain above what any peak in it needs)."""
+    return _limited_with_peak(audio, ceiling_dbtp, slice(0, len(audio)))[0]
+
+
+def _limited_with_peak(audio: np.ndarray, ceiling_dbtp: float, kept: slice) -> tuple[np.ndarray, float]:
+    """limit_true_peak's audio, and its true peak over the frames `kept` (read once: the limiter's look at
+    the whole is that stretch's reading and the rest's)."""
     ceiling = 10 ** ((ceiling_dbtp - CEILING_MARGIN_DB) / 20)
     for _ in range(4):  # smoothing and resampling leave a residue; a second pass catches it
-        if true_peak(audio) <= ceiling:  # (a line with nothing said has no peaks)
-            return audio
+        peak = true_peak(audio, kept.start, kept.stop)
+        if max(peak, true_peak(audio, 0, kept.start), true_peak(audio, kept.stop)) <= ceiling:
+            return audio, peak  # (a line with nothing said has no peaks)
         needed = np.minimum(1.0, ceiling / np.maximum(peaks(audio), 1e-12))
         half = int(LOOKAHEAD_S * MIX_RATE)
         gain = minimum_filter1d(needed, 2 * half + 1, mode="nearest")
         window = np.hanning(2 * half + 3)[1:-1]
         gain = np.convolve(gain, window / window.sum(), mode="same")
         audio = audio * (gain[:, None] if audio.ndim == 2 else gain)
-    return audio
+    return audio, true_peak(audio, kept.start, kept.stop)
 
 
 def mixdown(lines: list[LineFile], bed: Path, frames: int, spans: Spans, ducked: bool, work: Path,
@@ -242,11 +249,11 @@ def _limited(source: Path, target: Path, frames: int, gain: float, ceiling_dbtp:
     with sf.SoundFile(target, "w", samplerate=MIX_RATE, channels=channels, subtype="FLOAT") as out:
         for begin, count in _blocks(frames):
             low, high = max(0, begin - margin), min(frames, begin + count + margin)
-            limited = limit_true_peak(_read(source, low, high - low, channels) * gain, ceiling_dbtp)
             kept = slice(begin - low, begin - low + count)
+            limited, kept_peak = _limited_with_peak(_read(source, low, high - low, channels) * gain, ceiling_dbtp, kept)
             out.write(limited[kept])
             loudness_meter.feed(limited[kept])
-            peak = max(peak, true_peak(limited, kept.start, kept.stop))
+            peak = max(peak, kept_peak)
     return Reading(loudness_meter.integrated_lkfs(), float(20 * np.log10(max(peak, 1e-12))))
 
 
