@@ -143,7 +143,9 @@ def test_the_true_peak_read_in_stretches_is_the_peak_of_the_whole_envelope(speec
     clicks = np.zeros(3 * SPAN + 5)
     clicks[[SPAN - 1, SPAN, 2 * SPAN + 3, len(clicks) - 1]] = [0.3, -0.3, 0.9, 0.5]  # at and across stretch bounds
     noise = np.random.default_rng(7).standard_normal((40_000, 2)) * 0.1
-    for audio in (stereo, speech, clicks, noise, np.zeros(5)):
+    abrupt = np.cos(np.arange(3 * SPAN) * 0.001)  # smooth, but starting and stopping at full level: steps from silence
+    near_nyquist = np.sin(np.arange(3 * SPAN) * 2.9) * 0.9  # the largest overshoots between samples
+    for audio in (stereo, speech, clicks, noise, abrupt, abrupt[::-1], near_nyquist, np.zeros(5)):
         envelope = peaks(audio)
         for first, last in ((0, None), (1000, 20_000), (5, 17), (SPAN - 4, SPAN + 4), (len(audio) - 100, None)):
             assert true_peak(audio, first, last) == envelope[first:last].max(initial=0.0), (first, last)
