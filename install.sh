@@ -67,10 +67,12 @@ rm -f .venv-clone/lib/python3*/site-packages/torchaudio/lib/*.so
 # names the person running this and goes to the audit log; then delivery and its verification.
 PROJECT=$(.venv/bin/dubdesk new samples/pyannote_sample/sample.wav --name sample --target es)
 .venv/bin/dubdesk export "$PROJECT" out/sample
-.venv/bin/dubdesk dub "$PROJECT" --to es --voice stock-pico-es-es
-# A person's adaptation of the lines the machine translation got wrong or left too long or too short
-# (a delivery refuses a line that would run into its speaker's next one): spoken again, fitted and checked.
+# The adapter writes before the voices speak, as in a dubbing studio: the machine translation, then a person's
+# adaptation of the lines it got wrong or left too long or too short (a delivery refuses a line that would run
+# into its speaker's next one). The dub speaks each line once, in its adapted words, fits it and checks them all.
+.venv/bin/dubdesk translate "$PROJECT" --to es
 .venv/bin/dubdesk adapt "$PROJECT" --to es --from samples/pyannote_sample/sample.es.tsv --by "dubdesk sample adapter"
+.venv/bin/dubdesk dub "$PROJECT" --to es --voice stock-pico-es-es
 # Every line that passed every check is approved as it is; the override is written only on the lines
 # that still fail a check, and each of them is named with the checks it failed.
 .venv/bin/dubdesk approve "$PROJECT" --to es --all --by "${DUBDESK_REVIEWER:-$(id -un)}" \

@@ -140,6 +140,31 @@ def test_an_adapters_script_speaks_only_the_lines_it_changes_and_refuses_a_bad_f
     assert refused.returncode == 2 and "needs a header row with the columns line, source, dub" in refused.stderr
 
 
+def test_an_adapters_script_taken_before_the_dub_is_the_text_the_dub_speaks_once(prepared, tmp_path):
+    ctx, project = prepared
+    language, voice = "fr", "stock-pico-fr-fr"  # translated, not cast: nothing spoken in French yet
+    first, second, third = (line.id for line in scripting.script(ctx, project).lines)
+    machine = translation.translate(ctx, project, language)
+    script = tmp_path / "adaptation.tsv"
+    script.write_text(f"line\tsource\tdub\n{first}\tGood morning, everyone.\tBonjour à tous.\n"
+                      f"{second}\t-\t{machine[second].text}\n", encoding="utf-8")
+    adapted = run_cli("adapt", str(project.id), "--to", language, "--from", str(script), "--by", "Ana Adapter",
+                      home=ctx.settings.home)
+    assert adapted.returncode == 0, adapted.stderr
+    assert f'{first}: "Bonjour à tous." (written; the dub speaks it)' in adapted.stdout
+    assert "1 line(s) adapted; `dubdesk dub` speaks them" in adapted.stdout
+    assert not speech.current_clips(ctx, project, language), "nothing is spoken before the dub"
+    written = translation.translations(ctx, project, language)[first]
+    assert (written.text, written.origin, written.edited_by) == ("Bonjour à tous.", "human", "Ana Adapter")
+    pipeline.prepare_dub(ctx, project, language, voice)
+    takes = speech.current_clips(ctx, project, language)
+    assert takes[first].text == "Bonjour à tous." and takes[second].text == machine[second].text
+    spoken = [clip.line_id for clip in speech.clips(ctx, project) if clip.language == language]
+    assert spoken.count(first) == 1 and third in spoken, "the adapted line is spoken once, by the dub"
+    rows = {row.line_id: row for row in desk.review_rows(ctx, project, language)}
+    assert rows[first].text_label == "human" and all(row.qc for row in rows.values())
+
+
 def test_qc_as_json_gives_every_line_with_its_texts_fit_and_each_checks_verdict(prepared):
     ctx, project = prepared
     printed = run_cli("qc", str(project.id), "--to", LANGUAGE, "--json", home=ctx.settings.home)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -110,13 +111,20 @@ def package_folder(package: str, folder: str) -> Path | None:
 
 Engine = TypeVar("Engine")
 _loaded: dict[tuple, object] = {}
+_loading: dict[tuple, threading.Lock] = {}  # one per engine: two threads asking at once load it once
+_loading_guard = threading.Lock()
 
 
 def load_engine(kind: str, key: tuple, factory: Callable[[], Engine]) -> Engine:
-    """Return the engine loaded for `key`, loading it with `factory` the first time."""
+    """Return the engine loaded for `key`, loading it with `factory` the first time (once, whatever the
+    threads asking; others loading other engines meanwhile do not wait)."""
     cache_key = (kind, *key)
     if cache_key not in _loaded:
-        _loaded[cache_key] = factory()
+        with _loading_guard:
+            lock = _loading.setdefault(cache_key, threading.Lock())
+        with lock:
+            if cache_key not in _loaded:
+                _loaded[cache_key] = factory()
     return _loaded[cache_key]  # type: ignore[return-value]
 
 

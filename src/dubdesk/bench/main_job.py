@@ -1,8 +1,8 @@
 """The main job, end to end, on the bundled sample: wall time and real-time factor per stage.
 
-Ingest, script (transcription, diarization), translation, casting, synthesis, fit, QC, the adapter's
-script for the sample where one lies beside it (`sample.<language>.tsv`: lines written shorter by hand,
-spoken again and checked), an explicit approval of every line by a named (benchmark) reviewer,
+Ingest, script (transcription, diarization), translation, the adapter's script for the sample where one
+lies beside it (`sample.<language>.tsv`: lines written by hand before the voices speak), casting,
+synthesis, fit, QC, an explicit approval of every line by a named (benchmark) reviewer,
 the purpose stated and the rights holder's clearance recorded (the sample's licence allows dubbing it),
 delivery (mix, stems, labels, signatures, timeline) and verification of the package.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..context import Context
-from ..services import delivery, desk, pipeline, projects, rights, speech
+from ..services import delivery, desk, pipeline, projects, rights, scripting, speech, translation
 from ..services.desk import adapt_lines
 from ..translate.edits import read_adaptation
 from .report import StageTimes, machine_load, publish
@@ -40,10 +40,12 @@ def timed_main_job(ctx: Context, sample: Path, language: str, voice: str, out: P
     last stage's result."""
     timed = StageTimes()
     project = timed("ingest", lambda: projects.create_project(ctx, sample, name="main job"))
-    result = pipeline.prepare_dub(ctx, project, language, voice, timed=timed).results
     adaptation = sample.with_suffix(f".{language}.tsv")
-    if until != "qc" and adaptation.exists():
+    if until != "qc" and adaptation.exists():  # the adapter writes before the voices speak, as the install does
+        timed("script", lambda: scripting.script(ctx, project))
+        timed("translate", lambda: translation.translate(ctx, project, language))
         timed("adapt", lambda: adapt_lines(ctx, project, language, read_adaptation(adaptation), REVIEWER))
+    result = pipeline.prepare_dub(ctx, project, language, voice, timed=timed).results
     if until != "qc":
         timed("approve", lambda: [desk.review(ctx, project, line_id, language, REVIEWER, approve=True,
                                                    override_reason="benchmark: every line accepted as it is")

@@ -16,7 +16,7 @@ from ..files import write_text
 
 
 class StageTimes(dict[str, float]):
-    """Wall seconds per stage: calling it with (stage, run) runs `run`, records how long it took and
+    """Wall seconds per stage: calling it with (stage, run) runs `run`, adds how long it took and
     returns its result (the shape pipeline.prepare_dub's `timed` takes). `cpu` keeps each stage's
     processor seconds (all threads, and the worker programs it waited for): on a machine other work
     shares, wall time grows and these do not, so a busy run still shows where the work goes."""
@@ -28,8 +28,8 @@ class StageTimes(dict[str, float]):
     def __call__(self, stage: str, run: Callable[[], object]) -> object:
         began, cpu = time.perf_counter(), processor_seconds()
         result = run()
-        self[stage] = time.perf_counter() - began
-        self.cpu[stage] = processor_seconds() - cpu
+        self[stage] = self.get(stage, 0.0) + time.perf_counter() - began
+        self.cpu[stage] = self.cpu.get(stage, 0.0) + processor_seconds() - cpu
         return result
 
 

@@ -68,8 +68,8 @@ def adapt(project: int, language: TargetLanguage,
           source: Annotated[Path, typer.Option("--from", help="TSV with the columns line, source, dub; or "
                                                                 "subtitles (SRT, VTT) in the target language")],
           by: By = None, home: Home = None) -> None:
-    """Take an adapter's script or a translator's subtitles: every line they write differently is spoken
-    again, fitted and checked."""
+    """Take an adapter's script or a translator's subtitles. Before the dub, their lines are the text it
+    speaks; after, every line they write differently is spoken again, fitted and checked."""
     from ..context import Context
     from ..services import projects, scripting
     from ..services.desk import adapt_lines
@@ -81,8 +81,10 @@ def adapt(project: int, language: TargetLanguage,
         texts = read_adapter_file(source, scripting.script(ctx, chosen).lines)
         rows = adapt_lines(ctx, chosen, language, texts, person(by))
     for row in rows:
-        typer.echo(f"{row.line_id}: \"{row.text}\" (QC {row.worst})")
-    typer.echo(f"{len(rows)} line(s) adapted; decide on them with approve or reject")
+        typer.echo(f"{row.line_id}: \"{row.text}\" " + (f"(QC {row.worst})" if row.clip_id else "(written; the dub speaks it)"))
+    spoken = sum(row.clip_id is not None for row in rows)
+    typer.echo(f"{len(rows)} line(s) adapted" + (f"; decide on the {spoken} spoken with approve or reject" if spoken else
+                                                 "; `dubdesk dub` speaks them"))
 
 
 @app.command()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,10 +78,11 @@ class LineQC:
         self.without_phonemes = [lang for lang in (script.language, language) if lang not in ESPEAK_VOICES]
 
     def run(self, progress) -> dict[str, list[CheckResult]]:
-        transcriber, encoder = get_transcriber(self.engine_settings), voice_encoder()
-        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder, ThreadPoolExecutor(1) as praat:
+        transcriber = get_transcriber(self.engine_settings)
+        with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder, ThreadPoolExecutor(2) as meanwhile:
+            encoder = meanwhile.submit(voice_encoder)  # it loads while the first window is transcribed
             source = self._read_source(Path(folder))
-            measuring = praat.submit(self._emotion, source.excerpts)  # Praat's process works meanwhile
+            measuring = meanwhile.submit(self._emotion, source.excerpts)  # Praat's process works meanwhile
             dubs, heard = self._read_dubs(encoder, transcriber)
             emotion = measuring.result()
         embeddings = {line_id: dub.embedding for line_id, dub in dubs.items()}
@@ -109,13 +110,13 @@ class LineQC:
             ]
         return results
 
-    def _read_dubs(self, encoder, transcriber) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
+    def _read_dubs(self, encoder: Future, transcriber) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
         """Each fitted dub read once, one transcription window of lines at a time, keeping only what the
         checks need of it, and the words heard in each: an hour's QC holds one window's audio, not the hour's."""
         readings, heard = {}, {}
         seconds = {line_id: sf.info(self.folder / self.clips[line_id].fitted.path).duration for line_id in self.lines}
         for window in packs(seconds):
-            speech16k = {}
+            speech16k, read = {}, {}
             for line_id in window:
                 clip = self.clips[line_id]
                 audio, rate = sf.read(self.folder / clip.fitted.path, dtype="float32")
@@ -123,29 +124,40 @@ class LineQC:
                 speech16k[line_id] = speech = resample(audio, rate, RATE)
                 engine_closures = (fitted_closures(clip.settings["phonemes"], raw, raw_rate, clip.fitted.rate)
                                    if clip.settings.get("phonemes") else None)
-                frames = speech_frames(speech)
-                readings[line_id] = DubReading(technical_check(audio, rate, raw, self.settings), frames,
-                                               encoder.embed(speech, RATE) if frames.any() else None,
-                                               BandLevel.of(speech), engine_closures)
+                read[line_id] = (technical_check(audio, rate, raw, self.settings), speech_frames(speech),
+                                 BandLevel.of(speech), engine_closures)
             heard.update(transcribe_lines(speech16k, self.language, transcriber))
+            for line_id, (technical, frames, band, engine_closures) in read.items():
+                embedding = encoder.result().embed(speech16k[line_id], RATE) if frames.any() else None
+                readings[line_id] = DubReading(technical, frames, embedding, band, engine_closures)
         return readings, heard
 
     def _read_source(self, folder: Path) -> SourceReading:
-        """Each checked line's stretch of the source, read once: its speech frames (with margins, placed
-        in the programme), its band level, and the line itself as a file for Praat."""
+        """Each checked line's stretch of the source (the line with margins), read once: its speech frames
+        (placed in the programme), its band level, and the line itself as a file for Praat. The frames of
+        every script line whose stretch overlaps a checked one's are read too, and joined, as a check of the
+        whole script reads them: a line's timing verdict does not depend on which lines are checked with it."""
         frames = np.zeros(int(np.ceil(self.script.duration / FRAME_S)) + 1, dtype=bool)
         bands, excerpts = {}, {}
-        for line_id, line in self.lines.items():
-            start = max(0.0, line.start - WINDOW_MARGIN_S - 1.0)
-            audio = self.source(start, line.end + WINDOW_MARGIN_S + 1.0)
+        for line in self._with_neighbours():
+            start, end = _stretch(line)
+            audio = self.source(start, end)
             found = speech_frames(audio)
             first = int(round(start / FRAME_S))
             frames[first:first + len(found)] |= found[:len(frames) - first]
-            bands[line_id] = BandLevel.of(audio, start)
-            begin = int((line.start - start) * RATE)
-            excerpts[line_id] = folder / f"{line_id}.wav"
-            sf.write(excerpts[line_id], audio[begin:begin + int(line.duration * RATE)], RATE, subtype="FLOAT")
+            if line.id in self.lines:
+                bands[line.id] = BandLevel.of(audio, start)
+                begin = int((line.start - start) * RATE)
+                excerpts[line.id] = folder / f"{line.id}.wav"
+                sf.write(excerpts[line.id], audio[begin:begin + int(line.duration * RATE)], RATE, subtype="FLOAT")
         return SourceReading(frames, bands, excerpts)
+
+    def _with_neighbours(self) -> list[Line]:
+        """The checked lines and every script line whose stretch overlaps one of theirs, in script order."""
+        stretches = np.array([_stretch(line) for line in self.script.lines]).reshape(-1, 2)
+        checked = np.array([_stretch(line) for line in self.lines.values()]).reshape(-1, 2)
+        near = (stretches[:, None, 0] < checked[None, :, 1]) & (stretches[:, None, 1] > checked[None, :, 0])
+        return [line for line, kept in zip(self.script.lines, near.any(axis=1)) if kept]
 
     def _closures(self, bands: dict[str, BandLevel], heard: dict[str, list[Word]],
                   dubs: dict[str, DubReading]) -> dict[str, tuple[list[float], list[float]]]:
@@ -235,6 +247,11 @@ class LineQC:
         numbers = {"distance": round(distance, 2), **{f"drift_{name}": round(value, 2) for name, value in drift.items()
                                                       if np.isfinite(value)}}
         return CheckResult("emotion", verdict, numbers, f"distance {distance:.2f}: {describe_drift(source_rel, dub_rel, drift)}")
+
+
+def _stretch(line: Line) -> tuple[float, float]:
+    """The stretch of the source read around a line: its timing window and a second either side, for the VAD."""
+    return max(0.0, line.start - WINDOW_MARGIN_S - 1.0), line.end + WINDOW_MARGIN_S + 1.0
 
 
 def store_results(sessions, seal: Seal, clips: dict[str, Clip], results: dict[str, list[CheckResult]]) -> None:

@@ -33,7 +33,7 @@ from .fitting import fit_line
 from .projects import projects, source_audio
 from .scripting import script as script_of
 from .speech import clips, current_clip, current_clips, synthesize
-from .translation import label_of, translations
+from .translation import edit_translation, label_of, translations
 
 SHOW = ("all", "pending", "failed QC", "approved", "rejected")
 VERDICTS = ("all", "pass", "warn", "fail", "-")  # a line's worst verdict; "-" before QC
@@ -248,23 +248,33 @@ def _cast_voice(ctx: Context, project: Project, line_id: str, language: str) -> 
 
 
 def adapt_lines(ctx: Context, project: Project, language: str, texts: dict[str, str], editor: str) -> list[ReviewRow]:
-    """A person's words for several lines (an adapter's script): each line whose text differs is spoken
-    again and fitted, as if edited on its own, then they are checked together (one QC run packs their
-    back-transcription into shared windows); lines already saying these words are left be."""
+    """A person's words for several lines (an adapter's script); their rows, in its order. Taken before the
+    dub, as an adapter's script usually is, a line whose speaker has no voice yet is written for the dub to
+    speak (once, and checked with the rest); a line already spoken, or whose speaker is cast, is spoken again
+    and fitted, as if edited on its own, then those are checked together (one QC run packs their
+    back-transcription into shared windows). Lines already saying these words are left be."""
     current = translations(ctx, project, language)
     unknown = sorted(set(texts) - set(current))
     if unknown:
         raise ProjectError(f"no {language} text to replace for line(s) {', '.join(unknown)}; translate first, and check the ids")
+    voiced = set(current_clips(ctx, project, language))
+    cast = castings(ctx, project, language)
+    voiced |= {line.id for line in script_of(ctx, project).lines if line.speaker in cast}
+    changed = [line_id for line_id, text in texts.items() if current[line_id].text != text]
     spoken = []
     try:
-        for line_id, text in texts.items():
-            if current[line_id].text != text:
-                regenerate_line(ctx, project, line_id, language, text, editor, current[line_id].version)
+        for line_id in changed:
+            if line_id in voiced:
+                regenerate_line(ctx, project, line_id, language, texts[line_id], editor, current[line_id].version)
                 spoken.append(line_id)
+            else:
+                edit_translation(ctx, project, line_id, language, texts[line_id], editor, current[line_id].version)
     except DubdeskError:
         check_lines(ctx, project, spoken, language)  # what was spoken before a refusal is checked all the same
         raise
-    return check_lines(ctx, project, spoken, language)
+    check_lines(ctx, project, spoken, language)
+    rows = {row.line_id: row for row in review_rows(ctx, project, language, only=set(changed))}
+    return [rows[line_id] for line_id in changed]
 
 
 def check_line(ctx: Context, project: Project, line_id: str, language: str) -> ReviewRow:

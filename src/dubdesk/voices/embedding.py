@@ -21,6 +21,7 @@ class VoiceEncoder:
 
         with warnings.catch_warnings():  # webrtcvad imports the deprecated pkg_resources
             warnings.simplefilter("ignore")
+            import librosa.feature.spectral  # noqa: F401  resemblyzer's mel spectrogram: librosa imports it on first use (1.5 s)
             import resemblyzer
         self.resemblyzer = resemblyzer
         self.encoder = resemblyzer.VoiceEncoder(device="cpu", verbose=False)
