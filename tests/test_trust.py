@@ -102,6 +102,21 @@ def test_the_mix_trusts_no_row_or_file_the_database_alone_could_forge(prepared, 
         delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     fitted.write_bytes(kept)
 
+    reading = database.execute("SELECT qc_reading FROM clips WHERE id = ?", (clips[second].id,)).fetchone()[0]
+    forged = json.loads(reading)
+    forged["embedding"].reverse()  # another voice, as far as the first line's voice check is concerned
+    voice = {}  # of the first line checked again, while the second line's reading (what it compares with) is:
+    for state, value in (("forged", json.dumps(forged)), ("absent", None)):
+        database.execute("UPDATE clips SET qc_reading = ? WHERE id = ?", (value, clips[second].id))
+        database.commit()
+        voice[state] = next(c for c in checks.run_checks(ctx, project, LANGUAGE, {first: clips[first]})[first]
+                            if c.check == "voice")
+        with pytest.raises(TamperedError, match=f"line {second}: its QC verdicts does not match its seal"):
+            delivery.deliver(ctx, project, LANGUAGE, tmp_path)
+    assert voice["forged"] == voice["absent"], "a forged reading is left out of another line's check"
+    database.execute("UPDATE clips SET qc_reading = ? WHERE id = ?", (reading, clips[second].id))
+    database.commit()
+
     desk.review(ctx, project, third, LANGUAGE, REVIEWER, approve=False, note="too flat")
     database.execute("INSERT INTO reviews (clip_id, decision, reviewer, created_at) VALUES (?, 'approved', ?, "
                      "CURRENT_TIMESTAMP)", (clips[third].id, REVIEWER))

@@ -34,8 +34,10 @@ def fit_body(clip: Clip) -> dict[str, Any]:
 
 
 def verdicts_body(clip: Clip, results: list[QCResult]) -> dict[str, Any]:
-    return {"clip": clip.id, "clip_seal": digest(clip.seal or ""),
+    """The verdicts, and what QC read of the take (which later checks of other lines compare with), where kept."""
+    body = {"clip": clip.id, "clip_seal": digest(clip.seal or ""),
             "verdicts": sorted([r.check, r.verdict, r.reason] for r in results)}
+    return body if clip.qc_reading is None else {**body, "reading": clip.qc_reading}
 
 
 def decision_body(review: Review, clip: Clip, previous: Review | None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -57,6 +58,39 @@ class DubReading:
     engine_closures: list[float] | None
 
 
+@dataclass(frozen=True)
+class TakeReading:
+    """What QC read of one take that later checks of other lines compare with, stored with its verdicts and
+    sealed with them: the dub's voice embedding (None where nothing is heard) and the prosody of the source
+    line and of the dub (a feature Praat could not measure is NaN)."""
+
+    embedding: np.ndarray | None
+    source: dict[str, float]
+    dub: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"embedding": None if self.embedding is None else [round(float(v), 6) for v in self.embedding],
+                "source": _finite_or_none(self.source), "dub": _finite_or_none(self.dub)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TakeReading:
+        embedding = None if data["embedding"] is None else np.asarray(data["embedding"], dtype=np.float32)
+        return cls(embedding, *({name: np.nan if value is None else value for name, value in data[side].items()}
+                                for side in ("source", "dub")))
+
+
+@dataclass(frozen=True)
+class CheckedTake:
+    """One take's verdicts, and what QC read of it."""
+
+    verdicts: list[CheckResult]
+    reading: TakeReading
+
+
+def _finite_or_none(profile: dict[str, float]) -> dict[str, float | None]:
+    return {name: float(value) if np.isfinite(value) else None for name, value in profile.items()}
+
+
 SourceAudio = Callable[[float, float | None], np.ndarray]  # (start s, end s or None) -> 16 kHz mono samples
 
 
@@ -66,25 +100,32 @@ class LineQC:
 
     `source` reads the programme's working audio; `references` are each cast profile's consented
     reference recordings (none for a stock voice); `machine`, per line, its machine translation's
-    flags (untranslated words, fillers left out)."""
+    flags (untranslated words, fillers left out); `others`, the language's other current takes, checked
+    before: their readings join this run's where a check compares a line with the rest of its speaker's or
+    voice's lines (emotion baselines, a stock voice's other lines), so a line checked alone after an edit
+    is judged against the same lines as in a run over the whole script."""
 
     def __init__(self, settings: Settings, folder: Path, script: Script, language: str, clips: dict[str, Clip],
                  faces: FaceTrack | None, source: SourceAudio, references: dict[str, list[Path]],
-                 machine: dict[str, TranslatedLine]) -> None:
+                 machine: dict[str, TranslatedLine], others: dict[str, tuple[str, TakeReading]]) -> None:
         self.engine_settings, self.settings = settings, settings.qc  # engines are picked from the whole settings
         self.folder, self.script, self.language, self.clips = folder, script, language, clips
         self.source, self.references, self.faces, self.machine = source, references, faces, machine
         self.lines = {line.id: line for line in script.lines if line.id in clips}
+        self.others = {line_id: other for line_id, other in others.items() if line_id not in clips}
         self.without_phonemes = [lang for lang in (script.language, language) if lang not in ESPEAK_VOICES]
 
-    def run(self, progress) -> dict[str, list[CheckResult]]:
+    def run(self, progress) -> dict[str, CheckedTake]:
         transcriber = get_transcriber(self.engine_settings)
         with tempfile.TemporaryDirectory(prefix="dubdesk-qc-") as folder, ThreadPoolExecutor(2) as meanwhile:
             encoder = meanwhile.submit(voice_encoder)  # it loads while the first window is transcribed
             source = self._read_source(Path(folder))
-            measuring = meanwhile.submit(self._emotion, source.excerpts)  # Praat's process works meanwhile
+            measuring = meanwhile.submit(self._prosody, source.excerpts)  # Praat's process works meanwhile
             dubs, heard = self._read_dubs(encoder, transcriber)
-            emotion = measuring.result()
+            source_prosody, dub_prosody = measuring.result()
+        readings = {line_id: TakeReading(dubs[line_id].embedding, source_prosody[line_id], dub_prosody[line_id])
+                    for line_id in self.lines}
+        emotion = self._emotion(readings)
         embeddings = {line_id: dub.embedding for line_id, dub in dubs.items()}
         voices, referenced = self._voice_embeddings(embeddings)
         closures = self._closures(source.bands, heard, dubs)
@@ -108,7 +149,7 @@ class LineQC:
                 emotion[line_id],
                 self._voice(line_id, clip.profile_id, voices, referenced, embeddings),
             ]
-        return results
+        return {line_id: CheckedTake(verdicts, readings[line_id]) for line_id, verdicts in results.items()}
 
     def _read_dubs(self, encoder: Future, transcriber) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
         """Each fitted dub read once, one transcription window of lines at a time, keeping only what the
@@ -199,22 +240,28 @@ class LineQC:
                                           line.end, source_offset, self.settings)
 
     def _voice(self, line_id: str, profile: str, voices: dict, referenced: set[str], embeddings: dict) -> CheckResult:
-        """Against the profile's references; for a stock voice (no references), its other lines here."""
+        """Against the profile's references; for a stock voice (no references), its other lines in this language."""
         others = {p: e for p, e in voices.items() if p != profile}
         if profile in referenced:
             return voice_check(embeddings[line_id], voices[profile], others, self.settings, "the profile's consented references")
-        lines = [embeddings[other] for other, clip in self.clips.items()
-                 if clip.profile_id == profile and other != line_id and embeddings[other] is not None]
+        lines = [embedding for other, (voice, embedding) in self._voiced(embeddings).items()
+                 if voice == profile and other != line_id]
         return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, others, self.settings,
                            "the voice's other lines")
+
+    def _voiced(self, embeddings: dict[str, np.ndarray | None]) -> dict[str, tuple[str, np.ndarray]]:
+        """(voice profile, embedding) of every line heard in this language: those checked here, and the others."""
+        voiced = {line_id: (profile, reading.embedding) for line_id, (profile, reading) in self.others.items()}
+        voiced.update({line_id: (clip.profile_id, embeddings[line_id]) for line_id, clip in self.clips.items()})
+        return {line_id: (profile, embedding) for line_id, (profile, embedding) in voiced.items() if embedding is not None}
 
     def _voice_embeddings(self, embeddings: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
         """Every cast voice's embedding (from its references where the profile has them, else its
         lines), and which profiles have references."""
-        by_profile = {clip.profile_id: [] for clip in self.clips.values()}  # a voice whose lines are all unsaid too
-        for line_id, clip in self.clips.items():
-            if embeddings[line_id] is not None:
-                by_profile[clip.profile_id].append(embeddings[line_id])
+        cast = {profile for profile, _ in self.others.values()} | {clip.profile_id for clip in self.clips.values()}
+        by_profile = {profile: [] for profile in cast}  # a voice whose lines are all unsaid too
+        for profile, embedding in self._voiced(embeddings).values():
+            by_profile[profile].append(embedding)
         voices, referenced = {}, set()
         for profile, lines in by_profile.items():
             if self.references.get(profile):
@@ -224,17 +271,24 @@ class LineQC:
                 voices[profile] = mean_embedding(lines)
         return voices, referenced
 
-    def _emotion(self, excerpts: dict[str, Path]) -> dict[str, CheckResult]:
-        """Prosody of every source line and dub in one Praat run; levels against each voice's habitual level."""
+    def _prosody(self, excerpts: dict[str, Path]) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Prosody of every source line and dub (line id -> profile, each), in one Praat run."""
         segments = [{"path": str(excerpts[line_id])} for line_id in self.lines]
         segments += [{"path": str(self.folder / self.clips[line_id].fitted.path)} for line_id in self.lines]
         profiles = run_praat("prosody", segments=segments)
         count = len(self.lines)
-        source_profiles = dict(zip(self.lines, profiles[:count]))
-        dub_profiles = dict(zip(self.lines, profiles[count:]))
-        source_base = speaker_baselines(source_profiles, {i: line.speaker for i, line in self.lines.items()})
-        dub_base = speaker_baselines(dub_profiles, {i: clip.profile_id for i, clip in self.clips.items()})
-        return {line_id: self._emotion_result(line, source_profiles[line_id], dub_profiles[line_id],
+        return dict(zip(self.lines, profiles[:count])), dict(zip(self.lines, profiles[count:]))
+
+    def _emotion(self, readings: dict[str, TakeReading]) -> dict[str, CheckResult]:
+        """Each line's prosody against its source line's, levels against each voice's habitual level over
+        the language's lines (those checked here and the others)."""
+        every = {**{line_id: reading for line_id, (_, reading) in self.others.items()}, **readings}
+        speakers = {line.id: line.speaker for line in self.script.lines}
+        voices = {**{line_id: profile for line_id, (profile, _) in self.others.items()},
+                  **{line_id: clip.profile_id for line_id, clip in self.clips.items()}}
+        source_base = speaker_baselines({i: r.source for i, r in every.items() if i in speakers}, speakers)
+        dub_base = speaker_baselines({i: r.dub for i, r in every.items()}, voices)
+        return {line_id: self._emotion_result(line, readings[line_id].source, readings[line_id].dub,
                                               source_base[line.speaker], dub_base[self.clips[line_id].profile_id])
                 for line_id, line in self.lines.items()}
 
@@ -254,14 +308,15 @@ def _stretch(line: Line) -> tuple[float, float]:
     return max(0.0, line.start - WINDOW_MARGIN_S - 1.0), line.end + WINDOW_MARGIN_S + 1.0
 
 
-def store_results(sessions, seal: Seal, clips: dict[str, Clip], results: dict[str, list[CheckResult]]) -> None:
-    """Replace each clip's stored verdicts with these, sealed (see takes.py)."""
+def store_results(sessions, seal: Seal, clips: dict[str, Clip], checked: dict[str, CheckedTake]) -> None:
+    """Replace each clip's stored verdicts and reading with these, sealed together (see takes.py)."""
     with sessions() as session:
-        for line_id, checks in results.items():
+        for line_id, take in checked.items():
             clip = session.get(Clip, clips[line_id].id)
             session.execute(delete(QCResult).where(QCResult.clip_id == clip.id))
             rows = [QCResult(clip_id=clip.id, check=c.check, verdict=c.verdict, numbers=c.numbers, reason=c.reason)
-                    for c in checks]
+                    for c in take.verdicts]
             session.add_all(rows)
+            clip.qc_reading = take.reading.to_json()
             clip.qc_seal = seal.sign("verdicts", verdicts_body(clip, rows))
         session.commit()

@@ -2,6 +2,7 @@
 sealed per take. QC judges what will be heard; it never fits or speaks on its own."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,14 @@ from sqlalchemy import select
 
 from ..context import Context, Progress, no_progress
 from ..core import Line, Take
-from ..errors import ProjectError, listed
+from ..errors import ProjectError, TamperedError, listed
 from ..qc import CheckResult
-from ..qc.runner import LineQC, store_results
+from ..qc.runner import LineQC, TakeReading, store_results
 from ..review import qc_results as stored_results
 from ..store import Project
 from ..store.models import Clip, QCResult, Review
-from ..store.takes import current_takes
+from ..store.takes import current_takes, newest_clips
+from ..takes import check_verdicts
 from ..translate import TranslatedLine
 from .projects import source_audio
 from .scripting import face_track
@@ -46,20 +48,48 @@ def qc(ctx: Context, project: Project, language: str, progress: Progress = no_pr
 
 def check_clips(ctx: Context, project: Project, language: str, clips: dict[str, Clip],
                 progress: Progress = no_progress) -> None:
-    """Run every check on these takes (line id -> clip) and store the verdicts, sealed."""
-    store_results(ctx.sessions, ctx.seal, clips, run_checks(ctx, project, language, clips, progress))
+    """Run every check on these takes (line id -> clip) and store the verdicts and readings, sealed."""
+    store_results(ctx.sessions, ctx.seal, clips, _checker(ctx, project, language, clips).run(progress))
 
 
 def run_checks(ctx: Context, project: Project, language: str, clips: dict[str, Clip],
                progress: Progress = no_progress) -> dict[str, list[CheckResult]]:
-    """Every check on these takes (line id -> clip), with the inputs QC needs read here; nothing stored."""
-    references = {profile: _references(ctx, profile) for profile in {clip.profile_id for clip in clips.values()}}
+    """Every check on these takes (line id -> clip); nothing stored."""
+    return {line_id: take.verdicts for line_id, take in _checker(ctx, project, language, clips).run(progress).items()}
+
+
+def _checker(ctx: Context, project: Project, language: str, clips: dict[str, Clip]) -> LineQC:
+    """QC of these takes (line id -> clip), with the inputs it needs read here."""
+    others = _others_read(ctx, project, language, clips)
+    profiles = {clip.profile_id for clip in clips.values()} | {profile for profile, _ in others.values()}
     machine = {line_id: TranslatedLine(row.text, tuple(row.untranslated), tuple(row.dropped))
                for line_id, row in translations(ctx, project, language).items() if row.origin == "machine"}
-    checker = LineQC(ctx.settings, ctx.folder(project), script_of(ctx, project), language, clips,
-                     face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end), references,
-                     machine)
-    return checker.run(progress)
+    return LineQC(ctx.settings, ctx.folder(project), script_of(ctx, project), language, clips,
+                  face_track(ctx, project), lambda start, end: source_audio(ctx, project, start, end),
+                  {profile: _references(ctx, profile) for profile in profiles}, machine, others)
+
+
+def _others_read(ctx: Context, project: Project, language: str, clips: dict[str, Clip]) -> dict[str, tuple[str, TakeReading]]:
+    """Each other current take of the language that QC has read: its voice profile and reading. A reading
+    whose seal does not hold is left out (its take is refused by name at approval and mix), as are takes
+    checked before readings were kept, until checked again."""
+    with ctx.sessions() as session:
+        others = {line_id: clip for line_id, clip in newest_clips(session, project.id, language).items()
+                  if line_id not in clips and clip.qc_reading is not None}
+        results = defaultdict(list)
+        for row in session.scalars(select(QCResult).where(QCResult.clip_id.in_([c.id for c in others.values()]))
+                                   .order_by(QCResult.id)):
+            results[row.clip_id].append(row)
+    return {line_id: (clip.profile_id, TakeReading.from_json(clip.qc_reading)) for line_id, clip in others.items()
+            if _sealed(ctx, clip, results[clip.id])}
+
+
+def _sealed(ctx: Context, clip: Clip, results: list[QCResult]) -> bool:
+    try:
+        check_verdicts(ctx.seal, clip, results)
+    except TamperedError:
+        return False
+    return True
 
 
 def _references(ctx: Context, profile_id: str) -> list[Path]:

@@ -114,6 +114,9 @@ class Clip(Base):
     seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
     fit_seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
     qc_seal: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # what QC read of the take (qc.runner.TakeReading's JSON), sealed with its verdicts: the checks of the
+    # language's other lines compare with it (emotion baselines, a stock voice's other lines)
+    qc_reading: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     @property
     def fitted(self) -> Fit | None:
