@@ -241,12 +241,13 @@ class LineQC:
 
     def _voice(self, line_id: str, profile: str, voices: dict, referenced: set[str], embeddings: dict) -> CheckResult:
         """Against the profile's references; for a stock voice (no references), its other lines in this language."""
-        others = {p: e for p, e in voices.items() if p != profile}
+        other_voices = {p: e for p, e in voices.items() if p != profile}
         if profile in referenced:
-            return voice_check(embeddings[line_id], voices[profile], others, self.settings, "the profile's consented references")
+            return voice_check(embeddings[line_id], voices[profile], other_voices, self.settings,
+                               "the profile's consented references")
         lines = [embedding for other, (voice, embedding) in self._voiced(embeddings).items()
                  if voice == profile and other != line_id]
-        return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, others, self.settings,
+        return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, other_voices, self.settings,
                            "the voice's other lines")
 
     def _voiced(self, embeddings: dict[str, np.ndarray | None]) -> dict[str, tuple[str, np.ndarray]]:
@@ -284,10 +285,10 @@ class LineQC:
         the language's lines (those checked here and the others)."""
         every = {**{line_id: reading for line_id, (_, reading) in self.others.items()}, **readings}
         speakers = {line.id: line.speaker for line in self.script.lines}
-        voices = {**{line_id: profile for line_id, (profile, _) in self.others.items()},
-                  **{line_id: clip.profile_id for line_id, clip in self.clips.items()}}
+        voice_of = {**{line_id: profile for line_id, (profile, _) in self.others.items()},
+                    **{line_id: clip.profile_id for line_id, clip in self.clips.items()}}
         source_base = speaker_baselines({i: r.source for i, r in every.items() if i in speakers}, speakers)
-        dub_base = speaker_baselines({i: r.dub for i, r in every.items()}, voices)
+        dub_base = speaker_baselines({i: r.dub for i, r in every.items()}, voice_of)
         return {line_id: self._emotion_result(line, readings[line_id].source, readings[line_id].dub,
                                               source_base[line.speaker], dub_base[self.clips[line_id].profile_id])
                 for line_id, line in self.lines.items()}
