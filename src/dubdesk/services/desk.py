@@ -272,8 +272,10 @@ def adapt_lines(ctx: Context, project: Project, language: str, texts: dict[str, 
     except DubdeskError:
         check_lines(ctx, project, spoken, language)  # what was spoken before a refusal is checked all the same
         raise
-    check_lines(ctx, project, spoken, language)
-    rows = {row.line_id: row for row in review_rows(ctx, project, language, only=set(changed))}
+    rows = {row.line_id: row for row in check_lines(ctx, project, spoken, language)}
+    written = set(changed) - set(rows)
+    if written:
+        rows.update({row.line_id: row for row in review_rows(ctx, project, language, only=written)})
     return [rows[line_id] for line_id in changed]
 
 
