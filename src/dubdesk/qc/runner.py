@@ -127,7 +127,8 @@ class LineQC:
                     for line_id in self.lines}
         emotion = self._emotion(readings)
         embeddings = {line_id: dub.embedding for line_id, dub in dubs.items()}
-        voices, referenced = self._voice_embeddings(embeddings)
+        voiced = self._voiced(embeddings)
+        voices, referenced = self._voice_embeddings(voiced)
         closures = self._closures(source.bands, heard, dubs)
         av_sync = self._av_sync()
         syllables = dict(zip(self.lines, zip(
@@ -147,7 +148,7 @@ class LineQC:
                 av_sync(line),
                 labial_check(*closures[line_id], self._unjudged(fit), self.settings),
                 emotion[line_id],
-                self._voice(line_id, clip.profile_id, voices, referenced, embeddings),
+                self._voice(line_id, clip.profile_id, voices, referenced, embeddings[line_id], voiced),
             ]
         return {line_id: CheckedTake(verdicts, readings[line_id]) for line_id, verdicts in results.items()}
 
@@ -239,15 +240,15 @@ class LineQC:
         return lambda line: av_sync_check(mouth, self.faces.face_share(line.start, line.end), dubs, line.start,
                                           line.end, source_offset, self.settings)
 
-    def _voice(self, line_id: str, profile: str, voices: dict, referenced: set[str], embeddings: dict) -> CheckResult:
-        """Against the profile's references; for a stock voice (no references), its other lines in this language."""
+    def _voice(self, line_id: str, profile: str, voices: dict, referenced: set[str], embedding: np.ndarray | None,
+               voiced: dict[str, tuple[str, np.ndarray]]) -> CheckResult:
+        """Against the profile's references; for a stock voice (no references), its other lines in this
+        language (`voiced`: each heard line's voice profile and embedding)."""
         other_voices = {p: e for p, e in voices.items() if p != profile}
         if profile in referenced:
-            return voice_check(embeddings[line_id], voices[profile], other_voices, self.settings,
-                               "the profile's consented references")
-        lines = [embedding for other, (voice, embedding) in self._voiced(embeddings).items()
-                 if voice == profile and other != line_id]
-        return voice_check(embeddings[line_id], mean_embedding(lines) if lines else None, other_voices, self.settings,
+            return voice_check(embedding, voices[profile], other_voices, self.settings, "the profile's consented references")
+        lines = [other_embedding for other, (voice, other_embedding) in voiced.items() if voice == profile and other != line_id]
+        return voice_check(embedding, mean_embedding(lines) if lines else None, other_voices, self.settings,
                            "the voice's other lines")
 
     def _voiced(self, embeddings: dict[str, np.ndarray | None]) -> dict[str, tuple[str, np.ndarray]]:
@@ -256,12 +257,12 @@ class LineQC:
         voiced.update({line_id: (clip.profile_id, embeddings[line_id]) for line_id, clip in self.clips.items()})
         return {line_id: (profile, embedding) for line_id, (profile, embedding) in voiced.items() if embedding is not None}
 
-    def _voice_embeddings(self, embeddings: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
+    def _voice_embeddings(self, voiced: dict[str, tuple[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], set[str]]:
         """Every cast voice's embedding (from its references where the profile has them, else its
-        lines), and which profiles have references."""
+        lines, `voiced`), and which profiles have references."""
         cast = {profile for profile, _ in self.others.values()} | {clip.profile_id for clip in self.clips.values()}
         by_profile = {profile: [] for profile in cast}  # a voice whose lines are all unsaid too
-        for profile, embedding in self._voiced(embeddings).values():
+        for profile, embedding in voiced.values():
             by_profile[profile].append(embedding)
         voices, referenced = {}, set()
         for profile, lines in by_profile.items():
