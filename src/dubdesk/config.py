@@ -28,6 +28,8 @@ class TranscribeSettings(BaseModel):
     language: str | None = Field(None, description="ISO 639-1 code; None detects it")
     beam_size: int = 5
     compute_type: str = "int8"
+    cpu_threads: int | None = Field(None, description="threads the recogniser decodes on; None: one fewer than the "
+                                    "machine's cores, so the work beside it (the diarizer, QC's voice and prosody) has one")
     vad_filter: bool = True
     align_model: str | None = Field(None, description="whisperx: local wav2vec2 alignment model folder")
     chunk_s: float = Field(600.0, description="long programmes are transcribed (and resumed) in chunks this long")

@@ -121,7 +121,7 @@ class LineQC:
             encoder = meanwhile.submit(voice_encoder)  # it loads while the first window is transcribed
             source = self._read_source(Path(folder))
             measuring = meanwhile.submit(self._prosody, source.excerpts)  # Praat's process works meanwhile
-            dubs, heard = self._read_dubs(encoder, transcriber)
+            dubs, heard = self._read_dubs(encoder, transcriber, meanwhile)
             source_prosody, dub_prosody = measuring.result()
         readings = {line_id: TakeReading(dubs[line_id].embedding, source_prosody[line_id], dub_prosody[line_id])
                     for line_id in self.lines}
@@ -152,9 +152,11 @@ class LineQC:
             ]
         return {line_id: CheckedTake(verdicts, readings[line_id]) for line_id, verdicts in results.items()}
 
-    def _read_dubs(self, encoder: Future, transcriber) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
+    def _read_dubs(self, encoder: Future, transcriber, meanwhile: ThreadPoolExecutor
+                   ) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
         """Each fitted dub read once, one transcription window of lines at a time, keeping only what the
-        checks need of it, and the words heard in each: an hour's QC holds one window's audio, not the hour's."""
+        checks need of it, and the words heard in each: an hour's QC holds one window's audio, not the hour's.
+        A window's voice embeddings are taken beside its transcription (the recogniser leaves a core free)."""
         readings, heard = {}, {}
         seconds = {line_id: sf.info(self.folder / self.clips[line_id].fitted.path).duration for line_id in self.lines}
         for window in packs(seconds):
@@ -168,10 +170,12 @@ class LineQC:
                                    if clip.settings.get("phonemes") else None)
                 read[line_id] = (technical_check(audio, rate, raw, self.settings), speech_frames(speech),
                                  BandLevel.of(speech), engine_closures)
+            spoken = {line_id: speech16k[line_id] for line_id, reading in read.items() if reading[1].any()}
+            embedding = meanwhile.submit(_embeddings, encoder, spoken)
             heard.update(transcribe_lines(speech16k, self.language, transcriber))
+            embeddings = embedding.result()
             for line_id, (technical, frames, band, engine_closures) in read.items():
-                embedding = encoder.result().embed(speech16k[line_id], RATE) if frames.any() else None
-                readings[line_id] = DubReading(technical, frames, embedding, band, engine_closures)
+                readings[line_id] = DubReading(technical, frames, embeddings.get(line_id), band, engine_closures)
         return readings, heard
 
     def _read_source(self, folder: Path) -> SourceReading:
@@ -303,6 +307,11 @@ class LineQC:
         numbers = {"distance": round(distance, 2), **{f"drift_{name}": round(value, 2) for name, value in drift.items()
                                                       if np.isfinite(value)}}
         return CheckResult("emotion", verdict, numbers, f"distance {distance:.2f}: {describe_drift(source_rel, dub_rel, drift)}")
+
+
+def _embeddings(encoder: Future, speech: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each line's voice embedding (16 kHz speech), once the encoder has loaded."""
+    return {line_id: encoder.result().embed(audio, RATE) for line_id, audio in speech.items()}
 
 
 def _stretch(line: Line) -> tuple[float, float]:

@@ -109,8 +109,11 @@ def _mix(delivered: list[DeliveredLine], bed_source: Path, ducked: bool, frames:
 
 def verify(ctx: Context, target: Path, trust: Path | None = None) -> list[Finding]:
     """Findings on a delivered file or package (see verify.Verifier)."""
+    watermarker = Watermarker.find(ctx.settings)
+    if watermarker:
+        watermarker.start()  # it loads while the manifests, signatures and labels are read
     root = Path(trust).read_bytes() if trust else signing_identity(ctx).root.read_bytes()
-    return Verifier(ctx.registry, root, Watermarker.find(ctx.settings), ctx.clearances).verify(Path(target))
+    return Verifier(ctx.registry, root, watermarker, ctx.clearances).verify(Path(target))
 
 
 def signing_identity(ctx: Context) -> SigningIdentity:
