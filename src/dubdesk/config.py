@@ -28,8 +28,10 @@ class TranscribeSettings(BaseModel):
     language: str | None = Field(None, description="ISO 639-1 code; None detects it")
     beam_size: int = 5
     compute_type: str = "int8"
-    cpu_threads: int | None = Field(None, description="threads the recogniser decodes on; None: one fewer than the "
-                                    "machine's cores, so the work beside it (the diarizer, QC's voice and prosody) has one")
+    workers: int = Field(2, description="transcriptions run at once (QC's windows of dub lines); each worker holds "
+                         "a copy of the model (about 130 MB for base)")
+    cpu_threads: int | None = Field(None, description="threads each transcription runs on; None: the machine's cores "
+                                    "shared among the workers (at least one)")
     vad_filter: bool = True
     align_model: str | None = Field(None, description="whisperx: local wav2vec2 alignment model folder")
     chunk_s: float = Field(600.0, description="long programmes are transcribed (and resumed) in chunks this long")

@@ -47,6 +47,7 @@ class EngineIdentity:
 
 class Transcriber(Protocol):
     identity: EngineIdentity
+    at_once: int  # transcriptions it runs at the same time, called from that many threads
 
     def transcribe(self, audio: np.ndarray, language: str | None) -> Transcript:
         """Words with times from 16 kHz mono float32 audio."""

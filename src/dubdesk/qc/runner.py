@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -155,28 +156,46 @@ class LineQC:
     def _read_dubs(self, encoder: Future, transcriber, meanwhile: ThreadPoolExecutor
                    ) -> tuple[dict[str, DubReading], dict[str, list[Word]]]:
         """Each fitted dub read once, one transcription window of lines at a time, keeping only what the
-        checks need of it, and the words heard in each: an hour's QC holds one window's audio, not the hour's.
-        A window's voice embeddings are taken beside its transcription (the recogniser leaves a core free)."""
+        checks need of it, and the words heard in each: an hour's QC holds a few windows' audio, not the hour's.
+        As many windows are transcribed at once as the recogniser runs at once; a window's voice embeddings
+        are taken beside its transcription."""
         readings, heard = {}, {}
         seconds = {line_id: sf.info(self.folder / self.clips[line_id].fitted.path).duration for line_id in self.lines}
-        for window in packs(seconds):
-            speech16k, read = {}, {}
-            for line_id in window:
-                clip = self.clips[line_id]
-                audio, rate = sf.read(self.folder / clip.fitted.path, dtype="float32")
-                raw, raw_rate = sf.read(self.folder / clip.path, dtype="float32")
-                speech16k[line_id] = speech = resample(audio, rate, RATE)
-                engine_closures = (fitted_closures(clip.settings["phonemes"], raw, raw_rate, clip.fitted.rate)
-                                   if clip.settings.get("phonemes") else None)
-                read[line_id] = (technical_check(audio, rate, raw, self.settings), speech_frames(speech),
-                                 BandLevel.of(speech), engine_closures)
-            spoken = {line_id: speech16k[line_id] for line_id, reading in read.items() if reading[1].any()}
-            embedding = meanwhile.submit(_embeddings, encoder, spoken)
-            heard.update(transcribe_lines(speech16k, self.language, transcriber))
+        in_flight: deque[tuple[dict, Future, Future]] = deque()
+
+        def finish_oldest() -> None:
+            read, embedding, transcription = in_flight.popleft()
+            heard.update(transcription.result())
             embeddings = embedding.result()
             for line_id, (technical, frames, band, engine_closures) in read.items():
                 readings[line_id] = DubReading(technical, frames, embeddings.get(line_id), band, engine_closures)
+
+        with ThreadPoolExecutor(transcriber.at_once) as transcribing:
+            for window in packs(seconds):
+                speech16k, read = self._read_window(window)
+                spoken = {line_id: speech16k[line_id] for line_id, reading in read.items() if reading[1].any()}
+                in_flight.append((read, meanwhile.submit(_embeddings, encoder, spoken),
+                                  transcribing.submit(transcribe_lines, speech16k, self.language, transcriber)))
+                if len(in_flight) > transcriber.at_once:
+                    finish_oldest()
+            while in_flight:
+                finish_oldest()
         return readings, heard
+
+    def _read_window(self, window: list[str]) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
+        """A window's dubs at 16 kHz, and per line its technical check, speech frames, band level and the
+        engine's lip closures."""
+        speech16k, read = {}, {}
+        for line_id in window:
+            clip = self.clips[line_id]
+            audio, rate = sf.read(self.folder / clip.fitted.path, dtype="float32")
+            raw, raw_rate = sf.read(self.folder / clip.path, dtype="float32")
+            speech16k[line_id] = speech = resample(audio, rate, RATE)
+            engine_closures = (fitted_closures(clip.settings["phonemes"], raw, raw_rate, clip.fitted.rate)
+                               if clip.settings.get("phonemes") else None)
+            read[line_id] = (technical_check(audio, rate, raw, self.settings), speech_frames(speech),
+                             BandLevel.of(speech), engine_closures)
+        return speech16k, read
 
     def _read_source(self, folder: Path) -> SourceReading:
         """Each checked line's stretch of the source (the line with margins), read once: its speech frames

@@ -127,10 +127,12 @@ def _features_in_blocks(extractor_type: type) -> type:
 
 
 def recogniser_threads(settings: TranscribeSettings) -> int:
-    """The setting (0: CTranslate2's default), else one thread fewer than the machine's cores. On 2 cores,
-    the 30 s sample transcribed beside a busy core took 2.8-2.9 s on one thread against 3.2-3.3 s on
-    CTranslate2's default (2.8-3.1 s either way on a quiet machine)."""
-    return settings.cpu_threads if settings.cpu_threads is not None else max(1, (os.cpu_count() or 2) - 1)
+    """The setting (0: CTranslate2's default), else the machine's cores shared among the workers. On 2 cores,
+    four 28 s windows took 4.9 s one after another on one thread, 2.5 s two at a time (same words); the 30 s
+    sample transcribed beside a busy core took 2.8-2.9 s on one thread, 3.2-3.3 s on CTranslate2's default."""
+    if settings.cpu_threads is not None:
+        return settings.cpu_threads
+    return max(1, (os.cpu_count() or 2) // max(1, settings.workers))
 
 
 class FasterWhisperTranscriber:
@@ -141,7 +143,9 @@ class FasterWhisperTranscriber:
         folder = resolve_model_dir(settings.model, cache)
         self.settings = settings
         self.model = _encoding_once(WhisperModel)(str(folder), device=settings.device, compute_type=settings.compute_type,
-                                                  cpu_threads=recogniser_threads(settings))
+                                                  cpu_threads=recogniser_threads(settings),
+                                                  num_workers=max(1, settings.workers))
+        self.at_once = max(1, settings.workers)  # faster-whisper runs one transcription per worker at a time
         own = self.model.feature_extractor
         self.model.feature_extractor = _features_in_blocks(type(own))(
             feature_size=len(own.mel_filters), sampling_rate=own.sampling_rate, hop_length=own.hop_length,

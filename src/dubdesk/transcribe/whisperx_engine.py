@@ -39,6 +39,7 @@ class WhisperXTranscriber:
         self.align_dir = align_dir
         self.model = whisperx.load_model(str(model_dir), settings.device, compute_type=settings.compute_type,
                                          language=settings.language, local_files_only=True)
+        self.at_once = 1
         self.identity = EngineIdentity("whisperx", model_dir.name, "see the model's licence (Whisper: MIT)",
                                        getattr(whisperx, "__version__", "unknown"))
 
