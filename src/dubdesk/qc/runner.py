@@ -5,7 +5,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,19 +161,19 @@ class LineQC:
         are taken beside its transcription."""
         readings, heard = {}, {}
         seconds = {line_id: sf.info(self.folder / self.clips[line_id].fitted.path).duration for line_id in self.lines}
-        in_flight: deque[tuple[dict, Future, Future]] = deque()
+        in_flight: deque[tuple[dict[str, DubReading], Future, Future]] = deque()
 
         def finish_oldest() -> None:
             read, embedding, transcription = in_flight.popleft()
             heard.update(transcription.result())
             embeddings = embedding.result()
-            for line_id, (technical, frames, band, engine_closures) in read.items():
-                readings[line_id] = DubReading(technical, frames, embeddings.get(line_id), band, engine_closures)
+            readings.update({line_id: replace(reading, embedding=embeddings.get(line_id))
+                             for line_id, reading in read.items()})
 
         with ThreadPoolExecutor(transcriber.at_once) as transcribing:
             for window in packs(seconds):
                 speech16k, read = self._read_window(window)
-                spoken = {line_id: speech16k[line_id] for line_id, reading in read.items() if reading[1].any()}
+                spoken = {line_id: speech16k[line_id] for line_id, reading in read.items() if reading.speech.any()}
                 in_flight.append((read, meanwhile.submit(_embeddings, encoder, spoken),
                                   transcribing.submit(transcribe_lines, speech16k, self.language, transcriber)))
                 if len(in_flight) > transcriber.at_once:
@@ -182,9 +182,8 @@ class LineQC:
                 finish_oldest()
         return readings, heard
 
-    def _read_window(self, window: list[str]) -> tuple[dict[str, np.ndarray], dict[str, tuple]]:
-        """A window's dubs at 16 kHz, and per line its technical check, speech frames, band level and the
-        engine's lip closures."""
+    def _read_window(self, window: list[str]) -> tuple[dict[str, np.ndarray], dict[str, DubReading]]:
+        """A window's dubs at 16 kHz, and what QC keeps of each but its voice embedding (taken later)."""
         speech16k, read = {}, {}
         for line_id in window:
             clip = self.clips[line_id]
@@ -193,8 +192,8 @@ class LineQC:
             speech16k[line_id] = speech = resample(audio, rate, RATE)
             engine_closures = (fitted_closures(clip.settings["phonemes"], raw, raw_rate, clip.fitted.rate)
                                if clip.settings.get("phonemes") else None)
-            read[line_id] = (technical_check(audio, rate, raw, self.settings), speech_frames(speech),
-                             BandLevel.of(speech), engine_closures)
+            read[line_id] = DubReading(technical_check(audio, rate, raw, self.settings), speech_frames(speech), None,
+                                       BandLevel.of(speech), engine_closures)
         return speech16k, read
 
     def _read_source(self, folder: Path) -> SourceReading:

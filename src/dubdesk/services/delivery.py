@@ -59,6 +59,9 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     _refuse_unready(script, clips, approvals, language)
     _refuse_stale(script, clips)
     _refuse_running_into_own_lines(script, clips)
+    watermarker = Watermarker.find(ctx.settings)
+    if watermarker:
+        watermarker.start()  # it loads while consents, seals and rights are checked and the bed is decoded
     _refuse_consent_and_licence(ctx, project, language, clips)
     _refuse_unsealed(ctx, project, clips)
     today = date.today()
@@ -68,9 +71,6 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     progress("mix")
     with ctx.sessions() as session:
         takes = current_takes(session, project.id, language)
-    watermarker = Watermarker.find(ctx.settings)
-    if watermarker:
-        watermarker.start()  # it loads while the bed is decoded and the lines are read
     with tempfile.TemporaryDirectory(prefix="dubdesk-mix-") as scratch:  # the mix's files, until the package has them
         work = Path(scratch)
         delivered = [_delivered_line(ctx, project, line, takes[line.id], work / "fitted") for line in script.lines]
