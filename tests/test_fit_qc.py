@@ -226,6 +226,27 @@ def test_the_engine_is_asked_for_the_pace_the_source_line_needs_within_bounds():
     assert bounds_for(FitSettings(), True) == (0.8, 1.2)
 
 
+@pytest.mark.fast
+def test_tempo_is_judged_only_where_one_syllable_miscounted_could_not_cross_its_warn_limit():
+    from dubdesk.config import QCSettings
+    from dubdesk.qc.timing import speech_timing
+
+    limits, languages = QCSettings(), ("en", "es")
+    source = np.zeros(100, dtype=bool)
+    source[10:40] = True  # 0.3 s of speech, and the dub's just as long
+    short = speech_timing(source, source.copy(), (2, 1), languages, limits, on_screen=False)  # "Okay." -> "Ok."
+    assert short.verdict == "pass" and short.numbers["tempo_judged"] is False and short.numbers["tempo_vs_source"] < 0.5
+    judged = speech_timing(source, source.copy(), (12, 6), languages, limits, on_screen=False)  # the same tempo
+    assert judged.verdict == "fail" and "tempo" in judged.reason and "tempo_judged" not in judged.numbers
+
+    def judged_at(syllables: int, on_screen: bool) -> bool:
+        result = speech_timing(source, source.copy(), (syllables, syllables), languages, limits, on_screen=on_screen)
+        return "tempo_judged" not in result.numbers
+
+    assert [judged_at(n, False) for n in (2, 3)] == [False, True]  # off screen: warn 0.5
+    assert [judged_at(n, True) for n in (5, 6)] == [False, True]  # on screen: warn 0.25
+
+
 def test_a_short_source_line_is_spoken_faster_by_the_engine_itself(ctx, sample_project):
     line = min(scripting.script(ctx, sample_project).lines, key=lambda line: line.duration)
     text = "Una frase piuttosto lunga per una riga così corta."  # Italian: no other test's takes are touched

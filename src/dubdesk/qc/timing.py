@@ -71,11 +71,21 @@ def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, syll
     return result
 
 
+def tempo_measurable(syllables: tuple[int, int], limits: Limits) -> bool:
+    """Whether a tempo from these syllable counts can be judged at these limits: a count is good to about
+    one syllable (a vowel run read as one nucleus or two, "Ok" read as one), so one syllable more or less
+    in the smaller count must not by itself cross the warn limit. Off screen (warn 0.5) a tempo needs 3
+    syllables a side, on screen (warn 0.25) 6; a shorter line is still judged on onset, offset and pauses."""
+    fewest = min(syllables)
+    return fewest > 0 and math.log2((fewest + 1) / fewest) <= limits.warn
+
+
 def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: tuple[int, int],
                   languages: tuple[str, str], limits: QCSettings, on_screen: bool = True,
                   numbers: dict | None = None) -> CheckResult:
     """Onset, offset, pause pattern and tempo of the dub's speech against the source's, in one window
-    (`syllables`: what the source line and the dub say; tempo is not judged where either says none)."""
+    (`syllables`: what the source line and the dub say; tempo is not judged where either says too few to
+    measure it, see tempo_measurable)."""
     numbers = {**(numbers or {}), "on_screen": on_screen}
     source_edges, dub_edges = _edges(source_window), _edges(dub_window)
     if dub_edges is None:
@@ -92,12 +102,15 @@ def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: 
     measures = {"onset": (abs(onset), _looser(limits.onset_error_s, by)),
                 "offset": (abs(offset_error), _looser(limits.offset_error_s, by)),
                 "pauses": (mismatch, _looser(limits.pause_mismatch, by))}
-    tempo = 1.0
+    tempo, tempo_limits = 1.0, _looser(limits.tempo_change, by)
     if min(syllables):
         tempo = (dub_syllables / dub_edges[2] / speaking_rate(dub_language)) / \
                 (source_syllables / source_edges[2] / speaking_rate(source_language))
         numbers["tempo_vs_source"] = round(tempo, 3)
-        measures["tempo"] = (abs(math.log2(tempo)), _looser(limits.tempo_change, by))
+        if tempo_measurable(syllables, tempo_limits):
+            measures["tempo"] = (abs(math.log2(tempo)), tempo_limits)
+        else:
+            numbers["tempo_judged"] = False
     return graded("timing", numbers, measures, {
         "onset": f"starts {onset * 1000:+.0f} ms from the source", "offset": f"ends {offset_error * 1000:+.0f} ms from the source",
         "pauses": f"speech/pause pattern differs in {mismatch:.0%} of the line",
