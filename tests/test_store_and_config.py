@@ -50,3 +50,11 @@ def test_settings_layer_file_then_environment_then_flags(tmp_path, monkeypatch):
     assert settings.diarize.max_speakers == 4
     flagged = settings.with_overrides(transcribe={"beam_size": 1, "language": None})
     assert flagged.transcribe.beam_size == 1 and flagged.transcribe.language == "pt"
+
+
+def test_a_transcription_is_stored_under_what_shapes_its_words_not_its_speed():
+    from dubdesk.config import TranscribeSettings
+
+    stored = TranscribeSettings().shaping_words()
+    assert TranscribeSettings(workers=4, cpu_threads=8).shaping_words() == stored  # same words, faster
+    assert TranscribeSettings(beam_size=1).shaping_words() != stored

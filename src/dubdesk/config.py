@@ -37,6 +37,11 @@ class TranscribeSettings(BaseModel):
     chunk_s: float = Field(600.0, description="long programmes are transcribed (and resumed) in chunks this long")
     device: str = "cpu"
 
+    def shaping_words(self) -> dict[str, Any]:
+        """The settings the words depend on (a transcription stored under them stands whatever the speed
+        settings, workers and cpu_threads, which give the same words)."""
+        return self.model_dump(exclude={"workers", "cpu_threads"})
+
 
 class DiarizeSettings(BaseModel):
     engine: Literal["embedded", "pyannote"] = "embedded"

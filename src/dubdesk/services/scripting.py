@@ -78,7 +78,7 @@ def _transcribe_samples(ctx: Context, audio: np.ndarray, language: str | None) -
 
 def _transcribe_inputs(ctx: Context, project: Project) -> dict:
     config = ctx.settings.transcribe
-    return {"source": project.source_sha256, "settings": config.model_dump(),
+    return {"source": project.source_sha256, "settings": config.shaping_words(),
             "engine_version": package_version(config.engine), "word_edges": WORD_EDGES}
 
 

@@ -12,7 +12,8 @@ from ..engines import Transcriber, engine, register
 def _loaded_with(settings: Settings) -> tuple:
     """What in the settings makes a different transcriber (the rest is read at each call)."""
     config = settings.transcribe
-    return config.model, config.compute_type, config.align_model, config.device, str(settings.model_cache)
+    return (config.model, config.compute_type, config.align_model, config.device, config.workers, config.cpu_threads,
+            str(settings.model_cache))
 
 
 @register("transcribe", "faster-whisper", key=_loaded_with)
