@@ -236,6 +236,7 @@ def test_tempo_is_judged_only_where_one_syllable_miscounted_could_not_cross_its_
     source[10:40] = True  # 0.3 s of speech, and the dub's just as long
     short = speech_timing(source, source.copy(), (2, 1), languages, limits, on_screen=False)  # "Okay." -> "Ok."
     assert short.verdict == "pass" and short.numbers["tempo_judged"] is False and short.numbers["tempo_vs_source"] < 0.5
+    assert "tempo not judged (1 syllable, too few to measure)" in short.reason
     judged = speech_timing(source, source.copy(), (12, 6), languages, limits, on_screen=False)  # the same tempo
     assert judged.verdict == "fail" and "tempo" in judged.reason and "tempo_judged" not in judged.numbers
 

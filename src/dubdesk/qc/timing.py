@@ -102,7 +102,7 @@ def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: 
     measures = {"onset": (abs(onset), _looser(limits.onset_error_s, by)),
                 "offset": (abs(offset_error), _looser(limits.offset_error_s, by)),
                 "pauses": (mismatch, _looser(limits.pause_mismatch, by))}
-    tempo, tempo_limits = 1.0, _looser(limits.tempo_change, by)
+    tempo, tempo_limits, unjudged = 1.0, _looser(limits.tempo_change, by), ""
     if min(syllables):
         tempo = (dub_syllables / dub_edges[2] / speaking_rate(dub_language)) / \
                 (source_syllables / source_edges[2] / speaking_rate(source_language))
@@ -111,9 +111,10 @@ def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: 
             measures["tempo"] = (abs(math.log2(tempo)), tempo_limits)
         else:
             numbers["tempo_judged"] = False
+            unjudged = f"; tempo not judged ({min(syllables)} syllable{'s' * (min(syllables) != 1)}, too few to measure)"
     return graded("timing", numbers, measures, {
         "onset": f"starts {onset * 1000:+.0f} ms from the source", "offset": f"ends {offset_error * 1000:+.0f} ms from the source",
         "pauses": f"speech/pause pattern differs in {mismatch:.0%} of the line",
         "tempo": f"tempo {tempo:.0%} of the source's ({dub_syllables} syllable{'s' * (dub_syllables != 1)} against {source_syllables}, "
                  f"each against its language's usual rate)",
-        "ok": f"onset {onset * 1000:+.0f} ms, offset {offset_error * 1000:+.0f} ms, pauses agree {1 - mismatch:.0%}"})
+        "ok": f"onset {onset * 1000:+.0f} ms, offset {offset_error * 1000:+.0f} ms, pauses agree {1 - mismatch:.0%}{unjudged}"})
