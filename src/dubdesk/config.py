@@ -28,7 +28,7 @@ class TranscribeSettings(BaseModel):
     language: str | None = Field(None, description="ISO 639-1 code; None detects it")
     beam_size: int = 5
     compute_type: str = "int8"
-    workers: int = Field(2, description="transcriptions run at once (QC's windows of dub lines); each worker holds "
+    workers: int = Field(2, ge=1, description="transcriptions run at once (QC's windows of dub lines); each worker holds "
                          "a copy of the model (about 130 MB for base)")
     cpu_threads: int | None = Field(None, description="threads each transcription runs on; None: the machine's cores "
                                     "shared among the workers (at least one)")

@@ -134,7 +134,7 @@ def recogniser_threads(settings: TranscribeSettings) -> int:
     sample transcribed beside a busy core took 2.8-2.9 s on one thread, 3.2-3.3 s on CTranslate2's default."""
     if settings.cpu_threads is not None:
         return settings.cpu_threads
-    return max(1, (os.cpu_count() or 2) // max(1, settings.workers))
+    return max(1, (os.cpu_count() or 2) // settings.workers)
 
 
 class FasterWhisperTranscriber:
@@ -146,8 +146,8 @@ class FasterWhisperTranscriber:
         self.settings = settings
         self.model = _encoding_once(WhisperModel)(str(folder), device=settings.device, compute_type=settings.compute_type,
                                                   cpu_threads=recogniser_threads(settings),
-                                                  num_workers=max(1, settings.workers))
-        self.at_once = max(1, settings.workers)  # faster-whisper runs one transcription per worker at a time
+                                                  num_workers=settings.workers)
+        self.at_once = settings.workers  # faster-whisper runs one transcription per worker at a time
         own = self.model.feature_extractor
         self.model.feature_extractor = _features_in_blocks(type(own))(
             feature_size=len(own.mel_filters), sampling_rate=own.sampling_rate, hop_length=own.hop_length,
