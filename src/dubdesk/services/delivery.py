@@ -59,9 +59,7 @@ def deliver(ctx: Context, project: Project, language: str, out: Path, background
     _refuse_unready(script, clips, approvals, language)
     _refuse_stale(script, clips)
     _refuse_running_into_own_lines(script, clips)
-    watermarker = Watermarker.find(ctx.settings)
-    if watermarker:
-        watermarker.start()  # it loads while consents, seals and rights are checked and the bed is decoded
+    watermarker = _loading_watermarker(ctx)  # it loads while consents, seals and rights are checked
     _refuse_consent_and_licence(ctx, project, language, clips)
     _refuse_unsealed(ctx, project, clips)
     today = date.today()
@@ -109,11 +107,17 @@ def _mix(delivered: list[DeliveredLine], bed_source: Path, ducked: bool, frames:
 
 def verify(ctx: Context, target: Path, trust: Path | None = None) -> list[Finding]:
     """Findings on a delivered file or package (see verify.Verifier)."""
-    watermarker = Watermarker.find(ctx.settings)
-    if watermarker:
-        watermarker.start()  # it loads while the manifests, signatures and labels are read
+    watermarker = _loading_watermarker(ctx)  # it loads while the manifests, signatures and labels are read
     root = Path(trust).read_bytes() if trust else signing_identity(ctx).root.read_bytes()
     return Verifier(ctx.registry, root, watermarker, ctx.clearances).verify(Path(target))
+
+
+def _loading_watermarker(ctx: Context) -> Watermarker | None:
+    """The watermarker where installed, its worker already loading (it takes seconds)."""
+    watermarker = Watermarker.find(ctx.settings)
+    if watermarker:
+        watermarker.start()
+    return watermarker
 
 
 def signing_identity(ctx: Context) -> SigningIdentity:
