@@ -15,7 +15,7 @@ from dubdesk.qc.intelligibility import intelligibility_check
 from dubdesk.qc.technical import technical_check
 from dubdesk.qc.voice import voice_check
 from dubdesk.script import SENTENCE_ENDS
-from dubdesk.services import casting, checks, desk, fitting, pipeline, scripting, speech, translation
+from dubdesk.services import casting, checks, desk, fitting, pacing, pipeline, scripting, speech, translation
 from dubdesk.store.models import AuditEvent, QCResult
 from dubdesk.store.takes import current_takes
 from dubdesk.voices.embedding import voice_encoder
@@ -65,6 +65,13 @@ def test_every_line_is_fitted_at_its_own_start_without_drift(ctx, dubbed):
         assert "[AI beta]" in path.name and "AI beta" in sf.SoundFile(path).comment
         if not fitted.fits:
             assert fitted.needed_rate * fitted.engine_speed > 1.35 and "does not fit" in fitted.reason
+        if fitted.bounds[0] + 1e-3 < fitted.rate < fitted.bounds[1] - 1e-3:  # inside the bounds: at its aim
+            assert fitted.fitted_s == pytest.approx(fitted.aim_s, abs=0.02)
+    clips = speech.current_clips(ctx, project, "es")
+    aims = pacing.line_aims(ctx, project, script, {line_id: clip.text for line_id, clip in clips.items()}, "es")
+    assert {line_id: fit.aim_s for line_id, fit in fits.items()} == {  # speech's share of each take, as it recorded it
+        line_id: aim.length(clips[line_id].settings["speech_share"]) for line_id, aim in aims.items()}
+    assert any(abs(fit.aim_s - fit.source_s) > 0.05 for fit in fits.values())  # a line aims off its source's length
 
 
 def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(ctx, dubbed):
@@ -246,6 +253,34 @@ def test_tempo_is_judged_only_where_one_syllable_miscounted_could_not_cross_its_
 
     assert [judged_at(n, False) for n in (2, 3)] == [False, True]  # off screen: warn 0.5
     assert [judged_at(n, True) for n in (5, 6)] == [False, True]  # on screen: warn 0.25
+
+
+def test_a_dub_aims_at_a_length_that_keeps_both_the_source_span_and_its_tempo():
+    from dubdesk.config import QCSettings
+    from dubdesk.qc.timing import speech_timing, tempo_of, timed_length
+
+    limits, languages = QCSettings(), ("en", "es")
+
+    def verdict(source_s: float, dub_s: float, syllables: tuple[int, int]) -> str:
+        source, dub = np.zeros(500, dtype=bool), np.zeros(500, dtype=bool)
+        source[50:50 + round(source_s * 100)], dub[50:50 + round(dub_s * 100)] = True, True
+        return speech_timing(source, dub, syllables, languages, limits, on_screen=False).verdict
+
+    def aim(source_s: float, slot_s: float, syllables: tuple[int, int], source_speech_s: float | None = None) -> float:
+        tempo = tempo_of(syllables, (source_speech_s or source_s, source_s), languages)
+        return timed_length(source_s, slot_s, syllables, tempo, limits, on_screen=False)
+
+    # "I thought you know I heard a beep" -> "Pensé que oí un bip": stretched over the whole line it drawls
+    drawl = aim(1.14, 1.3, (8, 7))
+    assert drawl < 1.0 and (verdict(1.14, 1.14, (8, 7)), verdict(1.14, drawl, (8, 7))) == ("warn", "pass")
+    # 9 English syllables said in 17 Spanish ones: the dub takes some of the silence after the line
+    rush = aim(2.28, 2.46, (9, 17))
+    assert rush == 2.46 and (verdict(2.28, 2.28, (9, 17)), verdict(2.28, rush, (9, 17))) == ("warn", "pass")
+    assert 2.46 < aim(2.28, 9.0, (9, 17)) < 2.28 + 0.5  # a longer silence after it: no further than balances
+    # a source that speaks half its line and pauses the rest speaks faster than its length says
+    assert aim(6.0, 6.5, (18, 23), source_speech_s=3.0) < 6.0
+    assert aim(6.0, 6.5, (18, 23)) == 6.0  # the tempo kept within its limit: nothing to mend
+    assert aim(0.3, 0.8, (2, 1)) == 0.3  # too few syllables to measure a tempo by
 
 
 def test_a_short_source_line_is_spoken_faster_by_the_engine_itself(ctx, sample_project):

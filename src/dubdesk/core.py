@@ -203,6 +203,7 @@ class Fit:
     sha256: str
     on_screen: bool = True  # the speaker's face is seen: the tighter bounds and timing limits apply
     engine_speed: float = 1.0  # the pace the engine spoke at; `rate` and `bounds` are the stretch left after it
+    aim_s: float | None = None  # the length it was fitted toward (qc.timing.timed_length); None: source_s
 
     @property
     def reason(self) -> str:

@@ -34,7 +34,7 @@ from .intelligibility import intelligibility_check, packs, transcribe_lines
 from .labials import BandLevel, closures_from_words, fitted_closures, labial_check
 from .lipsync import MouthTrack, SpeechLevel, av_sync_check
 from .technical import technical_check
-from .timing import WINDOW_MARGIN_S, timing_check
+from .timing import timing_check, vad_stretch
 from .translation import translation_check
 from .voice import voice_check
 
@@ -204,7 +204,7 @@ class LineQC:
         frames = np.zeros(int(np.ceil(self.script.duration / FRAME_S)) + 1, dtype=bool)
         bands, excerpts = {}, {}
         for line in self._with_neighbours():
-            start, end = _stretch(line)
+            start, end = vad_stretch(line)
             audio = self.source(start, end)
             found = speech_frames(audio)
             first = int(round(start / FRAME_S))
@@ -218,8 +218,8 @@ class LineQC:
 
     def _with_neighbours(self) -> list[Line]:
         """The checked lines and every script line whose stretch overlaps one of theirs, in script order."""
-        stretches = np.array([_stretch(line) for line in self.script.lines]).reshape(-1, 2)
-        checked = np.array([_stretch(line) for line in self.lines.values()]).reshape(-1, 2)
+        stretches = np.array([vad_stretch(line) for line in self.script.lines]).reshape(-1, 2)
+        checked = np.array([vad_stretch(line) for line in self.lines.values()]).reshape(-1, 2)
         near = (stretches[:, None, 0] < checked[None, :, 1]) & (stretches[:, None, 1] > checked[None, :, 0])
         return [line for line, kept in zip(self.script.lines, near.any(axis=1)) if kept]
 
@@ -330,11 +330,6 @@ class LineQC:
 def _embeddings(encoder: Future, speech: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Each line's voice embedding (16 kHz speech), once the encoder has loaded."""
     return {line_id: encoder.result().embed(audio, RATE) for line_id, audio in speech.items()}
-
-
-def _stretch(line: Line) -> tuple[float, float]:
-    """The stretch of the source read around a line: its timing window and a second either side, for the VAD."""
-    return max(0.0, line.start - WINDOW_MARGIN_S - 1.0), line.end + WINDOW_MARGIN_S + 1.0
 
 
 def store_results(sessions, seal: Seal, clips: dict[str, Clip], checked: dict[str, CheckedTake]) -> None:

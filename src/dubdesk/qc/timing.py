@@ -15,6 +15,7 @@ from . import CheckResult, graded
 
 WINDOW_MARGIN_S = 0.5
 LINE_TOLERANCE_S = 0.25  # word times from the recogniser are this good, or better
+TIMED_LENGTH_STEPS = 101  # lengths tried between the source's and the tempo-keeping one
 
 
 def _edges(mask: np.ndarray) -> tuple[float, float, float] | None:
@@ -80,6 +81,41 @@ def tempo_measurable(syllables: tuple[int, int], limits: Limits) -> bool:
     return fewest > 0 and math.log2((fewest + 1) / fewest) <= limits.warn
 
 
+def timed_length(source_s: float, slot_s: float, syllables: tuple[int, int], tempo: float, limits: QCSettings,
+                 on_screen: bool) -> float:
+    """How long a dub line should last, for speech and fit to aim at. `tempo`: the dub's against the
+    source's (tempo_of) were it to last just the source line's length. That length, unless the tempo there
+    would cross its warn limit; then the length that keeps the worst of offset, pause pattern and tempo,
+    each as a share of its warn limit, least, between the source's and the one that keeps the source's
+    tempo; never past the slot. A Spanish dub of "I thought you know I heard a beep" says fewer syllables
+    than the English, and stretched over the whole line it would drawl. A line whose tempo cannot be
+    measured (tempo_measurable) keeps the source's length."""
+    tempo_limits = _looser(limits.tempo_change, 1.0 if on_screen else limits.offscreen_looser_by)
+    if not tempo_measurable(syllables, tempo_limits) or tempo <= 0 or abs(math.log2(tempo)) <= tempo_limits.warn:
+        return source_s
+    even = source_s * tempo  # tempo goes as one over the length: at this length it is the source's
+
+    def worst(length: float) -> float:  # the `by` of off-screen lines scales every limit alike: left out
+        return max(abs(length - source_s) / limits.offset_error_s.warn,
+                   abs(length - source_s) / max(length, source_s) / limits.pause_mismatch.warn,
+                   abs(math.log2(even / length)) / limits.tempo_change.warn)
+
+    best = min(np.linspace(min(source_s, even), max(source_s, even), TIMED_LENGTH_STEPS), key=worst)
+    return round(min(float(best), max(slot_s, source_s)), 3)
+
+
+def tempo_of(syllables: tuple[int, int], speech_s: tuple[float, float], languages: tuple[str, str]) -> float:
+    """The dub's tempo over the source's: syllables a second of speech (pauses left out), each side against
+    its own language's usual rate; (source, dub) in each pair."""
+    (source_syllables, dub_syllables), (source_s, dub_s), (source_language, dub_language) = syllables, speech_s, languages
+    return (dub_syllables / dub_s / speaking_rate(dub_language)) / (source_syllables / source_s / speaking_rate(source_language))
+
+
+def vad_stretch(line: Line) -> tuple[float, float]:
+    """The stretch of the source read around a line: its timing window and a second either side, for the VAD."""
+    return max(0.0, line.start - WINDOW_MARGIN_S - 1.0), line.end + WINDOW_MARGIN_S + 1.0
+
+
 def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: tuple[int, int],
                   languages: tuple[str, str], limits: QCSettings, on_screen: bool = True,
                   numbers: dict | None = None) -> CheckResult:
@@ -96,7 +132,7 @@ def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: 
     onset, offset_error = dub_edges[0] - source_edges[0], dub_edges[1] - source_edges[1]
     either = source_window | dub_window
     mismatch = float(np.mean(source_window[either] != dub_window[either]))
-    (source_syllables, dub_syllables), (source_language, dub_language) = syllables, languages
+    source_syllables, dub_syllables = syllables
     numbers.update({"onset_error_s": round(onset, 3), "offset_error_s": round(offset_error, 3),
                     "pause_mismatch": round(mismatch, 3), "syllables": [source_syllables, dub_syllables]})
     measures = {"onset": (abs(onset), _looser(limits.onset_error_s, by)),
@@ -104,8 +140,7 @@ def speech_timing(source_window: np.ndarray, dub_window: np.ndarray, syllables: 
                 "pauses": (mismatch, _looser(limits.pause_mismatch, by))}
     tempo, tempo_limits, unjudged = 1.0, _looser(limits.tempo_change, by), ""
     if min(syllables):
-        tempo = (dub_syllables / dub_edges[2] / speaking_rate(dub_language)) / \
-                (source_syllables / source_edges[2] / speaking_rate(source_language))
+        tempo = tempo_of(syllables, (source_edges[2], dub_edges[2]), languages)
         numbers["tempo_vs_source"] = round(tempo, 3)
         if tempo_measurable(syllables, tempo_limits):
             measures["tempo"] = (abs(math.log2(tempo)), tempo_limits)

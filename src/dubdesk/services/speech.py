@@ -24,6 +24,7 @@ from ..synth.prosody import SourceDelivery, SpeakerHabit
 from ..translate.edits import TextEdit
 from ..voices.registry import ConsentError
 from .casting import castings
+from .pacing import LineAim, line_aims
 from .projects import source_audio
 from .scripting import script as script_of
 from .translation import translations
@@ -37,6 +38,7 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
     script, cast = script_of(ctx, project), castings(ctx, project, language)
     texts, current = translations(ctx, project, language), current_clips(ctx, project, language)
     habits = speaker_habits(ctx, project, script) if ctx.settings.prosody.carry else {}
+    aims = line_aims(ctx, project, script, {line_id: row.text for line_id, row in texts.items()}, language)
     clips, refused = [], {}
     for index, line in enumerate(script.lines):
         progress("synthesize", index, len(script.lines))
@@ -51,8 +53,8 @@ def synthesize_language(ctx: Context, project: Project, language: str, progress:
                 refused[line.id] = take.blocked_reason or "blocked"
             continue
         try:
-            clips.append(_speak(ctx, project, line.id, line, habits, texts[line.id].text, language, cast[line.speaker],
-                                use))
+            clips.append(_speak(ctx, project, line.id, line, aims[line.id], habits, texts[line.id].text, language,
+                                cast[line.speaker], use))
         except ConsentError as error:
             refused[line.id] = str(error)
     if clips or refused:
@@ -69,23 +71,24 @@ def _unwritten(row: LineTranslation) -> bool:
 
 def synthesize(ctx: Context, project: Project, line_id: str, text: str, language: str, profile_id: str,
                use: str = "dubbing", edit: TextEdit | None = None, by: str | None = None) -> Clip:
-    """One line spoken (see synth.synthesize_line), paced toward its source line's length and its
+    """One line spoken (see synth.synthesize_line), paced toward the length it aims at (pacing.py) and its
     prosody carried toward the source line's; with `edit`, the text is saved with the take. A take
     under an id the script does not hold (a voice trial) is spoken at the engine's own pace and delivery."""
     script = script_of(ctx, project)
     line = next((line for line in script.lines if line.id == line_id), None)
     habits = speaker_habits(ctx, project, script) if line and ctx.settings.prosody.carry else {}
-    return _speak(ctx, project, line_id, line, habits, text, language, profile_id, use, edit, by)
+    aim = line_aims(ctx, project, script, {line_id: text}, language)[line_id] if line else None
+    return _speak(ctx, project, line_id, line, aim, habits, text, language, profile_id, use, edit, by)
 
 
-def _speak(ctx: Context, project: Project, line_id: str, line: Line | None, habits: dict[str, SpeakerHabit],
-           text: str, language: str, profile_id: str, use: str = "dubbing", edit: TextEdit | None = None,
-           by: str | None = None) -> Clip:
+def _speak(ctx: Context, project: Project, line_id: str, line: Line | None, aim: LineAim | None,
+           habits: dict[str, SpeakerHabit], text: str, language: str, profile_id: str, use: str = "dubbing",
+           edit: TextEdit | None = None, by: str | None = None) -> Clip:
     source = None
     if line is not None and ctx.settings.prosody.carry:
         source = SourceDelivery(source_audio(ctx, project, line.start, line.end), RATE, habits.get(line.speaker))
     return synthesize_line(ctx.sessions, ctx.registry, project, ctx.folder(project), line_id, text, language,
-                           profile_id, ctx.settings, use, edit, by, target_s=line.duration if line else None,
+                           profile_id, ctx.settings, use, edit, by, aim=aim.length if aim else None,
                            source=source)
 
 

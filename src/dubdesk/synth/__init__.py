@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ..config import Settings, SynthSettings
 from ..engines import Speech
 from ..errors import DubdeskError
 from ..files import sha256_file
-from ..fit import sound_span
+from ..fit import sound_span, speech_share
 from ..labels import AI_LABEL, labelled_name, write_labelled_wav
 from ..seal import Seal
 from ..store.audit import audit
@@ -97,12 +98,13 @@ def _clip_name(line_id: str, language: str, profile_id: str) -> str:
 
 def synthesize_line(sessions, registry: ConsentRegistry, project: Project, project_folder: Path, line_id: str,
                     text: str, language: str, profile_id: str, settings: Settings, use: str = "dubbing",
-                    edit: TextEdit | None = None, by: str | None = None, target_s: float | None = None,
+                    edit: TextEdit | None = None, by: str | None = None, aim: Callable[[float], float] | None = None,
                     source: SourceDelivery | None = None) -> Clip:
     """Speak `text` in the voice of `profile_id`, if and only if its consent covers it right now.
 
-    With `target_s` (the source line's length), a line the engine's own pace makes too long or too
-    short is spoken again at the pace that brings it there, within the engine speed bounds
+    With `aim` (the length the line aims at, given the share of its sound that is speech: services.pacing),
+    a line the engine's own pace makes too long or too short is spoken again at the pace that brings it
+    there, within the engine speed bounds
     (`synth.min_speed`-`synth.max_speed`); fit's time-stretch then only corrects what is left.
     With `edit`, the person's text is saved in the same transaction as the clip: both or neither.
     With `by`, the take is audited in that person's name. With `source` (the source line), the line's
@@ -116,12 +118,14 @@ def synthesize_line(sessions, registry: ConsentRegistry, project: Project, proje
                            f"commercial use: {NON_COMMERCIAL_LICENCES[voice.engine]}")
     engine = voice_engine(voice.engine, settings)
     speech = engine.speak(text, voice, language, grant, profile_id)
+    share = speech_share(speech.audio, speech.rate)
+    target_s = aim(share) if aim is not None else None
     speed = pace_for(speech, target_s, settings.synth) if engine.paced else 1.0  # unpaced: fit takes it all
     if speed != 1.0:
         speech, speed = _paced(speech, speed, settings.synth.speed_tolerance,
                                lambda asked: engine.speak(text, voice, language, grant, profile_id, asked))
     audio, rate = speech.audio, speech.rate
-    clip_settings = {"voice": voice.name, "use": use, **({"speed": speed} if speed != 1.0 else {})}
+    clip_settings = {"voice": voice.name, "use": use, "speech_share": share, **({"speed": speed} if speed != 1.0 else {})}
     if speech.phonemes:  # voice matching keeps every duration, so these hold for the stored clip
         clip_settings["phonemes"] = [list(phoneme) for phoneme in speech.phonemes]
     if voice.references and voice.engine not in CLONING_ENGINES:
