@@ -48,6 +48,23 @@ def test_rate_aims_at_the_source_length_within_bounds():
     assert plan_rate(1.0, 2.0, 2.5, (0.8, 1.2))[0] == 0.8  # a short line is slowed at most to the bound
 
 
+def test_a_click_apart_from_the_line_is_not_counted_as_its_sound():
+    from dubdesk.fit import sound_span
+
+    rate = 16000
+    line = np.zeros(rate * 3, dtype=np.float32)
+    line[1600:1600 + rate] = 0.5 * np.sin(np.arange(rate) * 2 * np.pi * 220 / rate)  # 0.1-1.1 s: the words
+    clicked = line.copy()
+    clicked[int(1.6 * rate):int(1.61 * rate)] = 0.01  # 10 ms, 0.5 s after them, 34 dB below the peak
+    assert sound_span(clicked, rate) == sound_span(line, rate) == slice(1600, 1600 + rate)
+    said = line.copy()
+    said[int(1.6 * rate):int(1.7 * rate)] = 0.01  # 100 ms just as quiet: a syllable, kept
+    assert sound_span(said, rate).stop == int(1.7 * rate)
+    alone = np.zeros(rate, dtype=np.float32)
+    alone[4000:4320] = 0.3  # a line that is one 20 ms sound keeps it
+    assert sound_span(alone, rate) == slice(4000, 4320)
+
+
 def test_every_line_is_fitted_at_its_own_start_without_drift(ctx, dubbed):
     project, script = dubbed
     fits = pipeline.fit_lines(ctx, project, "es")

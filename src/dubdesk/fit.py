@@ -24,6 +24,7 @@ from .tools import run
 
 SILENT_CLIP_S = 0.01  # less sound than this is nothing said (a line with no text)
 TRIM_TOP_DB = 40.0  # below the line's peak, counts as silence at its edges
+CLICK_S, CLICK_GAP_S = 0.05, 0.2  # a sound this short, this far from the rest of the line, is a click
 RUBBERBAND_LICENCE = "Rubber Band Library 3 (rubberband-cli, GPL-2.0+, run as a separate program)"
 
 
@@ -36,14 +37,23 @@ def plan_rate(natural_s: float, aim_s: float, slot_s: float, bounds: tuple[float
 
 def sound_span(audio: np.ndarray, rate: int) -> slice:
     """Where the line's sound is: from the first to the last 10 ms frame within TRIM_TOP_DB of the
-    loudest; the whole clip if it is shorter than a frame or silent."""
+    loudest, leaving out a click at either edge (a sound shorter than CLICK_S, a pause of at least
+    CLICK_GAP_S away from the rest: no syllable is that short); the whole clip if it is shorter than a
+    frame or silent."""
     frame = max(1, rate // 100)
     count = len(audio) // frame
     if count == 0:
         return slice(0, len(audio))
     rms = np.sqrt(np.mean(audio[:count * frame].reshape(count, frame) ** 2, axis=1))
     loud = np.flatnonzero(rms > rms.max() * 10 ** (-TRIM_TOP_DB / 20))
-    return slice(loud[0] * frame, (loud[-1] + 1) * frame) if len(loud) else slice(0, len(audio))
+    if not len(loud):
+        return slice(0, len(audio))
+    sounds = np.split(loud, np.flatnonzero(np.diff(loud) * frame >= CLICK_GAP_S * rate) + 1)
+    while len(sounds) > 1 and (sounds[-1][-1] - sounds[-1][0] + 1) * frame < CLICK_S * rate:
+        sounds.pop()
+    while len(sounds) > 1 and (sounds[0][-1] - sounds[0][0] + 1) * frame < CLICK_S * rate:
+        sounds.pop(0)
+    return slice(sounds[0][0] * frame, (sounds[-1][-1] + 1) * frame)
 
 
 def speech_share(audio: np.ndarray, rate: int) -> float:
