@@ -42,8 +42,8 @@ class LineAim:
 
 def line_aims(ctx: Context, project: Project, script: Script, texts: dict[str, str], language: str) -> dict[str, LineAim]:
     """What each line of `texts` (line id -> the dub's text in `language`) aims at."""
-    faces, speech = face_track(ctx, project), source_speech(ctx, project, script)
     lines = [(line, slot) for line, slot in zip(script.lines, slot_durations(script)) if line.id in texts]
+    faces, speech = face_track(ctx, project), source_speech(ctx, project, [line for line, _ in lines])
     said = zip(syllable_counts([line.text for line, _ in lines], script.language),
                syllable_counts([texts[line.id] for line, _ in lines], language))
     return {line.id: LineAim(line.duration, slot, speech[line.id], syllables, (script.language, language),
@@ -51,10 +51,11 @@ def line_aims(ctx: Context, project: Project, script: Script, texts: dict[str, s
             for (line, slot), syllables in zip(lines, said)}
 
 
-def source_speech(ctx: Context, project: Project, script: Script) -> dict[str, float]:
-    """Seconds each source line speaks, its pauses left out, as timing QC hears them (its window, its VAD
-    stretch), measured once per script: a dub keeps the source's speech rate, not its length's."""
-    inputs = {"source": project.source_sha256, "lines": [[line.id, line.start, line.end] for line in script.lines],
+def source_speech(ctx: Context, project: Project, lines: list[Line]) -> dict[str, float]:
+    """Seconds each of these source lines speaks, its pauses left out, as timing QC hears them (its window,
+    its VAD stretch), measured once for the same lines: a dub keeps the source's speech rate, not its
+    length's. A line spoken again alone is measured alone, not with the whole script."""
+    inputs = {"source": project.source_sha256, "lines": [[line.id, line.start, line.end] for line in lines],
               "measure": SPEECH_MEASURE}
 
     def measured(line: Line) -> float:
@@ -63,7 +64,7 @@ def source_speech(ctx: Context, project: Project, script: Script) -> dict[str, f
         window = line_window(frames, line.start - begin, line.duration, int((line.duration + 2 * WINDOW_MARGIN_S) / FRAME_S))
         return round(float(window.sum()) * FRAME_S, 3)
 
-    return ctx.run_stage(project, "source-speech", inputs, lambda: ({line.id: measured(line) for line in script.lines},
+    return ctx.run_stage(project, "source-speech", inputs, lambda: ({line.id: measured(line) for line in lines},
                                                                     None)).load()
 
 
