@@ -106,10 +106,13 @@ def test_qc_gives_every_line_each_check_with_numbers_and_stores_them(ctx, dubbed
         timing = next(c for c in results[line_id] if c.check == "timing")
         assert timing.verdict == "fail" and timing.numbers["syllables_over"] >= 1
         assert f"{timing.numbers['syllables_over']} syllable" in timing.reason and "needs rate" in timing.reason
-    texts = {line.id: line.text for line in script.lines}
+    texts, fits = {line.id: line.text for line in script.lines}, fitting.fits(ctx, project, "es")
     for line_id, line_checks in results.items():  # tempo compares syllables, as each language speaks them
         timing = next(c for c in line_checks if c.check == "timing")
         assert timing.numbers["syllables"][0] == syllable_counts([texts[line_id]], "en")[0]
+        aimed_off = abs(fits[line_id].aim_s - fits[line_id].source_s) >= 0.05  # and says where the dub aimed off the line
+        assert ("aimed at" in timing.reason) == aimed_off == ("aim_s" in timing.numbers)
+    assert any("aimed at" in c.reason for checks in results.values() for c in checks if c.check == "timing")
     stored = checks.qc_results(ctx, project, "es")
     assert {r.check for r in stored[script.lines[0].id]} == set(CHECKS)
     clips = speech.current_clips(ctx, project, "es")

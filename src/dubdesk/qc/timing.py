@@ -4,6 +4,7 @@ second of speech, each against its own language's usual syllable rate."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from . import CheckResult, graded
 
 WINDOW_MARGIN_S = 0.5
 LINE_TOLERANCE_S = 0.25  # word times from the recogniser are this good, or better
+AIM_SHOWN_S = 0.05  # an aim this far from the source line's length is said in the timing reason
 TIMED_LENGTH_STEPS = 101  # lengths tried between the source's and the tempo-keeping one
 
 
@@ -63,8 +65,13 @@ def timing_check(source: np.ndarray, dub: np.ndarray, line: Line, fit: Fit, syll
     dub_window = np.zeros(length, dtype=bool)
     dub_window[pad:pad + len(dub)] = dub[:length - pad]
     numbers = {"rate": round(fit.rate, 3), "needed_rate": round(fit.needed_rate, 3)}
+    if fit.aim_s is not None and abs(fit.aim_s - fit.source_s) >= AIM_SHOWN_S:
+        numbers["aim_s"] = round(fit.aim_s, 3)
     result = speech_timing(line_window(source, line.start, line.duration, length), dub_window, syllables,
                            languages, limits, on_screen, numbers)
+    if "aim_s" in numbers:
+        result = replace(result, reason=f"{result.reason}; aimed at {fit.aim_s:.2f} s against the source's "
+                                        f"{fit.source_s:.2f} s, to keep its tempo")
     if not fit.fits:
         over = fit.syllables_over(syllables[1])
         return CheckResult("timing", "fail", {**result.numbers, "syllables_over": over},
