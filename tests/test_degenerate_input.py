@@ -104,8 +104,9 @@ def _left_by_a_dead_process(parent: Path, prefix: str) -> Path:
 
 
 def test_delivered_subtitles_never_overlap_and_a_killed_delivery_is_cleared(ctx, degenerate, tmp_path):
-    """L0006 spoken again short enough; the dub of L0004 still runs on past L0005's start. The half
-    package and the retired one a dead delivery left are removed; one still being built is not."""
+    """L0006 spoken again short enough; L0004 spoken again long enough to run on past L0005's start (which
+    interrupts it). The half package and the retired one a dead delivery left are removed; one still being
+    built is not."""
     project, script, _ = degenerate
     leftovers = [_left_by_a_dead_process(tmp_path, prefix) for prefix in (".delivery-", ".replaced-")]
     in_use = staging_folder(tmp_path, ".delivery-")
@@ -113,8 +114,11 @@ def test_delivered_subtitles_never_overlap_and_a_killed_delivery_is_cleared(ctx,
     with pytest.raises(ProjectError, match=r"1 line\(s\) not fitted yet \(L0006\)"):  # QC judges what will be heard
         checks.qc(ctx, project, LANGUAGE)
     fitting.fit_line(ctx, project, script, "L0006", LANGUAGE)
+    speech.synthesize(ctx, project, "L0004", "Yo me superpongo a usted, sí.", LANGUAGE, VOICE)
+    fitting.fit_line(ctx, project, script, "L0004", LANGUAGE)
     checks.qc(ctx, project, LANGUAGE)
-    desk.review(ctx, project, "L0006", LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")
+    for line_id in ("L0004", "L0006"):
+        desk.review(ctx, project, line_id, LANGUAGE, REVIEWER, approve=True, override_reason="accepted for the test")
     package = delivery.deliver(ctx, project, LANGUAGE, tmp_path)
     heard = json.loads((package / "script" / "script.json").read_text())["lines"]
     assert len(heard) == len(script.lines)

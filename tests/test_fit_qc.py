@@ -300,6 +300,8 @@ def test_a_dub_aims_at_a_length_that_keeps_both_the_source_span_and_its_tempo():
     # a source that speaks half its line and pauses the rest speaks faster than its length says
     assert aim(6.0, 6.5, (18, 23), source_speech_s=3.0) < 6.0
     assert aim(6.0, 6.5, (18, 23)) == 6.0  # the tempo kept within its limit: nothing to mend
+    # the source speaks 0.2 s of its line's 1.0 s: the tempo estimate never buys an offset past its warn limit
+    assert aim(1.0, 1.5, (4, 4), source_speech_s=0.2) == 0.5
     assert aim(0.3, 0.8, (2, 1)) == 0.3  # too few syllables to measure a tempo by
 
 

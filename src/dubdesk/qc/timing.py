@@ -94,21 +94,25 @@ def timed_length(source_s: float, slot_s: float, syllables: tuple[int, int], tem
     source's (tempo_of) were it to last just the source line's length. That length, unless the tempo there
     would cross its warn limit; then the length that keeps the worst of offset, pause pattern and tempo,
     each as a share of its warn limit, least, between the source's and the one that keeps the source's
-    tempo; never past the slot. A Spanish dub of "I thought you know I heard a beep" says fewer syllables
-    than the English, and stretched over the whole line it would drawl. A line whose tempo cannot be
-    measured (tempo_measurable) keeps the source's length."""
-    tempo_limits = _looser(limits.tempo_change, 1.0 if on_screen else limits.offscreen_looser_by)
-    if not tempo_measurable(syllables, tempo_limits) or tempo <= 0 or abs(math.log2(tempo)) <= tempo_limits.warn:
+    tempo, never so far that offset or pause pattern would cross their own warn limit (they are measured
+    for certain, the tempo is estimated), nor past the slot. A Spanish dub of "I thought you know I heard
+    a beep" says fewer syllables than the English, and stretched over the whole line it would drawl. A
+    line whose tempo cannot be measured (tempo_measurable) keeps the source's length."""
+    by = 1.0 if on_screen else limits.offscreen_looser_by
+    if not tempo_measurable(syllables, _looser(limits.tempo_change, by)) or tempo <= 0 or \
+            abs(math.log2(tempo)) <= limits.tempo_change.warn * by:
         return source_s
     even = source_s * tempo  # tempo goes as one over the length: at this length it is the source's
+    offset, pauses = limits.offset_error_s.warn * by, min(limits.pause_mismatch.warn * by, 0.99)
+    shortest = max(min(source_s, even), source_s - offset, source_s * (1 - pauses))
+    longest = min(max(source_s, even), source_s + offset, source_s / (1 - pauses), max(slot_s, source_s))
 
     def worst(length: float) -> float:  # the `by` of off-screen lines scales every limit alike: left out
         return max(abs(length - source_s) / limits.offset_error_s.warn,
                    abs(length - source_s) / max(length, source_s) / limits.pause_mismatch.warn,
                    abs(math.log2(even / length)) / limits.tempo_change.warn)
 
-    best = min(np.linspace(min(source_s, even), max(source_s, even), TIMED_LENGTH_STEPS), key=worst)
-    return round(min(float(best), max(slot_s, source_s)), 3)
+    return round(float(min(np.linspace(shortest, longest, TIMED_LENGTH_STEPS), key=worst)), 3)
 
 
 def tempo_of(syllables: tuple[int, int], speech_s: tuple[float, float], languages: tuple[str, str]) -> float:
