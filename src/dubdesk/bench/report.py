@@ -9,10 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
 
 from ..files import write_text
+
+TEXT_COLUMNS = ("file", "language", "set", "stage", "group", "attack", "detail", "programme", "dub")
 
 
 class StageTimes(dict[str, float]):
@@ -74,14 +77,19 @@ def machine_load() -> float:
 
 
 def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
-    table = Table(title=title)
+    """The rows as a table (or, where it would not fit the terminal, each row as its name and its figures
+    side by side), the summary under it, and all of it as JSON in `out`."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("file", "language", "set", "stage", "group", "attack", "detail") else "right")
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
     console = Console()
-    console.print(table)
+    if sum(_width(column, rows) for column in columns) <= console.width:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column, justify="left" if column in TEXT_COLUMNS else "right")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in columns))
+        console.print(table)
+    else:
+        _print_rows(console, title, rows, columns)
     for key, value in summary.items():
         console.print(f"[bold]{key}[/]: {_cell(value)}")
     document = {"title": title, "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -89,6 +97,27 @@ def publish(title: str, rows: list[dict], summary: dict, out: Path) -> None:
                 "summary": summary, "rows": rows}
     write_text(out, json.dumps(document, indent=2, ensure_ascii=False))
     console.print(f"written: {out}")
+
+
+def _width(column: str, rows: list[dict]) -> int:
+    """The narrowest a column can be drawn: its longest cell or header word, and its borders."""
+    return max([*map(len, column.split()), *(len(_cell(row.get(column))) for row in rows)]) + 3
+
+
+def _print_rows(console: Console, title: str, rows: list[dict], columns: list[str]) -> None:
+    """Each row under a heading of the columns that name it (the leading ones, text rather than numbers),
+    its other figures flowed across the terminal's width."""
+    naming = []
+    for column in columns:
+        if any(isinstance(row.get(column), int | float) and not isinstance(row.get(column), bool) for row in rows):
+            break
+        naming.append(column)
+    console.rule(title)
+    for row in rows:
+        console.print("[bold]" + " · ".join(f"{c} {_cell(row.get(c))}" if isinstance(row.get(c), bool | None)
+                                             else _cell(row.get(c)) for c in naming) + "[/]")
+        console.print(Columns([f"{c} [bold]{_cell(row.get(c))}[/]" for c in columns if c not in naming],
+                              padding=(0, 3)), style="", soft_wrap=False)
 
 
 def _cell(value) -> str:
