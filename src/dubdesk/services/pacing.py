@@ -17,7 +17,7 @@ from ..translate import slot_durations
 from .projects import source_audio
 from .scripting import face_track
 
-SPEECH_MEASURE = "speech_frames in the timing window 1"  # a stage input: how a source line's speech is measured
+SPEECH_MEASURE = "speech_frames in the timing window, espeak-ng syllables 1"  # a stage input: how a source line is measured
 
 
 @dataclass(frozen=True)
@@ -43,20 +43,21 @@ class LineAim:
 def line_aims(ctx: Context, project: Project, script: Script, texts: dict[str, str], language: str) -> dict[str, LineAim]:
     """What each line of `texts` (line id -> the dub's text in `language`) aims at."""
     lines = [(line, slot) for line, slot in zip(script.lines, slot_durations(script)) if line.id in texts]
-    faces, speech = face_track(ctx, project), source_speech(ctx, project, [line for line, _ in lines])
-    said = zip(syllable_counts([line.text for line, _ in lines], script.language),
-               syllable_counts([texts[line.id] for line, _ in lines], language))
-    return {line.id: LineAim(line.duration, slot, speech[line.id], syllables, (script.language, language),
-                             ctx.settings.qc, on_screen(faces, line))
-            for (line, slot), syllables in zip(lines, said)}
+    faces = face_track(ctx, project)
+    source = source_speech(ctx, project, [line for line, _ in lines], script.language)
+    said = syllable_counts([texts[line.id] for line, _ in lines], language)
+    return {line.id: LineAim(line.duration, slot, source[line.id][0], (source[line.id][1], dub_syllables),
+                             (script.language, language), ctx.settings.qc, on_screen(faces, line))
+            for (line, slot), dub_syllables in zip(lines, said)}
 
 
-def source_speech(ctx: Context, project: Project, lines: list[Line]) -> dict[str, float]:
-    """Seconds each of these source lines speaks, its pauses left out, as timing QC hears them (its window,
-    its VAD stretch), measured once for the same lines: a dub keeps the source's speech rate, not its
-    length's. A line spoken again alone is measured alone, not with the whole script."""
-    inputs = {"source": project.source_sha256, "lines": [[line.id, line.start, line.end] for line in lines],
-              "measure": SPEECH_MEASURE}
+def source_speech(ctx: Context, project: Project, lines: list[Line], language: str) -> dict[str, tuple[float, int]]:
+    """Each of these source lines' seconds of speech, its pauses left out, as timing QC hears them (its
+    window, its VAD stretch), and its syllables; measured once for the same lines: a dub keeps the
+    source's speech rate, not its length's. A line spoken again alone is measured alone, not with the
+    whole script."""
+    inputs = {"source": project.source_sha256, "lines": [[line.id, line.start, line.end, line.text] for line in lines],
+              "language": language, "measure": SPEECH_MEASURE}
 
     def measured(line: Line) -> float:
         begin, end = vad_stretch(line)
@@ -64,8 +65,12 @@ def source_speech(ctx: Context, project: Project, lines: list[Line]) -> dict[str
         window = line_window(frames, line.start - begin, line.duration, int((line.duration + 2 * WINDOW_MARGIN_S) / FRAME_S))
         return round(float(window.sum()) * FRAME_S, 3)
 
-    return ctx.run_stage(project, "source-speech", inputs, lambda: ({line.id: measured(line) for line in lines},
-                                                                    None)).load()
+    def compute():
+        syllables = syllable_counts([line.text for line in lines], language)
+        return {line.id: [measured(line), count] for line, count in zip(lines, syllables)}, None
+
+    return {line_id: (speech_s, syllables) for line_id, (speech_s, syllables)
+            in ctx.run_stage(project, "source-speech", inputs, compute).load().items()}
 
 
 def on_screen(faces: FaceTrack | None, line: Line) -> bool:
