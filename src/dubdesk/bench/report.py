@@ -116,8 +116,7 @@ def _print_rows(console: Console, title: str, rows: list[dict], columns: list[st
     for row in rows:
         console.print("[bold]" + " · ".join(f"{c} {_cell(row.get(c))}" if isinstance(row.get(c), bool | None)
                                              else _cell(row.get(c)) for c in naming) + "[/]")
-        console.print(Columns([f"{c} [bold]{_cell(row.get(c))}[/]" for c in columns if c not in naming],
-                              padding=(0, 3)), style="", soft_wrap=False)
+        console.print(Columns([f"{c} [bold]{_cell(row.get(c))}[/]" for c in columns if c not in naming], padding=(0, 3)))
 
 
 def _cell(value) -> str:

@@ -11,15 +11,13 @@ import soundfile as sf
 
 from ..context import Context, Progress, no_progress
 from ..core import Fit, Line, Script
-from ..faces import FaceTrack
 from ..files import sha256_file
 from ..fit import bounds_for, fit_clip, speech_share
 from ..store import Project
 from ..store.models import Clip
 from ..takes import fit_body
 from ..translate import slot_durations
-from .pacing import LineAim, line_aims, on_screen
-from .scripting import face_track
+from .pacing import LineAim, line_aims
 from .scripting import script as script_of
 from .speech import current_clips
 
@@ -35,13 +33,13 @@ class FitRun:
 def fit(ctx: Context, project: Project, language: str, progress: Progress = no_progress) -> FitRun:
     """Fit every line's current clip into its slot."""
     script = script_of(ctx, project)
-    clips, faces = current_clips(ctx, project, language), face_track(ctx, project)
+    clips = current_clips(ctx, project, language)
     aims = line_aims(ctx, project, script, {line_id: clip.text for line_id, clip in clips.items()}, language)
     fits, fitted_now = {}, set()
     for index, (line, slot) in enumerate(zip(script.lines, slot_durations(script))):
         progress("fit", index, len(script.lines))
         if line.id in clips:
-            fits[line.id], fresh = _fit_line(ctx, project, line, slot, aims[line.id], clips[line.id], faces)
+            fits[line.id], fresh = _fit_line(ctx, project, line, slot, aims[line.id], clips[line.id])
             if fresh:
                 fitted_now.add(line.id)
     return FitRun(fits, frozenset(fitted_now))
@@ -52,15 +50,13 @@ def fit_line(ctx: Context, project: Project, script: Script, line_id: str, langu
     index = next(i for i, line in enumerate(script.lines) if line.id == line_id)
     clip = current_clips(ctx, project, language)[line_id]
     aim = line_aims(ctx, project, script, {line_id: clip.text}, language)[line_id]
-    fitted, _ = _fit_line(ctx, project, script.lines[index], slot_durations(script)[index], aim, clip,
-                          face_track(ctx, project))
+    fitted, _ = _fit_line(ctx, project, script.lines[index], slot_durations(script)[index], aim, clip)
     return fitted
 
 
-def _fit_line(ctx: Context, project: Project, line: Line, slot: float, line_aim: LineAim, clip: Clip,
-              faces: FaceTrack | None) -> tuple[Fit, bool]:
+def _fit_line(ctx: Context, project: Project, line: Line, slot: float, line_aim: LineAim, clip: Clip) -> tuple[Fit, bool]:
     """The clip's fit, and whether it was made now (False: the sealed fit for this slot and aim stood)."""
-    shown = on_screen(faces, line)
+    shown = line_aim.on_screen
     folder, speed = ctx.folder(project), clip.settings.get("speed", 1.0)
     share = clip.settings.get("speech_share")  # a take spoken before takes kept it: measured now
     aim = line_aim.length(share if share is not None else speech_share(*sf.read(folder / clip.path, dtype="float32")))

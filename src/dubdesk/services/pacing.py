@@ -9,7 +9,6 @@ from ..activity import FRAME_S, speech_frames
 from ..config import QCSettings
 from ..context import Context
 from ..core import Line, Script
-from ..faces import FaceTrack
 from ..phonemes import syllable_counts
 from ..qc.timing import WINDOW_MARGIN_S, line_window, tempo_of, timed_length, vad_stretch
 from ..store import Project
@@ -30,7 +29,7 @@ class LineAim:
     syllables: tuple[int, int]  # the source line's and the dub's
     languages: tuple[str, str]
     limits: QCSettings
-    on_screen: bool
+    on_screen: bool  # the picture shows the speaker's face: lip-sync bounds and limits
 
     def length(self, dub_speech_share: float) -> float:
         """Seconds the dub should last (see qc.timing.timed_length)."""
@@ -47,7 +46,8 @@ def line_aims(ctx: Context, project: Project, script: Script, texts: dict[str, s
     source = source_speech(ctx, project, [line for line, _ in lines], script.language)
     said = syllable_counts([texts[line.id] for line, _ in lines], language)
     return {line.id: LineAim(line.duration, slot, source[line.id][0], (source[line.id][1], dub_syllables),
-                             (script.language, language), ctx.settings.qc, on_screen(faces, line))
+                             (script.language, language), ctx.settings.qc,
+                             faces is not None and faces.on_screen(line.start, line.end))  # audio alone: no lips
             for (line, slot), dub_syllables in zip(lines, said)}
 
 
@@ -71,8 +71,3 @@ def source_speech(ctx: Context, project: Project, lines: list[Line], language: s
 
     return {line_id: (speech_s, syllables) for line_id, (speech_s, syllables)
             in ctx.run_stage(project, "source-speech", inputs, compute).load().items()}
-
-
-def on_screen(faces: FaceTrack | None, line: Line) -> bool:
-    """Whether the picture shows the speaker's face during the line (audio alone: no lips to match)."""
-    return faces is not None and faces.on_screen(line.start, line.end)
