@@ -99,8 +99,8 @@ def timed_length(source_s: float, slot_s: float, syllables: tuple[int, int], tem
     a beep" says fewer syllables than the English, and stretched over the whole line it would drawl. A
     line whose tempo cannot be measured (tempo_measurable) keeps the source's length."""
     by = 1.0 if on_screen else limits.offscreen_looser_by
-    if not tempo_measurable(syllables, _looser(limits.tempo_change, by)) or tempo <= 0 or \
-            abs(math.log2(tempo)) <= limits.tempo_change.warn * by:
+    tempo_limits = _looser(limits.tempo_change, by)
+    if not tempo_measurable(syllables, tempo_limits) or tempo <= 0 or abs(math.log2(tempo)) <= tempo_limits.warn:
         return source_s
     even = source_s * tempo  # tempo goes as one over the length: at this length it is the source's
     offset, pauses = limits.offset_error_s.warn * by, min(limits.pause_mismatch.warn * by, 0.99)
